@@ -1,0 +1,75 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNetVideo.Data;
+
+/// <summary>
+/// What a row-mapping transformer adds to a schema, and how to compute it from an input row.
+/// One instance is made per input schema; <see cref="CreateGetters"/> runs once per cursor or row,
+/// so per-cursor buffers live in the getters' closure and need no locking.
+/// </summary>
+public abstract class ColumnMapping
+{
+    /// <summary>Creates a mapping over <paramref name="inputSchema"/>.</summary>
+    /// <param name="inputSchema">The validated input schema.</param>
+    protected ColumnMapping(DataViewSchema inputSchema) => InputSchema = inputSchema;
+
+    /// <summary>The input schema.</summary>
+    public DataViewSchema InputSchema { get; }
+
+    /// <summary>The columns this mapping adds, in order.</summary>
+    public abstract IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns { get; }
+
+    /// <summary>The input columns needed to compute the active outputs.</summary>
+    /// <param name="activeOutputs">Per output column, whether it is requested.</param>
+    /// <returns>The input columns to activate.</returns>
+    public abstract IEnumerable<DataViewSchema.Column> GetDependencies(bool[] activeOutputs);
+
+    /// <summary>Getters for the active outputs over <paramref name="input"/> (null for inactive ones),
+    /// each a <c>ValueGetter&lt;T&gt;</c> of its column's raw type.</summary>
+    /// <param name="input">The input row or cursor; it advances under the getters.</param>
+    /// <param name="activeOutputs">Per output column, whether it is requested.</param>
+    /// <param name="disposer">Releases per-cursor resources when the cursor is disposed (or null).</param>
+    /// <returns>One delegate per output column.</returns>
+    public abstract Delegate?[] CreateGetters(DataViewRow input, bool[] activeOutputs, out Action? disposer);
+}
+
+/// <summary>Base of MLNetVideo's lazy row-to-row transformers: rows are computed when a cursor reads them,
+/// and the transformer works inside <c>PredictionEngine</c>.</summary>
+public abstract class RowMappingTransformerBase : ITransformer
+{
+    /// <summary>Validates <paramref name="inputSchema"/> and describes the mapping over it.</summary>
+    /// <param name="inputSchema">The input schema.</param>
+    /// <returns>The mapping.</returns>
+    protected abstract ColumnMapping CreateMapping(DataViewSchema inputSchema);
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return MappedSchema.Build(inputSchema, CreateMapping(inputSchema));
+    }
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return new MappedRowToRowMapper(CreateMapping(inputSchema));
+    }
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new MappedDataView(input, CreateMapping(input.Schema));
+    }
+
+    /// <summary>Writes the transformer into a model zip (implemented with <see cref="Persistence.ModelZip"/>).</summary>
+    /// <param name="context">ML.NET's save context.</param>
+    protected abstract void SaveModel(ModelSaveContext context);
+
+    void ICanSaveModel.Save(ModelSaveContext context) => SaveModel(context);
+}
