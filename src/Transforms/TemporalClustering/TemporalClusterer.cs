@@ -54,13 +54,17 @@ public static class TemporalClusterer
     /// <param name="frame">One frame's D values.</param>
     /// <param name="destination">At least <see cref="PackedLength"/>(D) words.</param>
     public static void PackSigns(ReadOnlySpan<float> frame, Span<ulong> destination)
+        => PackSigns(frame, destination, Vector256.IsHardwareAccelerated);
+
+    /// <summary><see cref="PackSigns(ReadOnlySpan{float}, Span{ulong})"/> with the SIMD path switchable, so tests cover both paths.</summary>
+    internal static void PackSigns(ReadOnlySpan<float> frame, Span<ulong> destination, bool useVectors)
     {
         int words = PackedLength(frame.Length);
         if (destination.Length < words)
             throw new ArgumentException($"The destination holds {destination.Length} words; a frame of {frame.Length} values needs {words}.", nameof(destination));
         int fullWords = frame.Length >> 6;
         int word = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (useVectors)
         {
             ref float start = ref MemoryMarshal.GetReference(frame);
             for (; word < fullWords; word++)

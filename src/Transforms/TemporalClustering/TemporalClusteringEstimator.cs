@@ -73,7 +73,8 @@ public sealed class TemporalClusteringEstimator : IEstimator<TemporalClusteringT
         public ClusterAggregation Aggregation { get; set; } = Defaults.Aggregation;
 
         /// <summary>T, the number of frames in each row. <see langword="null"/> (default) takes T from the first dimension
-        /// of the input column's type. Set it for a flat vector of T·D values; it must then divide the vector size.</summary>
+        /// of the input column's type. Set it for a flat vector of T·D values; it must then divide the vector size, and the
+        /// output has dimensions [g, size / T] (or [g, D...] when the input's first dimension already equals T).</summary>
         public int? FramesPerRow { get; set; }
 
         internal void Validate()

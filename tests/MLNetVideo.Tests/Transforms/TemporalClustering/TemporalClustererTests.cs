@@ -37,6 +37,19 @@ public sealed class TemporalClustererTests
     }
 
     [TestMethod]
+    public void PackSigns_ScalarAndVectorPaths_Agree()
+    {
+        var random = new Random(5);
+        var frame = Enumerable.Range(0, 1000).Select(_ => random.Next(3) switch { 0 => 0f, 1 => -random.NextSingle(), _ => random.NextSingle() }).ToArray();
+        var scalar = new ulong[TemporalClusterer.PackedLength(frame.Length)];
+        var vector = new ulong[scalar.Length];
+        TemporalClusterer.PackSigns(frame, scalar, useVectors: false);
+        TemporalClusterer.PackSigns(frame, vector, useVectors: true);
+        CollectionAssert.AreEqual(scalar, vector);
+        Assert.AreEqual(frame.Count(v => v > 0), scalar.Sum(w => System.Numerics.BitOperations.PopCount(w)));
+    }
+
+    [TestMethod]
     public void HammingCounts_CountSignFlipsBetweenConsecutiveFrames()
     {
         const int D = 130;   // two full words and a 2-value tail

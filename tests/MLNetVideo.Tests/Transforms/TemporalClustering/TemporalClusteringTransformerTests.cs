@@ -74,6 +74,28 @@ public sealed class TemporalClusteringTransformerTests
         CollectionAssert.AreEqual(new[] { 3f, 2f, -3f, 7f, 11f, -3f }, Read(mlContext, output)[0]);
     }
 
+    public sealed class SparseRow
+    {
+        [VectorType(6, 2)] public VBuffer<float> Frames { get; set; }
+    }
+
+    [TestMethod]
+    public void SparseInput_GivesTheSameClustersAsItsDenseForm()
+    {
+        var mlContext = new MLContext(seed: 1);
+        float[] dense = [0, 1, 0, 2, 3, 0, 4, 0, 0, 0, 0, 5];   // signs 0+ 0+ +0 +0 00 0+: changes 0, 2, 0, 1, 1
+        var indices = Enumerable.Range(0, 12).Where(i => dense[i] != 0).ToArray();
+        var sparse = new VBuffer<float>(12, indices.Length, indices.Select(i => dense[i]).ToArray(), indices);
+        var estimator = mlContext.Transforms.AggregateTemporalClusters("Clusters", "Frames", clusterCount: 3, aggregation: ClusterAggregation.Sum);
+        var fromSparse = Read(mlContext, estimator.Fit(mlContext.Data.LoadFromEnumerable(new[] { new SparseRow { Frames = sparse } }))
+            .Transform(mlContext.Data.LoadFromEnumerable(new[] { new SparseRow { Frames = sparse }, new SparseRow { Frames = sparse } })));
+        var expected = TemporalClusterer.ClusterAndAggregate(dense, 6, 3, ClusteringMethod.Cumulative, ClusterAggregation.Sum);
+        // D = 0 0 2 2 3 4, δ = 4/3 → {0,1} {2,3} {4,5}: sums (0, 3), (7, 0), (0, 5).
+        CollectionAssert.AreEqual(new float[] { 0, 3, 7, 0, 0, 5 }, expected);
+        CollectionAssert.AreEqual(expected, fromSparse[0]);
+        CollectionAssert.AreEqual(expected, fromSparse[1]);
+    }
+
     [TestMethod]
     public void FlatVectorWithFramesPerRow_EqualsTheShapedColumn()
     {
