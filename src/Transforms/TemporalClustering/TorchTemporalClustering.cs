@@ -106,7 +106,7 @@ public static class TorchTemporalClustering
             throw new ArgumentOutOfRangeException(nameof(aggregation), aggregation, $"Unknown aggregation {aggregation}.");
         if (clusters.Count != videos)
             throw new ArgumentException($"Got clusters for {clusters.Count} videos; the batch holds {videos}.", nameof(clusters));
-        int clusterCount = videos == 0 ? 0 : clusters[0].Length;
+        int clusterCount = clusters[0].Length;
         if (clusterCount < 1)
             throw new ArgumentException("Each video needs at least one cluster.", nameof(clusters));
 
@@ -141,7 +141,9 @@ public static class TorchTemporalClustering
         Tensor merged;
         if (IsIdentity(memberClusters, videos * clusterCount))
         {
-            merged = source.alias();   // one frame per cluster: the sum and the mean are the frame itself
+            // One frame per cluster: the sum and the mean are the frame itself. Copy rather than return a view of the
+            // caller's tensor, so later in-place layers cannot change the activations autograd still needs.
+            merged = ReferenceEquals(source, flat) ? flat.clone() : source;
         }
         else
         {
@@ -166,9 +168,9 @@ public static class TorchTemporalClustering
     private static (int Videos, int Frames) BatchAndFrames(Tensor activations)
     {
         ArgumentNullException.ThrowIfNull(activations);
-        if (activations.dim() < 2 || activations.shape[1] < 1)
+        if (activations.dim() < 2 || activations.shape[0] < 1 || activations.shape[1] < 1)
             throw new ArgumentException(
-                $"Expected activations [N, T, ...] with T ≥ 1; got shape [{string.Join(", ", activations.shape)}].", nameof(activations));
+                $"Expected activations [N, T, ...] with N ≥ 1 and T ≥ 1; got shape [{string.Join(", ", activations.shape)}].", nameof(activations));
         if (activations.shape[0] > int.MaxValue || activations.shape[1] > int.MaxValue)
             throw new ArgumentException("The batch and frame dimensions must each fit in an Int32.", nameof(activations));
         return ((int)activations.shape[0], (int)activations.shape[1]);

@@ -111,6 +111,17 @@ public sealed class TorchTemporalClusteringTests
     }
 
     [TestMethod]
+    public void OneFramePerCluster_ReturnsACopy_NotAViewOfTheInput()
+    {
+        using var scope = NewDisposeScope();
+        var x = arange(1f, 7f).reshape(1, 3, 2);
+        var output = TorchTemporalClustering.Aggregate(x, 3, ClusteringMethod.Slope, ClusterAggregation.Sum);
+        CollectionAssert.AreEqual(new float[] { 1, 2, 3, 4, 5, 6 }, output.data<float>().ToArray());
+        output.add_(10);
+        CollectionAssert.AreEqual(new float[] { 1, 2, 3, 4, 5, 6 }, x.data<float>().ToArray());
+    }
+
+    [TestMethod]
     public void AggregateStacked_OnNTimesTRows_EqualsTheGroupedLayout()
     {
         using var scope = NewDisposeScope();
