@@ -74,6 +74,17 @@ public sealed class TensorData
         return new TensorData(dtype, tensor.shape, bytes);
     }
 
+    /// <summary>A tensor filled with zeros, for example a bias that a checkpoint does not have.</summary>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The dimensions.</param>
+    /// <returns>The zero tensor.</returns>
+    public static TensorData Zeros(TensorDType dtype, params long[] shape)
+    {
+        if (!TryGetByteCount(dtype, shape, out long bytes) || bytes > Array.MaxLength)
+            throw new ArgumentException($"Shape {FormatShape(shape)} is invalid or too large for a {dtype.SafeTensorsName()} tensor.", nameof(shape));
+        return new TensorData(dtype, shape, new byte[bytes]);
+    }
+
     /// <summary>Copies the elements into a managed array of a same-sized type.</summary>
     /// <typeparam name="T">An element type with the same size as <see cref="DType"/>, for example <see cref="float"/> for F32,
     /// <see cref="Half"/> for F16, <see cref="ushort"/> for BF16, <see cref="long"/> for I64 or <see cref="bool"/> for BOOL.</typeparam>
