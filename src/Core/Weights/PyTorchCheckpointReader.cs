@@ -15,7 +15,8 @@ namespace MLNetVideo.Weights;
 /// malicious checkpoint cannot execute anything: the same promise as <c>torch.load(weights_only=True)</c>.</para>
 /// <para>Every size is bounded by <see cref="WeightsReadLimits"/> and checked against the sizes the pickle declares before
 /// memory is allocated; zip entries are read through a bounded stream, so an entry that expands beyond its declared size
-/// (a "zip bomb") is refused after reading at most one byte too many. Legacy (pre-1.6) checkpoints and TorchScript archives
+/// (a "zip bomb") is refused after reading at most one byte too many, and every entry's CRC-32 is verified, so size fields
+/// that understate the content and flipped bytes are refused too. Legacy (pre-1.6) checkpoints and TorchScript archives
 /// are refused with a message saying so.</para>
 /// </remarks>
 public static partial class PyTorchCheckpointReader
@@ -186,6 +187,10 @@ public static partial class PyTorchCheckpointReader
         }
         if (total != entry.Length)
             throw Invalid(source, $"entry '{entry.FullName}' holds {total} bytes but declares {entry.Length} (truncated or corrupt archive)");
+        // The decompressor stops at the declared size, so an entry whose size fields understate its content would be cut
+        // silently; the checksum covers the real content and exposes both that and flipped bytes.
+        if (Crc32.Compute(buffer) != entry.Crc32)
+            throw Invalid(source, $"entry '{entry.FullName}' fails its CRC-32 check (damaged or tampered data, or size fields that lie)");
         return buffer;
     }
 

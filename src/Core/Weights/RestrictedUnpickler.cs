@@ -369,12 +369,21 @@ internal sealed class RestrictedUnpickler
     }
 
     /// <summary>Refuses reference cycles, nesting beyond <see cref="WeightsReadLimits.MaxNesting"/> and leftover globals.
-    /// Iterative and linear in the number of objects, so a hostile graph can neither overflow the stack nor take exponential time.</summary>
+    /// Iterative, and linear in the number of objects and references (shared objects are walked once and their height
+    /// remembered), so a hostile graph can neither overflow the stack nor take exponential time.</summary>
     private void CheckGraph(object? root)
     {
-        var depth = new Dictionary<object, int>(ReferenceEqualityComparer.Instance);
+        var height = new Dictionary<object, int>(ReferenceEqualityComparer.Instance);
         var onPath = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        var work = new Stack<(object Node, IEnumerator<object?> Children)>();
+        var work = new Stack<Frame>();
+
+        void Reached(int childHeight)
+        {
+            if (work.Count + childHeight > _limits.MaxNesting)
+                throw Invalid($"its containers nest more than WeightsReadLimits.MaxNesting ({_limits.MaxNesting}) levels deep");
+            if (work.Count > 0 && work.Peek().MaxChildHeight < childHeight)
+                work.Peek().MaxChildHeight = childHeight;
+        }
 
         void Enter(object? value)
         {
@@ -385,12 +394,15 @@ internal sealed class RestrictedUnpickler
                 case AllowedGlobal g:
                     throw Invalid($"it leaves the Python global '{g}' in the result instead of calling it");
                 case CheckpointDictionary or object?[] or List<object?>:
-                    if (depth.ContainsKey(value)) return;
+                    if (height.TryGetValue(value, out int known))
+                    {
+                        Reached(known);
+                        return;
+                    }
                     if (!onPath.Add(value))
                         throw Invalid("it contains a reference cycle (a container that holds itself), which state dicts never do");
-                    if (work.Count >= _limits.MaxNesting)
-                        throw Invalid($"its containers nest more than WeightsReadLimits.MaxNesting ({_limits.MaxNesting}) levels deep");
-                    work.Push((value, Children(value).GetEnumerator()));
+                    Reached(1);
+                    work.Push(new Frame(value, Children(value).GetEnumerator()));
                     return;
                 default:
                     throw Invalid($"it produced an unsupported {TypeName(value)}");
@@ -400,16 +412,25 @@ internal sealed class RestrictedUnpickler
         Enter(root);
         while (work.Count > 0)
         {
-            var (node, children) = work.Peek();
-            if (children.MoveNext())
+            var frame = work.Peek();
+            if (frame.Children.MoveNext())
             {
-                Enter(children.Current);
+                Enter(frame.Children.Current);
                 continue;
             }
             work.Pop();
-            onPath.Remove(node);
-            depth[node] = 0;
+            onPath.Remove(frame.Node);
+            int h = frame.MaxChildHeight + 1;
+            height[frame.Node] = h;
+            Reached(h);
         }
+    }
+
+    private sealed class Frame(object node, IEnumerator<object?> children)
+    {
+        public object Node { get; } = node;
+        public IEnumerator<object?> Children { get; } = children;
+        public int MaxChildHeight { get; set; }
     }
 
     private static IEnumerable<object?> Children(object container) => container switch

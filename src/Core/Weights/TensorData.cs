@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 
@@ -92,7 +93,7 @@ public sealed class TensorData
     /// <exception cref="InvalidOperationException"><typeparamref name="T"/> has a different size.</exception>
     public T[] ToArray<T>() where T : unmanaged
     {
-        if (Marshal.SizeOf<T>() != DType.ItemSize() && !(typeof(T) == typeof(bool) && DType.ItemSize() == 1))
+        if (Unsafe.SizeOf<T>() != DType.ItemSize())
             throw new InvalidOperationException(
                 $"Cannot read {DType.SafeTensorsName()} elements ({DType.ItemSize()} bytes) as {typeof(T).Name}.");
         return MemoryMarshal.Cast<byte, T>(Bytes.Span).ToArray();
