@@ -66,7 +66,7 @@ public static partial class PyTorchCheckpointReader
         {
             archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (IsZipFailure(e))
         {
             throw Invalid(sourceName, $"its zip structure is damaged or truncated ({e.Message})", e);
         }
@@ -77,7 +77,7 @@ public static partial class PyTorchCheckpointReader
             {
                 entries = archive.Entries;
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (IsZipFailure(e))
             {
                 throw Invalid(sourceName, $"its zip directory is damaged or truncated ({e.Message})", e);
             }
@@ -181,7 +181,7 @@ public static partial class PyTorchCheckpointReader
             if (input.Read(probe) != 0)
                 throw Invalid(source, $"entry '{entry.FullName}' expands beyond the {entry.Length} bytes it declares (a zip bomb or a corrupt archive)");
         }
-        catch (InvalidDataException e) when (!e.Message.StartsWith("PyTorch checkpoint", StringComparison.Ordinal))
+        catch (Exception e) when (IsZipFailure(e) && !e.Message.StartsWith("PyTorch checkpoint", StringComparison.Ordinal))
         {
             throw Invalid(source, $"entry '{entry.FullName}' cannot be decompressed ({e.Message})", e);
         }
@@ -193,6 +193,12 @@ public static partial class PyTorchCheckpointReader
             throw Invalid(source, $"entry '{entry.FullName}' fails its CRC-32 check (damaged or tampered data, or size fields that lie)");
         return buffer;
     }
+
+    /// <summary>What System.IO.Compression throws for damaged archives: InvalidDataException mostly, but also
+    /// EndOfStreamException/IOException for cut data, NotSupportedException for encryption or unknown methods, and
+    /// ArgumentException for impossible offsets.</summary>
+    private static bool IsZipFailure(Exception e)
+        => e is InvalidDataException or IOException or NotSupportedException or ArgumentException;
 
     private static void SwapBytes(byte[] data, int itemSize)
     {

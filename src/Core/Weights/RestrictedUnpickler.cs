@@ -36,6 +36,7 @@ internal sealed class RestrictedUnpickler
     private int _pos;
     private int _opcodeAt;
     private long _objects;
+    private long _copiedBytes;
 
     /// <summary>Prepares to read one pickle.</summary>
     /// <param name="data">The pickle bytes (for example <c>data.pkl</c>).</param>
@@ -313,7 +314,11 @@ internal sealed class RestrictedUnpickler
         if (contiguous)
             return new TensorData(dtype, shape, storage.Bytes.Slice(checked((int)(offset * itemSize)), (int)byteCount));
 
-        // A strided view: gather element by element (bounded by MaxTensorBytes above).
+        // A strided view: gather element by element. Views can be larger than their storage (stride 0 expands one element),
+        // so the copies of all views together are bounded by MaxTotalBytes before anything is allocated.
+        _copiedBytes += byteCount;
+        if (_copiedBytes > _limits.MaxTotalBytes)
+            throw Invalid($"its strided tensor views expand to more than WeightsReadLimits.MaxTotalBytes ({_limits.MaxTotalBytes} bytes) of copies");
         var bytes = new byte[byteCount];
         var source = storage.Bytes.Span;
         var index = new long[shape.Length];

@@ -234,6 +234,25 @@ public sealed class PyTorchCheckpointReaderTests
     }
 
     [TestMethod]
+    public void ExpandedViewsOfATinyStorage_AreBoundedBeforeAllocating()
+    {
+        // stride 0 turns one stored element into 2 MB of copies per tensor: a memory bomb from a tiny file.
+        var builder = new PickleBuilder().Proto().EmptyDict();
+        for (int i = 0; i < 3; i++)
+            builder.Str($"t{i}").Tensor("FloatStorage", "0", 1, 0, [1 << 19], [0]).SetItem();
+        using var folder = new TempFolder();
+        var path = folder.File("expanded.pth");
+        WeightsTestData.WriteTorchZip(path, builder.Stop().ToArray(), new Dictionary<string, byte[]> { ["0"] = WeightsTestData.Bytes(3f) });
+
+        var e = Assert.ThrowsExactly<InvalidDataException>(
+            () => PyTorchCheckpointReader.Read(path, new WeightsReadLimits { MaxTotalBytes = 5 << 20 }));
+
+        StringAssert.Contains(e.Message, "strided tensor views expand to more than WeightsReadLimits.MaxTotalBytes (5242880 bytes)");
+        var allowed = PyTorchCheckpointReader.ReadStateDict(path);
+        Assert.IsTrue(allowed["t2"].ToArray<float>().All(v => v == 3f));
+    }
+
+    [TestMethod]
     public void ZipBomb_StorageExpandingFarBeyondItsDeclaredSize_IsRefused()
     {
         var pickle = new PickleBuilder().Proto().EmptyDict().Str("w").Tensor("LongStorage", "0", 6, 0, [6], [1]).SetItem().Stop().ToArray();

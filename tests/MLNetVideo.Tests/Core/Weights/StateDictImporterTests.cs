@@ -33,6 +33,24 @@ public sealed class StateDictImporterTests
     }
 
     [TestMethod]
+    public void RealSafetensors_WithRenamingMapping_ExactReportUnderNewNames()
+    {
+        var path = WeightsTestData.Checkpoint("module_load.safetensors");
+        using var network = nn.Sequential(("encoder", nn.Sequential(
+            ("fc1", nn.Linear(5, 2, hasBias: false)), ("fc2", nn.Linear(2, 2, hasBias: false)))));
+
+        var report = StateDictImporter.LoadFile(network, path, KeyMapping.RenameRegex(@"lin(\d)\.(.*)", "encoder.fc$1.$2"));
+
+        Assert.IsTrue(report.IsExact, report.ToString());
+        CollectionAssert.AreEqual(new[] { "encoder.fc1.weight", "encoder.fc2.weight" }, report.Loaded.ToArray());
+        Assert.AreEqual("2 loaded, 0 missing, 0 unexpected, 0 shape mismatches, 0 type mismatches, 0 skipped", report.ToString());
+        StringAssert.StartsWith(report.Describe("module_load.safetensors", "Sequential"), "Checkpoint 'module_load.safetensors' fits Sequential: 2 loaded.");
+        using var input = torch.full(1, 5, 11f);
+        using var output = network.call(input);
+        CollectionAssert.AreEqual(new[] { 220f, 220f }, output.data<float>().ToArray());
+    }
+
+    [TestMethod]
     public void RealPyTorchCheckpoint_IntoSequential_Output5()
     {
         var path = WeightsTestData.Checkpoint("module_load.pth");
