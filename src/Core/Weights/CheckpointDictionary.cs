@@ -17,11 +17,12 @@ public sealed class CheckpointDictionary : IReadOnlyDictionary<object, object?>
     private readonly List<object?> _keys = [];
     private readonly Dictionary<object, int> _index = [];
     private readonly List<object?> _values = [];
-    private readonly Dictionary<string, object?> _attributes = new(StringComparer.Ordinal);
+    private static readonly IReadOnlyDictionary<string, object?> NoAttributes = new Dictionary<string, object?>();
+    private Dictionary<string, object?>? _attributes;   // created on first use: most dicts have none
 
     /// <summary>Python attributes set on the object after construction, for example the <c>_metadata</c> that
     /// <c>Module.state_dict()</c> attaches (per-module versions). Empty for plain dicts.</summary>
-    public IReadOnlyDictionary<string, object?> Attributes => _attributes;
+    public IReadOnlyDictionary<string, object?> Attributes => _attributes ?? NoAttributes;
 
     /// <inheritdoc/>
     public int Count => _keys.Count;
@@ -75,5 +76,6 @@ public sealed class CheckpointDictionary : IReadOnlyDictionary<object, object?>
         _values.Add(value);
     }
 
-    internal void SetAttribute(string name, object? value) => _attributes[name] = value;
+    internal void SetAttribute(string name, object? value)
+        => (_attributes ??= new Dictionary<string, object?>(StringComparer.Ordinal))[name] = value;
 }

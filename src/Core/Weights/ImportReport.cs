@@ -98,7 +98,7 @@ public sealed record ImportReport(
             yield return $"The network's keys start with \"{add}\" and the checkpoint's do not: use the mapping KeyMapping.AddPrefix(\"{add}\").";
         if (ShapeMismatches.Count > 0)
             yield return "If the mismatched keys are the classification head (another class count), set ImportOptions.ReinitializeHead = true and list them in HeadKeys.";
-        if (Missing.Count > 0 || Unexpected.Count > 0)
+        if ((Missing.Count > 0 || Unexpected.Count > 0) && ShapeMismatches.Count == 0 && DTypeMismatches.Count == 0)
             yield return "To load the matching keys anyway, set ImportOptions.AllowPartial = true.";
     }
 

@@ -168,6 +168,7 @@ public static partial class PyTorchCheckpointReader
             throw Invalid(source, $"entry '{entry.FullName}' declares {entry.Length} bytes, more than the limit of {limit}");
         var buffer = new byte[entry.Length];   // declared size, already checked against the limit
         int total = 0;
+        bool expandsFurther;
         try
         {
             using var input = entry.Open();
@@ -178,13 +179,14 @@ public static partial class PyTorchCheckpointReader
                 total += n;
             }
             Span<byte> probe = stackalloc byte[1];
-            if (input.Read(probe) != 0)
-                throw Invalid(source, $"entry '{entry.FullName}' expands beyond the {entry.Length} bytes it declares (a zip bomb or a corrupt archive)");
+            expandsFurther = input.Read(probe) != 0;
         }
-        catch (Exception e) when (IsZipFailure(e) && !e.Message.StartsWith("PyTorch checkpoint", StringComparison.Ordinal))
+        catch (Exception e) when (IsZipFailure(e))
         {
             throw Invalid(source, $"entry '{entry.FullName}' cannot be decompressed ({e.Message})", e);
         }
+        if (expandsFurther)
+            throw Invalid(source, $"entry '{entry.FullName}' expands beyond the {entry.Length} bytes it declares (a zip bomb or a corrupt archive)");
         if (total != entry.Length)
             throw Invalid(source, $"entry '{entry.FullName}' holds {total} bytes but declares {entry.Length} (truncated or corrupt archive)");
         // The decompressor stops at the declared size, so an entry whose size fields understate its content would be cut

@@ -35,11 +35,13 @@ public sealed record WeightsReadLimits
     /// <summary>Most values on the unpickler's stack, and most nested MARKs. Default 100,000.</summary>
     public int MaxStackDepth { get; init; } = 100_000;
 
-    /// <summary>Most entries in the unpickler's memo. Default 10,000,000.</summary>
-    public int MaxMemoEntries { get; init; } = 10_000_000;
+    /// <summary>Most entries in the unpickler's memo. Default 5,000,000.</summary>
+    public int MaxMemoEntries { get; init; } = 5_000_000;
 
-    /// <summary>Most objects (values, lists, dicts, tuples, tensors) the unpickler may create. Default 50,000,000.</summary>
-    public long MaxObjects { get; init; } = 50_000_000;
+    /// <summary>Most objects (values, lists, dicts, tuples, tensors) the unpickler may create. Default 5,000,000: a state dict
+    /// needs about 15 per tensor, so this admits hundreds of thousands of tensors while bounding the memory a small hostile
+    /// pickle can make the reader allocate.</summary>
+    public long MaxObjects { get; init; } = 5_000_000;
 
     /// <summary>Longest string or byte string in a pickle, in bytes. Default 16 MB.</summary>
     public long MaxStringBytes { get; init; } = 16_000_000;

@@ -202,6 +202,27 @@ public sealed class PyTorchCheckpointReaderTests
     }
 
     [TestMethod]
+    public void ObjectMemoAndStringLimits_AreEnforced()
+    {
+        var many = new PickleBuilder().Proto().EmptyList();
+        for (int i = 0; i < 2_000; i++) many.EmptyDict().Append();
+        var objects = RefuseCrafted(many.Stop().ToArray(), limits: new WeightsReadLimits { MaxObjects = 1_000 });
+        StringAssert.Contains(objects.Message, "creates more than WeightsReadLimits.MaxObjects (1000) objects");
+
+        var memo = new PickleBuilder().Proto().EmptyList();
+        for (uint i = 0; i < 20; i++) memo.Put(i);
+        var memoError = RefuseCrafted(memo.Stop().ToArray(), limits: new WeightsReadLimits { MaxMemoEntries = 10 });
+        StringAssert.Contains(memoError.Message, "memo grows beyond WeightsReadLimits.MaxMemoEntries (10) entries");
+
+        var huge = new PickleBuilder().Proto().Op(0x8d).Op(BitConverter.GetBytes(1UL << 40)).Stop().ToArray();
+        var stringError = RefuseCrafted(huge);
+        StringAssert.Contains(stringError.Message, "claims 1099511627776 bytes, more than WeightsReadLimits.MaxStringBytes");
+
+        var unknownMemo = RefuseCrafted(new PickleBuilder().Proto().Get(42).Stop().ToArray());
+        StringAssert.Contains(unknownMemo.Message, "memo entry 42, which was never stored");
+    }
+
+    [TestMethod]
     public void StorageKeyWithoutEntry_IsRefused()
     {
         var pickle = new PickleBuilder().Proto().EmptyDict().Str("w").Tensor("FloatStorage", "7", 2, 0, [2], [1]).SetItem().Stop().ToArray();
@@ -402,12 +423,13 @@ public sealed class PyTorchCheckpointReaderTests
     }
 
     private static InvalidDataException RefuseCrafted(
-        byte[] pickle, Dictionary<string, byte[]>? storages = null, CompressionLevel compression = CompressionLevel.NoCompression)
+        byte[] pickle, Dictionary<string, byte[]>? storages = null, CompressionLevel compression = CompressionLevel.NoCompression,
+        WeightsReadLimits? limits = null)
     {
         using var folder = new TempFolder();
         var path = folder.File("crafted.pth");
         WeightsTestData.WriteTorchZip(path, pickle, storages, compression: compression);
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => PyTorchCheckpointReader.Read(path));
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => PyTorchCheckpointReader.Read(path, limits));
         StringAssert.Contains(e.Message, $"PyTorch checkpoint '{path}' was refused");
         return e;
     }
