@@ -396,6 +396,34 @@ public sealed class PyTorchCheckpointReaderTests
     }
 
     [TestMethod]
+    public void TrainingCheckpoint_FindsNestedStateDict_AndRebuildsParameters()
+    {
+        // {'epoch': 3, 'model': {'w': Parameter(tensor)}}: torch.save of a training checkpoint holding a Parameter.
+        var pickle = new PickleBuilder().Proto().EmptyDict()
+            .Str("epoch").Int(3).SetItem()
+            .Str("model").EmptyDict().Str("w")
+            .Global("torch._utils", "_rebuild_parameter").Mark()
+            .Tensor("FloatStorage", "0", 2, 0, [2], [1]).Op(0x88).Global("collections", "OrderedDict").EmptyTuple().Reduce()
+            .Tuple().Reduce().SetItem().SetItem()
+            .Stop().ToArray();
+        using var folder = new TempFolder();
+        var path = folder.File("training.pth");
+        WeightsTestData.WriteTorchZip(path, pickle, new Dictionary<string, byte[]> { ["0"] = WeightsTestData.Bytes(0.25f, -4f) });
+        var checkpoint = PyTorchCheckpointReader.Read(path);
+
+        var found = checkpoint.GetStateDict();
+        var named = checkpoint.GetStateDict("model");
+
+        CollectionAssert.AreEqual(new[] { 0.25f, -4f }, found["w"].ToArray<float>());
+        Assert.AreSame(found["w"], named["w"]);
+        Assert.AreEqual(3L, ((CheckpointDictionary)checkpoint.Root!)["epoch"]);
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => checkpoint.GetStateDict("epoch"));
+        StringAssert.Contains(e.Message, "entry 'epoch' is not a dictionary of tensors");
+        var missing = Assert.ThrowsExactly<InvalidDataException>(() => checkpoint.GetStateDict("optimizer"));
+        StringAssert.Contains(missing.Message, "has no entry 'optimizer'. Its top-level keys are: 'epoch', 'model'");
+    }
+
+    [TestMethod]
     public void StridedView_IsGatheredInLogicalOrder()
     {
         var pickle = new PickleBuilder().Proto().EmptyDict().Str("t").Tensor("IntStorage", "0", 6, 0, [3, 2], [1, 3]).SetItem().Stop().ToArray();

@@ -81,6 +81,29 @@ public sealed class TensorDataTests
     }
 
     [TestMethod]
+    public void WithPrefix_SelectsAndStrips_ToTensorsCreatesTensors()
+    {
+        var all = new Dictionary<string, TensorData>
+        {
+            ["model.fc.weight"] = new(TensorDType.Float32, [1], WeightsTestData.Bytes(2f)),
+            ["model."] = TensorData.Zeros(TensorDType.Float32, 1),
+            ["input"] = new(TensorDType.Float32, [1], WeightsTestData.Bytes(9f)),
+        };
+
+        var model = all.WithPrefix("model.");
+        var tensors = model.ToTensors();
+        try
+        {
+            CollectionAssert.AreEqual(new[] { "fc.weight" }, model.Keys.ToArray());
+            Assert.AreEqual(2f, tensors["fc.weight"].item<float>());
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    [TestMethod]
     public void ToArray_WrongElementSize_IsRefused()
     {
         var data = TensorData.Zeros(TensorDType.Float16, 4);
