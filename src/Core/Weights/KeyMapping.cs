@@ -117,6 +117,23 @@ public sealed class KeyMapping
         return Transform(pattern, t => t.Reshape(Infer(copy, t.ElementCount)), $"Reshape[{string.Join(", ", copy)}]");
     }
 
+    /// <summary>Flattens the dimensions from <paramref name="startDim"/> on, like PyTorch's <c>flatten(startDim)</c>, for every
+    /// tensor whose key matches <paramref name="pattern"/> (for example a patch-embedding convolution turned into a Linear).</summary>
+    /// <param name="pattern">A regular expression matched against the whole key.</param>
+    /// <param name="startDim">The first dimension to merge; must exist in each matching tensor.</param>
+    /// <returns>The mapping.</returns>
+    public static KeyMapping Flatten(string pattern, int startDim = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(startDim);
+        return Transform(pattern, t =>
+        {
+            if (startDim >= t.Shape.Count)
+                throw new ArgumentException($"Cannot flatten from dimension {startDim} a tensor of shape {TensorData.FormatShape(t.Shape)}.");
+            var shape = t.Shape.Take(startDim).Append(t.Shape.Skip(startDim).Aggregate(1L, (a, b) => a * b)).ToArray();
+            return t.Reshape(shape);
+        }, $"Flatten[{startDim}]");
+    }
+
     /// <summary>Removes every key that matches <paramref name="pattern"/>; the import report lists them as skipped on purpose.</summary>
     /// <param name="pattern">A regular expression matched against the whole key.</param>
     /// <returns>The mapping.</returns>

@@ -77,6 +77,66 @@ public sealed class KeyMappingTests
     }
 
     [TestMethod]
+    public void OpenAiClipToEvlBackbone_TinyWidth_ProducesEvlNamesAndShapes()
+    {
+        // The conversion of EVL's weight_loaders.py (models.md §3.6) on a 1-block, width-4, patch-2 OpenAI CLIP visual tower.
+        static TensorData Half(params long[] shape)
+        {
+            long count = shape.Aggregate(1L, (a, b) => a * b);
+            return new TensorData(TensorDType.Float16, shape, WeightsTestData.Bytes(Enumerable.Range(0, (int)count).Select(i => (Half)i).ToArray()));
+        }
+        var openAi = new Dictionary<string, TensorData>
+        {
+            ["visual.class_embedding"] = Half(4),
+            ["visual.positional_embedding"] = Half(5, 4),
+            ["visual.conv1.weight"] = Half(4, 3, 2, 2),
+            ["visual.ln_pre.weight"] = Half(4), ["visual.ln_pre.bias"] = Half(4),
+            ["visual.transformer.resblocks.0.attn.in_proj_weight"] = Half(12, 4),
+            ["visual.transformer.resblocks.0.attn.in_proj_bias"] = Half(12),
+            ["visual.transformer.resblocks.0.attn.out_proj.weight"] = Half(4, 4),
+            ["visual.transformer.resblocks.0.attn.out_proj.bias"] = Half(4),
+            ["visual.transformer.resblocks.0.ln_1.weight"] = Half(4), ["visual.transformer.resblocks.0.ln_1.bias"] = Half(4),
+            ["visual.transformer.resblocks.0.mlp.c_fc.weight"] = Half(16, 4), ["visual.transformer.resblocks.0.mlp.c_fc.bias"] = Half(16),
+            ["visual.transformer.resblocks.0.mlp.c_proj.weight"] = Half(4, 16), ["visual.transformer.resblocks.0.mlp.c_proj.bias"] = Half(4),
+            ["visual.transformer.resblocks.0.ln_2.weight"] = Half(4), ["visual.transformer.resblocks.0.ln_2.bias"] = Half(4),
+            ["visual.ln_post.weight"] = Half(4), ["visual.ln_post.bias"] = Half(4),
+            ["visual.proj"] = Half(4, 2),
+        };
+        var mapping = KeyMapping.StripPrefix("visual.")
+            .Then(KeyMapping.Drop(@"ln_post\..*|proj"))
+            .Then(KeyMapping.Rename("class_embedding", "cls_token"))
+            .Then(KeyMapping.Rename("positional_embedding", "pos_embed"))
+            .Then(KeyMapping.Rename("conv1.weight", "patch_embed.proj.weight"))
+            .Then(KeyMapping.Flatten(@"patch_embed\.proj\.weight", startDim: 1))
+            .Then(KeyMapping.Create("patch_embed.proj.bias", t => TensorData.Zeros(TensorDType.Float16, t["patch_embed.proj.weight"].Shape[0])))
+            .Then(KeyMapping.RenameRegex(@"transformer\.resblocks\.(\d+)\.(.*)", "blocks.$1.$2"))
+            .Then(KeyMapping.Split(@"(blocks\.\d+\.attn)\.in_proj_(weight|bias)", ["$1.q_proj.$2", "$1.k_proj.$2", "$1.v_proj.$2"]))
+            .Then(KeyMapping.RenameRegex(@"(blocks\.\d+)\.mlp\.c_fc\.(.*)", "$1.mlp.fc1.$2"))
+            .Then(KeyMapping.RenameRegex(@"(blocks\.\d+)\.mlp\.c_proj\.(.*)", "$1.mlp.fc2.$2"))
+            .Then(KeyMapping.RenameRegex(@"(blocks\.\d+)\.ln_(\d)\.(.*)", "$1.norm$2.$3"));
+
+        var result = mapping.Apply(openAi);
+
+        var shapes = result.Tensors.ToDictionary(kv => kv.Key, kv => string.Join('x', kv.Value.Shape));
+        var expected = new Dictionary<string, string>
+        {
+            ["cls_token"] = "4", ["pos_embed"] = "5x4", ["patch_embed.proj.weight"] = "4x12", ["patch_embed.proj.bias"] = "4",
+            ["ln_pre.weight"] = "4", ["ln_pre.bias"] = "4",
+            ["blocks.0.attn.q_proj.weight"] = "4x4", ["blocks.0.attn.k_proj.weight"] = "4x4", ["blocks.0.attn.v_proj.weight"] = "4x4",
+            ["blocks.0.attn.q_proj.bias"] = "4", ["blocks.0.attn.k_proj.bias"] = "4", ["blocks.0.attn.v_proj.bias"] = "4",
+            ["blocks.0.attn.out_proj.weight"] = "4x4", ["blocks.0.attn.out_proj.bias"] = "4",
+            ["blocks.0.norm1.weight"] = "4", ["blocks.0.norm1.bias"] = "4", ["blocks.0.norm2.weight"] = "4", ["blocks.0.norm2.bias"] = "4",
+            ["blocks.0.mlp.fc1.weight"] = "16x4", ["blocks.0.mlp.fc1.bias"] = "16", ["blocks.0.mlp.fc2.weight"] = "4x16", ["blocks.0.mlp.fc2.bias"] = "4",
+        };
+        CollectionAssert.AreEquivalent(expected, shapes);
+        CollectionAssert.AreEqual(new[] { "visual.ln_post.weight", "visual.ln_post.bias", "visual.proj" }, result.Dropped.ToArray());
+        Assert.AreEqual("visual.transformer.resblocks.0.attn.in_proj_weight", result.Origins["blocks.0.attn.v_proj.weight"]);
+        Assert.AreEqual((Half)33, result.Tensors["blocks.0.attn.v_proj.weight"].ToArray<Half>()[1]);   // row 8 of in_proj, column 1
+        Assert.AreEqual((Half)11, result.Tensors["patch_embed.proj.weight"].ToArray<Half>()[11]);       // conv1 flattened row-major
+        Assert.IsTrue(result.Tensors["patch_embed.proj.bias"].ToArray<Half>().All(v => v == (Half)0));
+    }
+
+    [TestMethod]
     public void TwoKeysMappedToOneName_IsRefusedNamingBoth()
     {
         var source = new Dictionary<string, TensorData> { ["module.w"] = Ints([1], 1), ["w"] = Ints([1], 2) };
