@@ -268,7 +268,7 @@ internal sealed class RestrictedUnpickler
         if (a.Length is < 6 or > 7 || a[0] is not TensorData storage || a[1] is not long offset
             || a[2] is not object?[] size || a[3] is not object?[] stride || a[4] is not bool)
             throw Invalid($"torch._utils._rebuild_tensor_v2 at byte {_opcodeAt} is called with unsupported arguments");
-        if (a[5] is CheckpointDictionary { Count: > 0 })
+        if (a[5] is not CheckpointDictionary { Count: 0 })
             throw Invalid($"the tensor rebuilt at byte {_opcodeAt} carries backward hooks, which a weights-only reader never restores");
         if (a.Length == 7 && a[6] is not (null or CheckpointDictionary))
             throw Invalid($"the tensor rebuilt at byte {_opcodeAt} carries unsupported metadata");

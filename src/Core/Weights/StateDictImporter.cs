@@ -36,7 +36,8 @@ public static class StateDictImporter
 
         if (report.ShapeMismatches.Count > 0 || report.DTypeMismatches.Count > 0 || (!report.IsExact && !options.AllowPartial))
             throw new InvalidDataException(report.Describe(sourceName, targetName));
-        if (report.Loaded.Count == 0 && destination.Count > options.HeadKeys.Count && mapped.Tensors.Count > 0)
+        int loadable = destination.Count - (options.ReinitializeHead ? options.HeadKeys.Count : 0);
+        if (report.Loaded.Count == 0 && loadable > 0 && mapped.Tensors.Count > 0)
             throw new InvalidDataException($"No key of checkpoint '{sourceName}' matches {targetName}, even partially. " + report.Describe(sourceName, targetName));
 
         using (torch.no_grad())
