@@ -424,6 +424,52 @@ public sealed class PyTorchCheckpointReaderTests
     }
 
     [TestMethod]
+    public void Protocol4PrimitiveValues_AreDecoded()
+    {
+        static byte[] Short(string text) => [0x8c, (byte)Encoding.UTF8.GetByteCount(text), .. Encoding.UTF8.GetBytes(text)];
+        var body = new PickleBuilder()
+            .Op(Short("collections")).Op(0x94).Op(Short("OrderedDict")).Op(0x94).Op(0x93).Op(0x94).EmptyTuple().Reduce().Op(0x94)
+            .Mark()
+            .Op(Short("neg")).Op(0x8a, 1, 0xFF)
+            .Op(Short("big")).Op(0x8a, 6, 0, 0, 0, 0, 0, 1)
+            .Op(Short("word")).Op((byte)'M', 0x34, 0x12)
+            .Op(Short("int32")).Op((byte)'J').Op(BitConverter.GetBytes(-70_000))
+            .Op(Short("float")).Op((byte)'G').Op(BitConverter.GetBytes(1.5).Reverse().ToArray())
+            .Op(Short("none")).Op((byte)'N')
+            .Op(Short("bytes")).Op((byte)'C', 2, (byte)'x', (byte)'y')
+            .Op(Short("text")).Op(Short("héllo"))
+            .Op(Short("triple")).Int(1).Int(2).Int(3).Op(0x87)
+            .Op(Short("again")).Op((byte)'h', 0)
+            .SetItems().Stop().ToArray();
+        var framed = new PickleBuilder().Proto(4).Op(0x95).Op(BitConverter.GetBytes((ulong)body.Length)).Op(body).ToArray();
+        using var folder = new TempFolder();
+        var path = folder.File("protocol4.pth");
+        WeightsTestData.WriteTorchZip(path, framed);
+
+        var root = (CheckpointDictionary)PyTorchCheckpointReader.Read(path).Root!;
+
+        Assert.AreEqual(-1L, root["neg"]);
+        Assert.AreEqual(1L << 40, root["big"]);
+        Assert.AreEqual(0x1234L, root["word"]);
+        Assert.AreEqual(-70_000L, root["int32"]);
+        Assert.AreEqual(1.5, root["float"]);
+        Assert.IsNull(root["none"]);
+        CollectionAssert.AreEqual("xy"u8.ToArray(), (byte[])root["bytes"]!);
+        Assert.AreEqual("héllo", root["text"]);
+        CollectionAssert.AreEqual(new object[] { 1L, 2L, 3L }, (object?[])root["triple"]!);
+        Assert.AreEqual("collections", root["again"], "MEMOIZE numbers memo entries in order.");
+    }
+
+    [TestMethod]
+    public void TorchScriptArchive_IsRefusedWithAHint()
+    {
+        var pickle = new PickleBuilder().Proto().Global("__torch__.clip.model", "CLIP").EmptyTuple().Reduce().Stop().ToArray();
+        var e = RefuseCrafted(pickle);
+        StringAssert.Contains(e.Message, "'__torch__.clip.model.CLIP'");
+        StringAssert.Contains(e.Message, "looks like a TorchScript archive");
+    }
+
+    [TestMethod]
     public void StridedView_IsGatheredInLogicalOrder()
     {
         var pickle = new PickleBuilder().Proto().EmptyDict().Str("t").Tensor("IntStorage", "0", 6, 0, [3, 2], [1, 3]).SetItem().Stop().ToArray();
