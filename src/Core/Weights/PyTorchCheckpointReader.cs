@@ -92,7 +92,11 @@ public static partial class PyTorchCheckpointReader
             string prefix = pickles[0].FullName[..^"data.pkl".Length];
             var byName = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
             foreach (var entry in entries)
-                byName.TryAdd(entry.FullName, entry);
+            {
+                // Readers disagree on which of two same-named entries wins, so a duplicate could show us other data than PyTorch sees.
+                if (!byName.TryAdd(entry.FullName, entry))
+                    throw Invalid(sourceName, $"its archive lists the entry '{Shorten(entry.FullName)}' twice");
+            }
 
             bool bigEndian = ReadByteOrder(byName, prefix, sourceName);
             byte[] pickle = ReadEntry(pickles[0], checkedLimits.MaxPickleBytes, exact: false, sourceName);

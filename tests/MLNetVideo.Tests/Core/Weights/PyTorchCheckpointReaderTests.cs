@@ -231,6 +231,22 @@ public sealed class PyTorchCheckpointReaderTests
     }
 
     [TestMethod]
+    public void DuplicateZipEntry_IsRefused()
+    {
+        var pickle = new PickleBuilder().Proto().EmptyDict().Str("w").Tensor("FloatStorage", "0", 1, 0, [1], [1]).SetItem().Stop().ToArray();
+        using var folder = new TempFolder();
+        var path = folder.File("duplicate.pth");
+        WeightsTestData.WriteTorchZip(path, pickle, new Dictionary<string, byte[]> { ["0"] = WeightsTestData.Bytes(1f) });
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        using (var stream = zip.CreateEntry("archive/data/0").Open())
+            stream.Write(WeightsTestData.Bytes(666f));
+
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => PyTorchCheckpointReader.Read(path));
+
+        StringAssert.Contains(e.Message, "lists the entry 'archive/data/0' twice");
+    }
+
+    [TestMethod]
     public void StorageEntryOfWrongSize_IsRefused()
     {
         var pickle = new PickleBuilder().Proto().EmptyDict().Str("w").Tensor("LongStorage", "0", 6, 0, [6], [1]).SetItem().Stop().ToArray();
