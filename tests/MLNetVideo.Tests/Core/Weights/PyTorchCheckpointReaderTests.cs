@@ -402,6 +402,46 @@ public sealed class PyTorchCheckpointReaderTests
     }
 
     [TestMethod]
+    [DataRow("adam_load.pth", "adam_load")]
+    [DataRow("module_load.pth", "pyload_test")]
+    public void MutatedPickle_SeededFuzz_EitherLoadsOrIsRefusedCleanly(string name, string archive)
+    {
+        // Random byte mutations of a real data.pkl, repackaged with valid checksums so they reach the pickle VM:
+        // the only acceptable failure is InvalidDataException (no IndexOutOfRange, InvalidCast, OutOfMemory or hang).
+        var source = WeightsTestData.Checkpoint(name);
+        var pickle = RawEntry(source, $"{archive}/data.pkl");
+        var storages = new Dictionary<string, byte[]>();
+        using (var zip = ZipFile.OpenRead(source))
+            foreach (var entry in zip.Entries.Where(e => e.FullName.StartsWith($"{archive}/data/", StringComparison.Ordinal)))
+                storages[entry.FullName[$"{archive}/data/".Length..]] = RawEntry(source, entry.FullName);
+        var random = new Random(1234);
+        using var folder = new TempFolder();
+        var path = folder.File("mutated.pth");
+        int loaded = 0, refused = 0;
+        var watch = Stopwatch.StartNew();
+        for (int round = 0; round < 400; round++)
+        {
+            var mutated = (byte[])pickle.Clone();
+            for (int k = random.Next(1, 4); k > 0; k--)
+                mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
+            File.Delete(path);
+            WeightsTestData.WriteTorchZip(path, mutated, storages, archive);
+            try
+            {
+                PyTorchCheckpointReader.Read(path);
+                loaded++;
+            }
+            catch (InvalidDataException e)
+            {
+                StringAssert.Contains(e.Message, path);
+                refused++;
+            }
+        }
+        Assert.IsGreaterThan(0, refused);
+        Assert.IsLessThan(60_000L, watch.ElapsedMilliseconds, $"{loaded} loaded, {refused} refused");
+    }
+
+    [TestMethod]
     public void LegacyPickleFile_IsRefusedWithAHint()
     {
         using var folder = new TempFolder();

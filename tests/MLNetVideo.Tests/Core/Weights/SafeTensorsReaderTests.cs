@@ -158,6 +158,40 @@ public sealed class SafeTensorsReaderTests
         CollectionAssert.AreEqual(new sbyte[] { 7, -7 }, reader.Read("a").ToArray<sbyte>());
     }
 
+    [TestMethod]
+    [DataRow("tensors.safetensors")]
+    [DataRow("module_load.safetensors")]
+    public void MutatedHeader_SeededFuzz_EitherReadsConsistentlyOrIsRefusedCleanly(string name)
+    {
+        // JSON-looking substitutions keep the header plausible so the checks behind the parser are exercised too.
+        const string alphabet = "{}[]\",:0123456789-+eE. FIU8BOLa_";
+        var original = File.ReadAllBytes(WeightsTestData.Checkpoint(name));
+        int headerEnd = 8 + BitConverter.ToInt32(original, 0);
+        var random = new Random(99);
+        using var folder = new TempFolder();
+        var path = folder.File("mutated.safetensors");
+        int refused = 0;
+        for (int round = 0; round < 1_000; round++)
+        {
+            var mutated = (byte[])original.Clone();
+            for (int k = random.Next(1, 4); k > 0; k--)
+                mutated[random.Next(8, headerEnd)] = (byte)alphabet[random.Next(alphabet.Length)];
+            File.WriteAllBytes(path, mutated);
+            try
+            {
+                using var reader = SafeTensorsReader.Open(path);
+                var tensors = reader.ReadAll();
+                Assert.AreEqual(original.Length - headerEnd, tensors.Values.Sum(t => (long)t.Bytes.Length), "Accepted tensors tile the data area.");
+            }
+            catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+            {
+                StringAssert.Contains(e.Message, path);
+                refused++;
+            }
+        }
+        Assert.IsGreaterThan(500, refused);
+    }
+
     private static InvalidDataException Refuse(byte[] bytes)
     {
         using var folder = new TempFolder();
