@@ -52,9 +52,11 @@ chmod --reference="$lib" "$work"
 mv -f "$work" "$lib"
 trap - EXIT
 
-if ldd "$lib" 2>&1 | grep -v "weak version" | grep -q "not found"; then
-  echo "error MLNV002: libLibTorchSharp.so in $native_dir still has unresolved dependencies after patching:" >&2
-  ldd "$lib" 2>&1 | grep -v "weak version" | grep "not found" >&2
+# Only the libstdc++ versions are ours to fix: a project that references the managed TorchSharp package
+# without a libtorch backend (TorchSharp-cpu/-cuda) legitimately lacks libtorch.so here.
+if ldd "$lib" 2>&1 | grep -v "weak version" | grep -q "GLIBCXX_[0-9.]*' not found"; then
+  echo "error MLNV002: libLibTorchSharp.so in $native_dir still needs a libstdc++ version this system lacks after patching:" >&2
+  ldd "$lib" 2>&1 | grep -v "weak version" | grep "GLIBCXX" >&2
   exit 3
 fi
 echo "MLNetVideo: patched $lib for a libstdc++ without $version"
