@@ -381,10 +381,21 @@ internal sealed class FfmpegProcess : IDisposable
         }
     }
 
-    /// <summary>The decoder's last stderr line, or an empty string.</summary>
+    /// <summary>Closing lines ffmpeg prints after the real error; the line before them says more.</summary>
+    private static readonly string[] GenericLines =
+        ["Error marking filters as finished", "Conversion failed!", "Cannot determine format of input stream", "Nothing was written into output file"];
+
+    /// <summary>The decoder's last informative stderr line, or an empty string.</summary>
     public string LastError
     {
-        get { lock (_stderr) return _stderr.Count > 0 ? _stderr.Last() : ""; }
+        get
+        {
+            lock (_stderr)
+            {
+                var lines = _stderr.ToArray();
+                return lines.LastOrDefault(l => !GenericLines.Any(g => l.StartsWith(g, StringComparison.Ordinal))) ?? lines.LastOrDefault() ?? "";
+            }
+        }
     }
 
     /// <summary>Restarts the deadline (streaming: the timeout applies per frame).</summary>
