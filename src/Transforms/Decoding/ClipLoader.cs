@@ -89,12 +89,30 @@ internal sealed class ClipLoader
         return clips;
     }
 
+    /// <summary>Probes a video, reusing the result while the file's size and write time are unchanged (later epochs skip
+    /// the probe process). At most <see cref="ProbeCacheSize"/> entries; the cache is cleared when full.</summary>
+    private VideoInfo ProbeCached(string path, CancellationToken cancellation)
+    {
+        var stamp = File.Exists(path) ? (new FileInfo(path).Length, File.GetLastWriteTimeUtc(path).Ticks)
+            : Directory.Exists(path) ? (-1L, Directory.GetLastWriteTimeUtc(path).Ticks) : (-2L, 0L);
+        if (stamp.Item1 != -2 && _probes.TryGetValue(path, out var cached) && cached.Stamp == stamp)
+            return cached.Info;
+        var info = FfmpegDecoder.Probe(path, _settings, cancellation);
+        if (_probes.Count >= ProbeCacheSize)
+            _probes.Clear();
+        _probes[path] = (stamp, info);
+        return info;
+    }
+
+    private const int ProbeCacheSize = 100_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ((long, long) Stamp, VideoInfo Info)> _probes = new(StringComparer.Ordinal);
+
     /// <summary>Decodes one row into <paramref name="destination"/> (length <see cref="Size"/>).</summary>
     public void Load(string pathText, long row, float[] destination, CancellationToken cancellation = default)
     {
         var o = _options;
         string path = ResolvePath(pathText);
-        var info = FfmpegDecoder.Probe(path, _settings, cancellation);
+        var info = ProbeCached(path, cancellation);
         bool training = o.Mode == VideoLoadingMode.Training;
         int rowIndex = unchecked((int)row);
         var temporal = training || o.ClipStart == ClipStart.Random ? Seeding.CreateRandom(_seed, RandomStream.TemporalJitter, rowIndex) : null;

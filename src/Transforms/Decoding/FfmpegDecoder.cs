@@ -146,14 +146,81 @@ internal static class FfmpegDecoder
         args.AddRange(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
 
         using var process = FfmpegProcess.Start(settings.FfmpegPath, args, stdin, settings.Timeout, info.Path, cancellation);
-        var buffer = new byte[checked(outWidth * outHeight * 3)];
-        int produced = 0;
-        while (produced < sortedIndices.Count && process.ReadFrame(buffer))
-            onFrame(produced++, buffer);
+        int frameBytes = checked(outWidth * outHeight * 3);
+        int produced = sortedIndices.Count == 1 ? ReadSerial(process, sortedIndices.Count, frameBytes, onFrame)
+            : ReadPipelined(process, sortedIndices.Count, frameBytes, onFrame);
         int exit = process.WaitForExit();
         if (produced < sortedIndices.Count)
             throw process.Failure(VideoDecodingFailure.InvalidData,
                 $"the decoder produced {produced} of the {sortedIndices.Count} needed frames (the file claims {info.FrameCount}; it may be truncated or corrupt; exit code {exit})");
+    }
+
+    private static int ReadSerial(FfmpegProcess process, int count, int frameBytes, Action<int, ReadOnlySpan<byte>> onFrame)
+    {
+        var buffer = new byte[frameBytes];
+        int produced = 0;
+        while (produced < count && process.ReadFrame(buffer))
+            onFrame(produced++, buffer);
+        return produced;
+    }
+
+    /// <summary>Reads frames on a second thread into a small ring of reused buffers (at most 4, at most ~64 MB), so the
+    /// decoder keeps decoding while this thread converts the previous frame; memory stays bounded.</summary>
+    private static int ReadPipelined(FfmpegProcess process, int count, int frameBytes, Action<int, ReadOnlySpan<byte>> onFrame)
+    {
+        int slots = (int)Math.Clamp((64L << 20) / frameBytes, 2, 4);
+        using var free = new System.Collections.Concurrent.BlockingCollection<byte[]>(slots);
+        using var full = new System.Collections.Concurrent.BlockingCollection<byte[]>(slots);
+        using var stop = new CancellationTokenSource();
+        for (int i = 0; i < slots; i++)
+            free.Add(new byte[frameBytes]);
+        Exception? readError = null;
+        var reader = new Thread(() =>
+        {
+            try
+            {
+                for (int n = 0; n < count; n++)
+                {
+                    var buffer = free.Take(stop.Token);
+                    if (!process.ReadFrame(buffer))
+                        break;
+                    full.Add(buffer, stop.Token);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                readError = e;
+            }
+            finally
+            {
+                full.CompleteAdding();
+            }
+        }) { IsBackground = true, Name = "MLNetVideo frame reader" };
+        reader.Start();
+        int produced = 0;
+        bool completed = false;
+        try
+        {
+            foreach (var buffer in full.GetConsumingEnumerable())
+            {
+                onFrame(produced++, buffer);
+                free.Add(buffer);
+            }
+            completed = true;
+        }
+        finally
+        {
+            stop.Cancel();
+            if (!completed)
+                process.Stop();   // the consumer failed: stop the decoder so the reader thread returns
+            reader.Join();
+        }
+        if (readError is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(readError).Throw();
+        return produced;
     }
 
     /// <summary>Starts a decoder that streams every frame (optionally scaled) for <see cref="VideoFrameReader"/>.</summary>
@@ -302,6 +369,7 @@ internal sealed class FfmpegProcess : IDisposable
     private readonly TimeSpan _timeout;
     private readonly string _path;
     private int _killed;
+    private int _disposed;
 
     private FfmpegProcess(Process process, TimeSpan timeout, string path, CancellationToken cancellation)
     {
@@ -508,8 +576,13 @@ internal sealed class FfmpegProcess : IDisposable
         }
     }
 
+    /// <summary>Kills the process tree now (not reported as a timeout).</summary>
+    public void Stop() => Kill();
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         _registration.Dispose();
         try
         {
