@@ -74,22 +74,27 @@ public static class SpatialTransform
     internal static void WriteFrame(ReadOnlySpan<byte> rgb, int frameWidth, CropWindow window, bool flip, PixelLookup lookup,
         Span<float> destination, ReadOnlySpan<long> channelOffsets)
     {
-        int w = window.Width, h = window.Height;
-        for (int c = 0; c < 3; c++)
+        int w = window.Width, h = window.Height, plane = w * h;
+        if (window.X < 0 || window.Y < 0 || window.X + w > frameWidth || (long)(window.Y + h) * frameWidth * 3 > rgb.Length)
+            throw new ArgumentOutOfRangeException(nameof(window), window, "The crop window does not fit the frame.");
+        // One pass over the pixels writes all three planes (Slice checks every plane's bounds once).
+        var p0 = destination.Slice(checked((int)channelOffsets[0]), plane);
+        var p1 = destination.Slice(checked((int)channelOffsets[1]), plane);
+        var p2 = destination.Slice(checked((int)channelOffsets[2]), plane);
+        ReadOnlySpan<float> t0 = lookup.Tables[0], t1 = lookup.Tables[1], t2 = lookup.Tables[2];
+        int s0 = lookup.SourceChannel[0], s1 = lookup.SourceChannel[1], s2 = lookup.SourceChannel[2];
+        for (int y = 0; y < h; y++)
         {
-            var table = lookup.Tables[c];
-            int source = lookup.SourceChannel[c];
-            var plane = destination.Slice(checked((int)channelOffsets[c]), w * h);
-            for (int y = 0; y < h; y++)
+            var row = rgb.Slice(((window.Y + y) * frameWidth + window.X) * 3, w * 3);
+            var d0 = p0.Slice(y * w, w);
+            var d1 = p1.Slice(y * w, w);
+            var d2 = p2.Slice(y * w, w);
+            for (int x = 0, i = 0; x < w; x++, i += 3)
             {
-                var row = rgb.Slice(((window.Y + y) * frameWidth + window.X) * 3, w * 3);
-                var target = plane.Slice(y * w, w);
-                if (flip)
-                    for (int x = 0; x < w; x++)
-                        target[w - 1 - x] = table[row[x * 3 + source]];
-                else
-                    for (int x = 0; x < w; x++)
-                        target[x] = table[row[x * 3 + source]];
+                int target = flip ? w - 1 - x : x;
+                d0[target] = t0[row[i + s0]];
+                d1[target] = t1[row[i + s1]];
+                d2[target] = t2[row[i + s2]];
             }
         }
     }

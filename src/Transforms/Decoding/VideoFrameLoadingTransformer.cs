@@ -140,7 +140,7 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
             var parent = _parent;
             var policy = parent._options.OnDecodeError;
             var pathGetter = input.GetGetter<ReadOnlyMemory<char>>(_input);
-            var clip = new float[parent._loader.Size];
+            var clip = GC.AllocateUninitializedArray<float>(parent._loader.Size);   // every element is written by a decode or cleared on error
             long cachedPosition = -1;
             VideoDecodingException? error = null;
             bool reported = false;
