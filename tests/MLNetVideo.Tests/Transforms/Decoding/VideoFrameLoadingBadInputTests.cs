@@ -26,6 +26,7 @@ public sealed class VideoFrameLoadingBadInputTests
         File.WriteAllBytes(Path.Combine(_folder, "truncated.mp4"), bytes[..(bytes.Length * 4 / 10)]);
         SyntheticActionVideos.Encode(Path.Combine(_folder, "zero.mp4"), [], 32, 32, 25);
         RunFfmpeg("-f", "lavfi", "-i", "sine=duration=0.5", "-c:a", "aac", "-y", Path.Combine(_folder, "audio-only.mp4"));
+        RunFfmpeg("-f", "lavfi", "-i", "testsrc=size=32x32", "-frames:v", "0", "-c:v", "mjpeg", "-y", Path.Combine(_folder, "zero-frames.avi"));
     }
 
     [ClassCleanup]
@@ -88,6 +89,10 @@ public sealed class VideoFrameLoadingBadInputTests
     [TestMethod]
     public void ZeroFrameFile_HasNoVideoStream()
         => StringAssert.Contains(Fails("zero.mp4", VideoDecodingFailure.Unsupported).Message, "no video stream");
+
+    [TestMethod]
+    public void VideoStreamWithZeroFrames_SaysSo()
+        => StringAssert.Contains(Fails("zero-frames.avi", VideoDecodingFailure.NoFrames).Message, "the video stream has no frames");
 
     [TestMethod]
     public void AudioOnlyFile_IsUnsupported()

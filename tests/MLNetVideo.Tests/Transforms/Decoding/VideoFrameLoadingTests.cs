@@ -67,6 +67,24 @@ public sealed class VideoFrameLoadingTests
     }
 
     [TestMethod]
+    public void EstimatorContract_OutputSchemaMatchesTheData()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = TestVideos.Paths(mlContext, _solid);
+        var estimator = mlContext.Transforms.LoadVideoFrames("Clip", "VideoPath", framesPerClip: 3, frameInterval: 2, frameSize: 16, layout: ClipLayout.Cthw);
+        var shape = estimator.GetOutputSchema(new SchemaShape([MLNetVideo.Interop.SchemaShapes.Column("VideoPath", TextDataViewType.Instance)]));
+        var predicted = shape.Single(c => c.Name == "Clip");
+        Assert.AreEqual(SchemaShape.Column.VectorKind.Vector, predicted.Kind);
+        Assert.AreEqual(NumberDataViewType.Single, predicted.ItemType);
+        var output = estimator.Fit(data).Transform(data);
+        var type = (VectorDataViewType)output.Schema["Clip"].Type;
+        CollectionAssert.AreEqual(new[] { 3, 3, 16, 16 }, type.Dimensions.ToArray());
+        Assert.AreEqual("VideoPath", output.Schema[0].Name);
+        var clip = TestVideos.ReadClips(output, "Clip")[0];
+        Assert.AreEqual(200 / 255.0, clip.AsSpan(0, 3 * 256).ToArray().Average(), 0.03, "Cthw: the first plane block is red over all frames");
+    }
+
+    [TestMethod]
     public void SolidColour_DecodesToThatColour()
     {
         var clip = Load(Small(), _solid)[0];
