@@ -43,12 +43,22 @@ internal sealed class ClipLoader
         }
         if (_folder is not null && !_options.AllowPathsOutsideVideoFolder)
         {
-            string relative = Path.GetRelativePath(_folder, full);
-            if (relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative))
+            if (!IsInside(full))
                 throw new VideoDecodingException(VideoDecodingFailure.OutsideVideoFolder, full,
                     $"the path '{text}' resolves outside VideoFolder '{_folder}'. Move the video into the folder, or set AllowPathsOutsideVideoFolder = true if the data is trusted.");
+            // A symbolic link inside the folder must not lead outside it either (links in parent folders are not followed).
+            FileSystemInfo entry = Directory.Exists(full) ? new DirectoryInfo(full) : new FileInfo(full);
+            if (entry.LinkTarget is not null && entry.ResolveLinkTarget(returnFinalTarget: true) is { } target && !IsInside(target.FullName))
+                throw new VideoDecodingException(VideoDecodingFailure.OutsideVideoFolder, full,
+                    $"the path '{text}' is a symbolic link to '{target.FullName}', outside VideoFolder '{_folder}'. Set AllowPathsOutsideVideoFolder = true if the data is trusted.");
         }
         return full;
+    }
+
+    private bool IsInside(string full)
+    {
+        string relative = Path.GetRelativePath(_folder!, full);
+        return !(relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative));
     }
 
     /// <summary>The source frame indices of each clip of a row.</summary>

@@ -53,7 +53,8 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
         public string? VideoFolder { get; set; }
 
         /// <summary>Accept paths that resolve outside <see cref="VideoFolder"/> (absolute paths, "..").
-        /// Default false: such a row fails with <see cref="VideoDecodingFailure.OutsideVideoFolder"/>. Symbolic links are not followed by the check.</summary>
+        /// Default false: such a row fails with <see cref="VideoDecodingFailure.OutsideVideoFolder"/>, and so does a path that is itself a symbolic link
+        /// to a place outside the folder (symbolic links among its parent folders are not followed).</summary>
         public bool AllowPathsOutsideVideoFolder { get; set; }
 
         /// <summary>How frames are chosen. Default <see cref="SamplingMode.Dense"/>.</summary>

@@ -154,6 +154,44 @@ public sealed class VideoFrameLoadingBadInputTests
     }
 
     [TestMethod]
+    public void SymbolicLinkLeadingOutside_IsRefused()
+    {
+        string outside = TestVideos.NewFolder("outside");
+        try
+        {
+            string target = Path.Combine(outside, "secret.mp4");
+            File.Copy(_good, target);
+            File.CreateSymbolicLink(Path.Combine(_folder, "link.mp4"), target);
+            var ex = Fails("link.mp4", VideoDecodingFailure.OutsideVideoFolder);
+            StringAssert.Contains(ex.Message, "is a symbolic link to");
+            File.CreateSymbolicLink(Path.Combine(_folder, "inside-link.mp4"), _good);
+            Assert.AreEqual(90 / 255.0, TestVideos.FrameMean(Run(Small(), null, "inside-link.mp4").Clips[0], 3, 0, 32), 0.015);
+        }
+        finally
+        {
+            TestVideos.DeleteFolder(outside);
+        }
+    }
+
+    [TestMethod]
+    public void SkipInPredictionEngine_FillsTheRowWithZeros()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = TestVideos.Paths(mlContext, "good.mp4");
+        var transformer = mlContext.Transforms.LoadVideoFrames(Small(DecodeErrorPolicy.Skip)).Fit(data);
+        var engine = mlContext.Model.CreatePredictionEngine<TestVideos.PathRow, ClipRow>(transformer);
+        Assert.IsTrue(engine.Predict(new TestVideos.PathRow { VideoPath = "good.mp4" }).Frames.Max() > 0.3f);
+        Assert.IsTrue(engine.Predict(new TestVideos.PathRow { VideoPath = "missing.mp4" }).Frames.All(v => v == 0f));
+        Assert.AreEqual(1L, transformer.FilledRowCount);
+    }
+
+    private sealed class ClipRow
+    {
+        [VectorType(4, 3, 32, 32)]
+        public float[] Frames { get; set; } = [];
+    }
+
+    [TestMethod]
     public void PathOutsideVideoFolder_LoadsWhenAllowed()
     {
         var options = Small();
