@@ -140,6 +140,21 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
             var parent = _parent;
             var policy = parent._options.OnDecodeError;
             var pathGetter = input.GetGetter<ReadOnlyMemory<char>>(_input);
+            // MLContext.CancelExecution() stops a running decoder: polled while this cursor lives.
+            var environment = parent._environment;
+            var cancellation = new CancellationTokenSource();
+            var poll = new Timer(_ =>
+            {
+                if (MLNetHost.IsCancelled(environment))
+                {
+                    try { cancellation.Cancel(); } catch (ObjectDisposedException) { }
+                }
+            }, null, 200, 200);
+            disposer = () =>
+            {
+                poll.Dispose();
+                cancellation.Dispose();
+            };
             var clip = GC.AllocateUninitializedArray<float>(parent._loader.Size);   // every element is written by a decode or cleared on error
             long cachedPosition = -1;
             VideoDecodingException? error = null;
@@ -151,19 +166,22 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
                 long position = input.Position;
                 if (position == cachedPosition)
                     return;
-                cachedPosition = position;
+                cachedPosition = -1;   // set again only when this row is fully loaded or failed as a decoding error
                 error = null;
                 reported = false;
                 pathGetter(ref path);
+                if (MLNetHost.IsCancelled(environment))
+                    throw new OperationCanceledException("LoadVideoFrames: the MLContext's execution was cancelled.");
                 try
                 {
-                    parent._loader.Load(path.ToString(), position, clip);
+                    parent._loader.Load(path.ToString(), position, clip, cancellation.Token);
                 }
                 catch (VideoDecodingException e)
                 {
                     error = e.AtRow(position);
                     Array.Clear(clip);
                 }
+                cachedPosition = position;
             }
 
             ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>

@@ -249,6 +249,54 @@ public sealed class VideoFrameLoadingBadInputTests
         Assert.AreEqual(0, TestVideos.ChildDecoders());
     }
 
+    /// <summary>A stand-in "ffmpeg" that never answers: only the timeout or cancellation can end it.</summary>
+    private static string HangingDecoder()
+    {
+        string script = Path.Combine(_folder, "hanging-ffmpeg.sh");
+        File.WriteAllText(script, "#!/bin/sh\nexec sleep 47\n");
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return script;
+    }
+
+    private static int SleepingChildren() => Directory.EnumerateDirectories("/proc").Count(dir =>
+    {
+        try { return File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Trim() == "sleep 47"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    });
+
+    [TestMethod]
+    public void HangingDecoder_TimesOut_AndIsKilled()
+    {
+        var options = Small();
+        options.FfmpegPath = HangingDecoder();
+        options.DecodeTimeout = TimeSpan.FromSeconds(1.5);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var ex = Assert.ThrowsExactly<VideoDecodingException>(() => Run(options, null, "good.mp4"));
+        Assert.AreEqual(VideoDecodingFailure.Timeout, ex.Failure, ex.Message);
+        Assert.IsTrue(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+        Assert.AreEqual(0, SleepingChildren(), "the hanging decoder must be killed");
+    }
+
+    [TestMethod]
+    public void CancelExecution_StopsAHangingDecoder()
+    {
+        var options = Small();
+        options.FfmpegPath = HangingDecoder();
+        var mlContext = new MLContext(seed: 1);
+        var data = TestVideos.Paths(mlContext, "good.mp4");
+        var view = mlContext.Transforms.LoadVideoFrames(options).Fit(data).Transform(data);
+        // ML.NET 5.0.1 keeps MLContext's cancellation internal (ICancelable, used by AutoML): reach it as AutoML does.
+        var environment = MLNetVideo.Interop.MLNetHost.From(mlContext.Transforms);
+        var cancelable = environment.GetType().GetInterfaces().Single(i => i.Name == "ICancelable");
+        var cancel = cancelable.GetMethod("CancelExecution")!;
+        using var timer = new Timer(_ => cancel.Invoke(environment, null), null, 1000, Timeout.Infinite);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.ThrowsExactly<OperationCanceledException>(() => TestVideos.ReadClips(view));
+        Assert.IsTrue(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed} (DecodeTimeout is 60 s)");
+        Assert.AreEqual(0, SleepingChildren(), "the hanging decoder must be killed");
+    }
+
     [TestMethod]
     public void NoDecoderProcessesOrTempFilesAreLeft()
     {
