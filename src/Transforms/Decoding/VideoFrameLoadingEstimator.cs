@@ -17,7 +17,7 @@ namespace MLNetVideo.Transforms.Decoding;
 /// | -- | -- |
 /// | Does this estimator need to look at the data to train its parameters? | No |
 /// | Input column data type | [String](xref:Microsoft.ML.Data.TextDataViewType): a video path (file or frame folder) |
-/// | Output column data type | Known-size vector of [Single](xref:System.Single): [T, 3, H, W] (`Layout = Tchw`) or [3, T, H, W] (`Cthw`); with K = `ClipsPerVideo` × `SpatialCrops` > 1 views a leading K dimension: [K, T, 3, H, W] or [K, 3, T, H, W], view k = clip (k / SpatialCrops), crop (k % SpatialCrops) |
+/// | Output column data type | Known-size vector of [Single](xref:System.Single): [T, 3, H, W] (`Layout = Tchw`) or [3, T, H, W] (`Cthw`); with K = `ClipsPerVideo` × `SpatialCrops` > 1 views a leading K dimension: [K, T, 3, H, W] or [K, 3, T, H, W], view k = clip (k / SpatialCrops), crop (k % SpatialCrops); the column's `ClipLayout` text annotation names the dimensions |
 /// | Required NuGet in addition to Microsoft.ML | MLNetVideo.Transforms; the `ffmpeg` and `ffprobe` programs (Debian: `apt-get install ffmpeg`) |
 /// | Exportable to ONNX | No |
 ///

@@ -45,6 +45,21 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
     /// <summary>The type of the output column: a known-size float vector whose dimensions are in the type.</summary>
     public VectorDataViewType OutputType { get; }
 
+    /// <summary>Name of the text annotation on the output column that names its dimensions, for example
+    /// "frames,channels,height,width" or, for multi-view rows, "views,frames,channels,height,width; view = clip × 3 + crop".</summary>
+    public const string LayoutAnnotationName = "ClipLayout";
+
+    /// <summary>The value of the <see cref="LayoutAnnotationName"/> annotation.</summary>
+    public string LayoutDescription
+    {
+        get
+        {
+            string clip = _options.Layout == ClipLayout.Tchw ? "frames,channels,height,width" : "channels,frames,height,width";
+            return _options.Views == 1 ? clip
+                : $"views,{clip}; {_options.Views} views = {_options.ClipsPerVideo} clips × {_options.SpatialCrops} crops, view = clip × {_options.SpatialCrops} + crop";
+        }
+    }
+
     /// <summary>Name of the output column.</summary>
     public string OutputColumnName => _options.OutputColumnName;
 
@@ -118,7 +133,10 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
         {
             _parent = parent;
             _input = CheckInput(inputSchema, parent.InputColumnName);
-            OutputColumns = [new DataViewSchema.DetachedColumn(parent.OutputColumnName, parent.OutputType)];
+            var annotations = new DataViewSchema.Annotations.Builder();
+            var layout = parent.LayoutDescription.AsMemory();
+            annotations.Add(LayoutAnnotationName, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = layout);
+            OutputColumns = [new DataViewSchema.DetachedColumn(parent.OutputColumnName, parent.OutputType, annotations.ToAnnotations())];
         }
 
         public override IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns { get; }

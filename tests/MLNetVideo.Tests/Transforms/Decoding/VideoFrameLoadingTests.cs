@@ -209,6 +209,9 @@ public sealed class VideoFrameLoadingTests
         var output = estimator.Fit(data).Transform(data);
         var type = (VectorDataViewType)output.Schema["Frames"].Type;
         CollectionAssert.AreEqual(new[] { 6, 2, 3, 32, 32 }, type.Dimensions.ToArray());
+        var layout = default(ReadOnlyMemory<char>);
+        output.Schema["Frames"].Annotations.GetValue(VideoFrameLoadingTransformer.LayoutAnnotationName, ref layout);
+        Assert.AreEqual("views,frames,channels,height,width; 6 views = 2 clips × 3 crops, view = clip × 3 + crop", layout.ToString());
         var clip = TestVideos.ReadClips(output)[0];
         int view = 2 * 3 * 32 * 32;
         // Clips of 2 frames over 64: 63 starts, clip k starts at floor((k + ½) × 63 / 2) = 15 and 47.
