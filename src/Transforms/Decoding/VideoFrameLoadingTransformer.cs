@@ -158,21 +158,7 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
             var parent = _parent;
             var policy = parent._options.OnDecodeError;
             var pathGetter = input.GetGetter<ReadOnlyMemory<char>>(_input);
-            // MLContext.CancelExecution() stops a running decoder: polled while this cursor lives.
             var environment = parent._environment;
-            var cancellation = new CancellationTokenSource();
-            var poll = new Timer(_ =>
-            {
-                if (MLNetHost.IsCancelled(environment))
-                {
-                    try { cancellation.Cancel(); } catch (ObjectDisposedException) { }
-                }
-            }, null, 200, 200);
-            disposer = () =>
-            {
-                poll.Dispose();
-                cancellation.Dispose();
-            };
             var clip = GC.AllocateUninitializedArray<float>(parent._loader.Size);   // every element is written by a decode or cleared on error
             long cachedPosition = -1;
             VideoDecodingException? error = null;
@@ -192,6 +178,15 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
                     throw new OperationCanceledException("LoadVideoFrames: the MLContext's execution was cancelled.");
                 try
                 {
+                    // ML.NET's execution cancellation stops a running decoder: polled while this row decodes.
+                    using var cancellation = new CancellationTokenSource();
+                    using var poll = new Timer(_ =>
+                    {
+                        if (MLNetHost.IsCancelled(environment))
+                        {
+                            try { cancellation.Cancel(); } catch (ObjectDisposedException) { }
+                        }
+                    }, null, 200, 200);
                     parent._loader.Load(path.ToString(), position, clip, cancellation.Token);
                 }
                 catch (VideoDecodingException e)
