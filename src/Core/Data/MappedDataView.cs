@@ -49,7 +49,7 @@ internal sealed class MappedDataView : IDataView
 
     public DataViewSchema Schema { get; }
 
-    public long? GetRowCount() => _input.GetRowCount();
+    public long? GetRowCount() => _mapping.MayDropRows ? null : _input.GetRowCount();
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
@@ -74,8 +74,12 @@ internal sealed class MappedGetters
     {
         _input = input;
         _inputCount = mapping.InputSchema.Count;
-        _getters = mapping.CreateGetters(input, active, out _disposer);
+        _getters = mapping.CreateGetters(input, active, out _disposer, out var filter);
+        RowFilter = filter;
     }
+
+    /// <summary>Returns false for an input row the mapping drops (null: keep all).</summary>
+    public Func<bool>? RowFilter { get; }
 
     public bool IsActive(DataViewSchema.Column column)
         => column.Index < _inputCount ? _input.IsColumnActive(_input.Schema[column.Index]) : _getters[column.Index - _inputCount] is not null;
@@ -97,6 +101,7 @@ internal sealed class MappedCursor : DataViewRowCursor
 {
     private readonly DataViewRowCursor _input;
     private readonly MappedGetters _getters;
+    private long _position = -1;
     private bool _disposed;
 
     public MappedCursor(DataViewSchema schema, DataViewRowCursor input, ColumnMapping mapping, bool[] active)
@@ -108,7 +113,8 @@ internal sealed class MappedCursor : DataViewRowCursor
 
     public override DataViewSchema Schema { get; }
 
-    public override long Position => _input.Position;
+    // With a row filter, positions count the rows this cursor yields (ML.NET's cursor contract).
+    public override long Position => _getters.RowFilter is null ? _input.Position : _position;
 
     public override long Batch => _input.Batch;
 
@@ -118,7 +124,19 @@ internal sealed class MappedCursor : DataViewRowCursor
 
     public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => _getters.Get<TValue>(column);
 
-    public override bool MoveNext() => _input.MoveNext();
+    public override bool MoveNext()
+    {
+        var filter = _getters.RowFilter;
+        while (_input.MoveNext())
+        {
+            if (filter is null || filter())
+            {
+                _position++;
+                return true;
+            }
+        }
+        return false;
+    }
 
     protected override void Dispose(bool disposing)
     {

@@ -34,6 +34,13 @@ public static class MLNetHost
     public static int? TryGetSeed(IHostEnvironment? environment)
         => environment is IHostEnvironmentInternal internalEnvironment ? internalEnvironment.Seed : null;
 
+    /// <summary>Whether <c>MLContext.CancelExecution()</c> was called on this environment (ML.NET's internal
+    /// <c>ICancelable.IsCanceled</c>); false for environments that cannot be cancelled.</summary>
+    /// <param name="environment">The environment, or null.</param>
+    /// <returns>True once execution was cancelled.</returns>
+    public static bool IsCancelled(IHostEnvironment? environment)
+        => environment is ICancelable cancelable && cancelable.IsCanceled;
+
     /// <summary>Writes an informational line to ML.NET's log (what <c>MLContext.Log</c> subscribers see).</summary>
     /// <param name="environment">The environment.</param>
     /// <param name="source">The component name shown as the message source.</param>

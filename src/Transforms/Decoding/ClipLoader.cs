@@ -1,0 +1,167 @@
+using MLNetVideo.Determinism;
+
+namespace MLNetVideo.Transforms.Decoding;
+
+/// <summary>Turns one path into one clip tensor: resolve → probe → sample → decode (scaled, cropped) → normalize.
+/// Stateless apart from settings, so one instance serves every cursor.</summary>
+internal sealed class ClipLoader
+{
+    private readonly VideoFrameLoadingEstimator.Options _options;
+    private readonly FfmpegSettings _settings;
+    private readonly PixelLookup _lookup;
+    private readonly string? _folder;
+    private readonly int _seed;
+
+    public ClipLoader(VideoFrameLoadingEstimator.Options options)
+    {
+        _options = options;
+        _seed = options.Seed ?? Seeding.DefaultSeed;
+        _settings = new FfmpegSettings(options.FfmpegPath, options.FfprobePath, options.DecodeTimeout, options.MaxResolution);
+        _lookup = new PixelLookup(options.Normalization, options.Channels, options.CustomMean, options.CustomStd);
+        _folder = options.VideoFolder is null ? null : Path.GetFullPath(options.VideoFolder);
+        Dimensions = options.Dimensions();
+        Size = Dimensions.Aggregate(1, (a, d) => a * d);
+    }
+
+    public int[] Dimensions { get; }
+
+    public int Size { get; }
+
+    /// <summary>Resolves a path from the data against VideoFolder, refusing escapes unless allowed.</summary>
+    public string ResolvePath(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            throw new VideoDecodingException(VideoDecodingFailure.NotFound, text, "the path is empty.");
+        string full;
+        try
+        {
+            full = _folder is null ? Path.GetFullPath(text) : Path.GetFullPath(text, _folder);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new VideoDecodingException(VideoDecodingFailure.NotFound, text, $"the path is not valid ({e.Message}).", inner: e);
+        }
+        if (_folder is not null && !_options.AllowPathsOutsideVideoFolder)
+        {
+            if (!IsInside(full))
+                throw new VideoDecodingException(VideoDecodingFailure.OutsideVideoFolder, full,
+                    $"the path '{text}' resolves outside VideoFolder '{_folder}'. Move the video into the folder, or set AllowPathsOutsideVideoFolder = true if the data is trusted.");
+            // A symbolic link inside the folder must not lead outside it either (links in parent folders are not followed).
+            FileSystemInfo entry = Directory.Exists(full) ? new DirectoryInfo(full) : new FileInfo(full);
+            if (entry.LinkTarget is not null && entry.ResolveLinkTarget(returnFinalTarget: true) is { } target && !IsInside(target.FullName))
+                throw new VideoDecodingException(VideoDecodingFailure.OutsideVideoFolder, full,
+                    $"the path '{text}' is a symbolic link to '{target.FullName}', outside VideoFolder '{_folder}'. Set AllowPathsOutsideVideoFolder = true if the data is trusted.");
+        }
+        return full;
+    }
+
+    private bool IsInside(string full)
+    {
+        string relative = Path.GetRelativePath(_folder!, full);
+        return !(relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative));
+    }
+
+    /// <summary>The source frame indices of each clip of a row.</summary>
+    public int[][] Plan(VideoInfo info, Random? temporal)
+    {
+        var o = _options;
+        int count = info.FrameCount;
+        int virtualCount = o.TargetFps is double target ? FrameSampler.ResampledFrameCount(count, info.FramesPerSecond, target) : count;
+        int[][] clips;
+        switch (o.Sampling)
+        {
+            case SamplingMode.Uniform:
+                clips = new int[o.ClipsPerVideo][];
+                for (int k = 0; k < clips.Length; k++)
+                    clips[k] = FrameSampler.Uniform(virtualCount, o.FramesPerClip, temporal, (k + 0.5) / o.ClipsPerVideo);
+                break;
+            case SamplingMode.All:
+                clips = [FrameSampler.All(virtualCount, o.FramesPerClip, o.OutOfBounds)];
+                break;
+            default:
+                if (o.ClipsPerVideo == 1)
+                {
+                    var start = o.ClipStart == ClipStart.Auto ? (temporal is null ? ClipStart.Centre : ClipStart.Random) : o.ClipStart;
+                    clips = [FrameSampler.DenseFrom(virtualCount,
+                        FrameSampler.DenseStart(virtualCount, o.FramesPerClip, o.FrameInterval, start, temporal),
+                        o.FramesPerClip, o.FrameInterval, o.OutOfBounds)];
+                }
+                else
+                {
+                    clips = FrameSampler.DenseMultiClip(virtualCount, o.ClipsPerVideo, o.FramesPerClip, o.FrameInterval, o.OutOfBounds,
+                        o.ClipStart is ClipStart.Random || (o.ClipStart is ClipStart.Auto && temporal is not null) ? temporal : null);
+                }
+                break;
+        }
+        if (o.TargetFps is double fps)
+            foreach (var clip in clips)
+                FrameSampler.ToSourceIndices(clip, count, info.FramesPerSecond, fps);
+        return clips;
+    }
+
+    /// <summary>Probes a video, reusing the result while the file's size and write time are unchanged (later epochs skip
+    /// the probe process). At most <see cref="ProbeCacheSize"/> entries; the cache is cleared when full.</summary>
+    private VideoInfo ProbeCached(string path, CancellationToken cancellation)
+    {
+        var stamp = File.Exists(path) ? (new FileInfo(path).Length, File.GetLastWriteTimeUtc(path).Ticks)
+            : Directory.Exists(path) ? (-1L, Directory.GetLastWriteTimeUtc(path).Ticks) : (-2L, 0L);
+        if (stamp.Item1 != -2 && _probes.TryGetValue(path, out var cached) && cached.Stamp == stamp)
+            return cached.Info;
+        var info = FfmpegDecoder.Probe(path, _settings, cancellation);
+        if (_probes.Count >= ProbeCacheSize)
+            _probes.Clear();
+        _probes[path] = (stamp, info);
+        return info;
+    }
+
+    private const int ProbeCacheSize = 100_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ((long, long) Stamp, VideoInfo Info)> _probes = new(StringComparer.Ordinal);
+
+    /// <summary>Decodes one row into <paramref name="destination"/> (length <see cref="Size"/>).</summary>
+    public void Load(string pathText, long row, float[] destination, CancellationToken cancellation = default)
+    {
+        var o = _options;
+        string path = ResolvePath(pathText);
+        var info = ProbeCached(path, cancellation);
+        bool training = o.Mode == VideoLoadingMode.Training;
+        int rowIndex = unchecked((int)row);
+        var temporal = training || o.ClipStart == ClipStart.Random ? Seeding.CreateRandom(_seed, RandomStream.TemporalJitter, rowIndex) : null;
+        var clips = Plan(info, temporal);
+
+        int size = o.FrameSize;
+        var (scaledWidth, scaledHeight) = SpatialTransform.ScaledSize(info.Width, info.Height, o.Resize, size, o.EffectiveShortSide);
+        var augmentation = training ? Seeding.CreateRandom(_seed, RandomStream.Augmentation, rowIndex) : null;
+        var crops = SpatialTransform.Crops(scaledWidth, scaledHeight, size, o.SpatialCrops, o.SpatialCrops == 1 ? augmentation : null);
+        bool flip = training && o.HorizontalFlip && augmentation!.NextDouble() < 0.5;
+
+        // One crop: the decoder crops; three crops: the decoder outputs the scaled frame and the crops are cut here.
+        CropWindow? decoderCrop = crops.Length == 1 ? crops[0] : null;
+        int frameWidth = decoderCrop is null ? scaledWidth : size;
+        var windows = decoderCrop is null ? crops : [new CropWindow(0, 0, size, size)];
+
+        var needed = FrameSampler.DistinctSorted(clips);
+        var uses = new Dictionary<int, List<(int Clip, int T)>>(needed.Length);
+        for (int k = 0; k < clips.Length; k++)
+            for (int t = 0; t < clips[k].Length; t++)
+            {
+                if (!uses.TryGetValue(clips[k][t], out var list))
+                    uses[clips[k][t]] = list = [];
+                list.Add((k, t));
+            }
+
+        long plane = (long)size * size, frames = o.FramesPerClip;
+        long viewSize = 3 * frames * plane;
+        FfmpegDecoder.DecodeFrames(info, needed, scaledWidth, scaledHeight, decoderCrop, _settings, (i, rgb) =>
+        {
+            Span<long> channelOffsets = stackalloc long[3];
+            foreach (var (clip, t) in uses[needed[i]])
+                for (int c = 0; c < windows.Length; c++)
+                {
+                    long view = (long)clip * windows.Length + c;
+                    for (int ch = 0; ch < 3; ch++)
+                        channelOffsets[ch] = view * viewSize + (o.Layout == ClipLayout.Tchw ? (t * 3L + ch) : (ch * frames + t)) * plane;
+                    SpatialTransform.WriteFrame(rgb, frameWidth, windows[c], flip, _lookup, destination, channelOffsets);
+                }
+        }, cancellation);
+    }
+}

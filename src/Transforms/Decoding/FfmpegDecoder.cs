@@ -1,0 +1,602 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace MLNetVideo.Transforms.Decoding;
+
+/// <summary>Settings of the FFmpeg command-line decoder.</summary>
+/// <param name="FfmpegPath">The ffmpeg executable ("ffmpeg": found on PATH).</param>
+/// <param name="FfprobePath">The ffprobe executable ("ffprobe": found on PATH).</param>
+/// <param name="Timeout">Longest time one probe or decode may take (streaming: longest wait for one frame).</param>
+/// <param name="MaxResolution">Largest accepted width or height of a source video.</param>
+internal sealed record FfmpegSettings(string FfmpegPath, string FfprobePath, TimeSpan Timeout, int MaxResolution)
+{
+    public static FfmpegSettings Default { get; } = new("ffmpeg", "ffprobe", TimeSpan.FromSeconds(60), 8192);
+}
+
+/// <summary>
+/// Decodes videos and frame folders with Debian's <c>ffmpeg</c>/<c>ffprobe</c> programs. This is the only file that
+/// starts a process. Every process is started with an argument list (never a shell), gets its input as a
+/// <c>file:</c> URL (so a name starting with '-' or containing ':' is never read as an option or protocol), writes
+/// raw RGB24 frames to a pipe read into one reused buffer, and is killed with its process tree on timeout,
+/// cancellation or dispose.
+/// </summary>
+internal static class FfmpegDecoder
+{
+    /// <summary>Image file extensions of frame folders.</summary>
+    public static readonly string[] FrameExtensions = [".jpg", ".jpeg", ".png", ".bmp"];
+
+    /// <summary>Needed frames more than this many frames apart are reached by seeking (a new input with <c>-ss</c>)
+    /// instead of decoding through the gap. Measured in BENCHMARKS.md.</summary>
+    internal static int SeekGapFrames { get; set; } = 150;
+
+    /// <summary>Reads the size, frame count and rate of a video file or frame folder.</summary>
+    public static VideoInfo Probe(string path, FfmpegSettings settings, CancellationToken cancellation = default)
+    {
+        VideoInfo info = Directory.Exists(path) ? ProbeFolder(path, settings, cancellation) : ProbeFile(path, settings, cancellation);
+        if (info.Width > settings.MaxResolution || info.Height > settings.MaxResolution)
+            throw new VideoDecodingException(VideoDecodingFailure.TooLarge, path,
+                $"the video is {info.Width}×{info.Height}, larger than MaxResolution = {settings.MaxResolution}. Raise MaxResolution to accept it.");
+        return info;
+    }
+
+    private static VideoInfo ProbeFile(string path, FfmpegSettings settings, CancellationToken cancellation)
+    {
+        if (!File.Exists(path))
+            throw new VideoDecodingException(VideoDecodingFailure.NotFound, path, "the file does not exist.");
+        if (new FileInfo(path).Length == 0)
+            throw new VideoDecodingException(VideoDecodingFailure.InvalidData, path, "the file is empty (0 bytes).");
+        var json = RunProbe(path, settings, cancellation, "-show_entries",
+            "stream=codec_name,width,height,nb_frames,r_frame_rate,avg_frame_rate,duration:format=duration");
+        using var document = ParseJson(json, path);
+        if (!document.RootElement.TryGetProperty("streams", out var streams) || streams.GetArrayLength() == 0)
+            throw new VideoDecodingException(VideoDecodingFailure.Unsupported, path, "the file has no video stream.");
+        var stream = streams[0];
+        string codec = stream.TryGetProperty("codec_name", out var c) ? c.GetString() ?? "unknown" : "unknown";
+        int width = stream.TryGetProperty("width", out var w) ? w.GetInt32() : 0;
+        int height = stream.TryGetProperty("height", out var h) ? h.GetInt32() : 0;
+        if (width <= 0 || height <= 0)
+            throw new VideoDecodingException(VideoDecodingFailure.Unsupported, path, $"the video stream (codec '{codec}') has no frame size; the codec is not supported.");
+        double fps = ParseRate(stream, "avg_frame_rate") ?? ParseRate(stream, "r_frame_rate") ?? 30;
+        long frames = stream.TryGetProperty("nb_frames", out var n) && long.TryParse(n.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long parsed) ? parsed : -1;
+        if (frames <= 0)
+        {
+            // WebM/MKV do not store a frame count: count packets (demuxing only, no decoding).
+            using var counted = ParseJson(RunProbe(path, settings, cancellation, "-count_packets", "-show_entries", "stream=nb_read_packets"), path);
+            frames = counted.RootElement.TryGetProperty("streams", out var s) && s.GetArrayLength() > 0
+                && s[0].TryGetProperty("nb_read_packets", out var p)
+                && long.TryParse(p.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long packets) ? packets : 0;
+        }
+        if (frames <= 0)
+            throw new VideoDecodingException(VideoDecodingFailure.NoFrames, path, "the video stream has no frames.");
+        return new VideoInfo(path, width, height, (int)Math.Min(frames, int.MaxValue), fps, codec, null);
+    }
+
+    private static VideoInfo ProbeFolder(string path, FfmpegSettings settings, CancellationToken cancellation)
+    {
+        var frames = Directory.EnumerateFiles(path)
+            .Where(f => FrameExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+            .OrderBy(f => f, FrameNameComparer.Instance)
+            .ToArray();
+        if (frames.Length == 0)
+            throw new VideoDecodingException(VideoDecodingFailure.NoFrames, path,
+                $"the folder has no frame images ({string.Join(", ", FrameExtensions)}).");
+        using var document = ParseJson(RunProbe(frames[0], settings, cancellation, "-show_entries", "stream=codec_name,width,height"), frames[0]);
+        var stream = document.RootElement.TryGetProperty("streams", out var streams) && streams.GetArrayLength() > 0 ? streams[0]
+            : throw new VideoDecodingException(VideoDecodingFailure.InvalidData, frames[0], "the first frame image is not an image.");
+        int width = stream.TryGetProperty("width", out var w) ? w.GetInt32() : 0;
+        int height = stream.TryGetProperty("height", out var h) ? h.GetInt32() : 0;
+        if (width <= 0 || height <= 0)
+            throw new VideoDecodingException(VideoDecodingFailure.InvalidData, frames[0], "the first frame image has no size.");
+        return new VideoInfo(path, width, height, frames.Length, 30, "frames", frames);
+    }
+
+    private static string RunProbe(string path, FfmpegSettings settings, CancellationToken cancellation, params string[] query)
+    {
+        var args = new List<string> { "-v", "error", "-select_streams", "v:0" };
+        args.AddRange(query);
+        args.AddRange(["-of", "json", "file:" + path]);
+        using var process = FfmpegProcess.Start(settings.FfprobePath, args, (string?)null, settings.Timeout, path, cancellation);
+        var output = process.ReadAllText(maxBytes: 1 << 20);
+        int exit = process.WaitForExit();
+        if (exit != 0)
+            throw process.Failure(VideoDecodingFailure.InvalidData, $"ffprobe exited with code {exit}");
+        return output;
+    }
+
+    private static JsonDocument ParseJson(string json, string path)
+    {
+        try
+        {
+            return JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new VideoDecodingException(VideoDecodingFailure.InvalidData, path, $"ffprobe printed unreadable output: {e.Message}", inner: e);
+        }
+    }
+
+    private static double? ParseRate(JsonElement stream, string name)
+    {
+        if (!stream.TryGetProperty(name, out var value) || value.GetString() is not string text)
+            return null;
+        var parts = text.Split('/');
+        if (parts.Length == 2 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double num)
+            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double den) && num > 0 && den > 0)
+            return num / den;
+        return null;
+    }
+
+    /// <summary>
+    /// Decodes the frames <paramref name="sortedIndices"/> (sorted, distinct) scaled to
+    /// <paramref name="scaledWidth"/> × <paramref name="scaledHeight"/> and cropped to <paramref name="crop"/> (null: no crop),
+    /// calling <paramref name="onFrame"/> with the position in <paramref name="sortedIndices"/> and the RGB24 bytes (valid during the call).
+    /// </summary>
+    public static void DecodeFrames(VideoInfo info, IReadOnlyList<int> sortedIndices, int scaledWidth, int scaledHeight, CropWindow? crop,
+        FfmpegSettings settings, Action<int, ReadOnlySpan<byte>> onFrame, CancellationToken cancellation = default)
+    {
+        if (sortedIndices.Count == 0)
+            return;
+        int outWidth = crop?.Width ?? scaledWidth, outHeight = crop?.Height ?? scaledHeight;
+        string scale = $"scale={scaledWidth}:{scaledHeight}:flags=bilinear" + (crop is CropWindow w ? $",crop={w.Width}:{w.Height}:{w.X}:{w.Y}" : "");
+        var (args, stdin) = info.IsFrameFolder
+            ? FolderArguments(info, sortedIndices, scale)
+            : FileArguments(info, sortedIndices, scale);
+        args.AddRange(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
+
+        using var process = FfmpegProcess.Start(settings.FfmpegPath, args, stdin, settings.Timeout, info.Path, cancellation);
+        int frameBytes = checked(outWidth * outHeight * 3);
+        int produced = sortedIndices.Count == 1 ? ReadSerial(process, sortedIndices.Count, frameBytes, onFrame)
+            : ReadPipelined(process, sortedIndices.Count, frameBytes, onFrame);
+        int exit = process.WaitForExit();
+        if (produced < sortedIndices.Count)
+            throw process.Failure(VideoDecodingFailure.InvalidData,
+                $"the decoder produced {produced} of the {sortedIndices.Count} needed frames (the file claims {info.FrameCount}; it may be truncated or corrupt; exit code {exit})");
+    }
+
+    private static int ReadSerial(FfmpegProcess process, int count, int frameBytes, Action<int, ReadOnlySpan<byte>> onFrame)
+    {
+        var buffer = new byte[frameBytes];
+        int produced = 0;
+        while (produced < count && process.ReadFrame(buffer))
+            onFrame(produced++, buffer);
+        return produced;
+    }
+
+    /// <summary>Reads frames on a second thread into a small ring of reused buffers (at most 4, at most ~64 MB), so the
+    /// decoder keeps decoding while this thread converts the previous frame; memory stays bounded.</summary>
+    private static int ReadPipelined(FfmpegProcess process, int count, int frameBytes, Action<int, ReadOnlySpan<byte>> onFrame)
+    {
+        int slots = (int)Math.Clamp((64L << 20) / frameBytes, 2, 4);
+        using var free = new System.Collections.Concurrent.BlockingCollection<byte[]>(slots);
+        using var full = new System.Collections.Concurrent.BlockingCollection<byte[]>(slots);
+        using var stop = new CancellationTokenSource();
+        for (int i = 0; i < slots; i++)
+            free.Add(new byte[frameBytes]);
+        Exception? readError = null;
+        var reader = new Thread(() =>
+        {
+            try
+            {
+                for (int n = 0; n < count; n++)
+                {
+                    var buffer = free.Take(stop.Token);
+                    if (!process.ReadFrame(buffer))
+                        break;
+                    full.Add(buffer, stop.Token);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                readError = e;
+            }
+            finally
+            {
+                full.CompleteAdding();
+            }
+        }) { IsBackground = true, Name = "MLNetVideo frame reader" };
+        reader.Start();
+        int produced = 0;
+        bool completed = false;
+        try
+        {
+            foreach (var buffer in full.GetConsumingEnumerable())
+            {
+                onFrame(produced++, buffer);
+                free.Add(buffer);
+            }
+            completed = true;
+        }
+        finally
+        {
+            stop.Cancel();
+            if (!completed)
+                process.Stop();   // the consumer failed: stop the decoder so the reader thread returns
+            reader.Join();
+        }
+        if (readError is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(readError).Throw();
+        return produced;
+    }
+
+    /// <summary>Starts a decoder that streams every frame (optionally scaled) for <see cref="VideoFrameReader"/>.</summary>
+    internal static FfmpegProcess StartStream(VideoInfo info, int width, int height, FfmpegSettings settings, CancellationToken cancellation)
+    {
+        string scale = $"scale={width}:{height}:flags=bilinear";
+        var (args, stdin) = info.IsFrameFolder
+            ? FolderArguments(info, Enumerable.Range(0, info.FrameCount).ToArray(), scale)
+            : (Prefix(["-i", "file:" + info.Path, "-vf", scale, "-an", "-sn", "-fps_mode", "passthrough"]), null);
+        args.AddRange(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
+        return FfmpegProcess.Start(settings.FfmpegPath, args, stdin, settings.Timeout, info.Path, cancellation);
+    }
+
+    /// <summary>Encodes raw RGB24 frames into a video file (or, for an image2 pattern such as "%d.jpg", frame images).
+    /// Used by the synthetic sample data; <paramref name="codecArguments"/> picks codec and container options.</summary>
+    internal static void EncodeRgb24(string outputPath, IEnumerable<byte[]> frames, int width, int height, double fps,
+        IEnumerable<string> codecArguments, FfmpegSettings settings, CancellationToken cancellation = default)
+    {
+        var args = Prefix(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", $"{width}x{height}",
+            "-r", fps.ToString(CultureInfo.InvariantCulture), "-i", "pipe:0", "-an"]);
+        args.AddRange(codecArguments);
+        args.AddRange(["-y", outputPath.EndsWith(".jpg", StringComparison.Ordinal) || outputPath.EndsWith(".png", StringComparison.Ordinal)
+            ? outputPath : "file:" + outputPath]);
+        using var process = FfmpegProcess.Start(settings.FfmpegPath, args, stream =>
+        {
+            foreach (var frame in frames)
+                stream.Write(frame);
+        }, settings.Timeout, outputPath, cancellation);
+        int exit = process.WaitForExit();
+        if (exit != 0)
+            throw process.Failure(VideoDecodingFailure.InvalidData, $"ffmpeg could not encode the video (exit code {exit})");
+    }
+
+    private static List<string> Prefix(IEnumerable<string> rest)
+    {
+        var args = new List<string> { "-hide_banner", "-nostats", "-loglevel", "error" };
+        args.AddRange(rest);
+        return args;
+    }
+
+    private static (List<string> Args, string? Stdin) FolderArguments(VideoInfo info, IReadOnlyList<int> sortedIndices, string scale)
+    {
+        // The concat demuxer reads exactly the needed images, listed on stdin: no temporary file.
+        var list = new StringBuilder("ffconcat version 1.0\n");
+        foreach (int index in sortedIndices)
+            list.Append("file 'file:").Append(info.FramePaths![index].Replace("'", @"'\''", StringComparison.Ordinal)).Append("'\n");
+        var args = Prefix(["-f", "concat", "-safe", "0", "-protocol_whitelist", "file,pipe", "-i", "pipe:0",
+            "-vf", "setpts=N," + scale, "-fps_mode", "passthrough"]);
+        return (args, list.ToString());
+    }
+
+    private static (List<string> Args, string? Stdin) FileArguments(VideoInfo info, IReadOnlyList<int> sortedIndices, string scale)
+    {
+        // Split the needed frames into groups separated by gaps of more than SeekGapFrames; each group after the first
+        // frames of the file is reached by an input seek (-ss before -i decodes from the preceding keyframe and drops
+        // frames up to the target), and only [first, last] of each group is decoded.
+        var groups = new List<List<int>>();
+        foreach (int index in sortedIndices)
+        {
+            if (groups.Count == 0 || index - groups[^1][^1] > SeekGapFrames)
+                groups.Add([]);
+            groups[^1].Add(index);
+        }
+        var args = Prefix([]);
+        if (groups.Count == 1 && groups[0][0] <= SeekGapFrames)
+        {
+            args.AddRange(["-i", "file:" + info.Path, "-an", "-sn",
+                "-vf", $"select='{SelectExpression(groups[0], 0)}',{scale}",
+                "-frames:v", sortedIndices.Count.ToString(CultureInfo.InvariantCulture), "-fps_mode", "passthrough"]);
+            return (args, null);
+        }
+        var graph = new StringBuilder();
+        for (int g = 0; g < groups.Count; g++)
+        {
+            int first = groups[g][0];
+            // Seek to a quarter frame before the target so rounding never lands on the next frame.
+            double seconds = Math.Max(0, (first - 0.25) / info.FramesPerSecond);
+            args.AddRange(["-ss", seconds.ToString("0.######", CultureInfo.InvariantCulture), "-i", "file:" + info.Path]);
+            int last = groups[g][^1] - first;
+            graph.Append(CultureInfo.InvariantCulture, $"[{g}:v:0]trim=end_frame={last + 1},select='{SelectExpression(groups[g], first)}',{scale},setpts=N[v{g}];");
+        }
+        for (int g = 0; g < groups.Count; g++)
+            graph.Append(CultureInfo.InvariantCulture, $"[v{g}]");
+        graph.Append(CultureInfo.InvariantCulture, $"concat=n={groups.Count}:v=1:a=0[out]");
+        args.AddRange(["-filter_complex", graph.ToString(), "-map", "[out]",
+            "-frames:v", sortedIndices.Count.ToString(CultureInfo.InvariantCulture), "-fps_mode", "passthrough"]);
+        return (args, null);
+    }
+
+    /// <summary>A select-filter expression true exactly for the given frame numbers (relative to <paramref name="origin"/>),
+    /// written as arithmetic runs so a dense clip stays short: between(n,a,b)*not(mod(n-a,s)).</summary>
+    internal static string SelectExpression(IReadOnlyList<int> sortedIndices, int origin)
+    {
+        var terms = new List<string>();
+        int i = 0;
+        while (i < sortedIndices.Count)
+        {
+            int start = sortedIndices[i] - origin, j = i + 1;
+            int step = j < sortedIndices.Count ? sortedIndices[j] - sortedIndices[i] : 1;
+            while (j < sortedIndices.Count && sortedIndices[j] - sortedIndices[j - 1] == step)
+                j++;
+            int end = sortedIndices[j - 1] - origin;
+            terms.Add(j - i == 1 ? $"eq(n,{start})"
+                : step == 1 ? $"between(n,{start},{end})"
+                : $"between(n,{start},{end})*not(mod(n-{start},{step}))");
+            i = j;
+        }
+        return string.Join("+", terms);
+    }
+}
+
+/// <summary>Orders frame image names by the last number in the name ("2.jpg" before "10.jpg"; "img_00002.jpg"), then by name.</summary>
+internal sealed class FrameNameComparer : IComparer<string>
+{
+    public static readonly FrameNameComparer Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        var (nx, ny) = (LastNumber(x), LastNumber(y));
+        int byNumber = nx.CompareTo(ny);
+        return byNumber != 0 ? byNumber : string.CompareOrdinal(x, y);
+    }
+
+    private static long LastNumber(string? path)
+    {
+        var name = Path.GetFileNameWithoutExtension(path ?? "");
+        int end = name.Length;
+        while (end > 0 && !char.IsAsciiDigit(name[end - 1])) end--;
+        int start = end;
+        while (start > 0 && char.IsAsciiDigit(name[start - 1]) && end - start < 18) start--;
+        return start < end ? long.Parse(name.AsSpan(start, end - start), CultureInfo.InvariantCulture) : -1;
+    }
+}
+
+/// <summary>One ffmpeg/ffprobe child process: argument list, stdin text (or closed stdin), stdout read into caller buffers,
+/// the last stderr lines kept for error messages, a deadline and cancellation that kill the process tree.</summary>
+internal sealed class FfmpegProcess : IDisposable
+{
+    private const int StderrLines = 20;
+    private readonly Process _process;
+    private readonly Stream _stdout;
+    private readonly Queue<string> _stderr = new();
+    private readonly CancellationTokenSource _deadline;
+    private readonly CancellationToken _cancellation;
+    private readonly CancellationTokenRegistration _registration;
+    private readonly TimeSpan _timeout;
+    private readonly string _path;
+    private int _killed;
+    private int _disposed;
+
+    private FfmpegProcess(Process process, TimeSpan timeout, string path, CancellationToken cancellation)
+    {
+        _process = process;
+        _stdout = process.StandardOutput.BaseStream;
+        _timeout = timeout;
+        _path = path;
+        _cancellation = cancellation;
+        _deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        _deadline.CancelAfter(timeout);
+        _registration = _deadline.Token.Register(Kill);
+    }
+
+    /// <summary>Number of decoder processes currently running (started and not yet disposed).</summary>
+    internal static int Running => _running;
+
+    private static int _running;
+
+    public static FfmpegProcess Start(string executable, IEnumerable<string> arguments, string? stdin, TimeSpan timeout, string path,
+        CancellationToken cancellation)
+        => Start(executable, arguments, stdin is null ? null : s => s.Write(Encoding.UTF8.GetBytes(stdin)), timeout, path, cancellation);
+
+    public static FfmpegProcess Start(string executable, IEnumerable<string> arguments, Action<Stream>? stdin, TimeSpan timeout, string path,
+        CancellationToken cancellation)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var info = new ProcessStartInfo(executable)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            CreateNoWindow = true,
+        };
+        foreach (var argument in arguments)
+            info.ArgumentList.Add(argument);
+        var process = new Process { StartInfo = info };
+        FfmpegProcess? wrapper = null;
+        process.ErrorDataReceived += (_, e) => wrapper?.AddStderr(e.Data);
+        try
+        {
+            if (!process.Start())
+                throw new InvalidOperationException("Process.Start returned false.");
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            process.Dispose();
+            throw new VideoDecodingException(VideoDecodingFailure.DecoderUnavailable, path,
+                $"could not start '{executable}' ({e.Message}). Install FFmpeg (Debian/Ubuntu: apt-get install ffmpeg) or set FfmpegPath/FfprobePath.", inner: e);
+        }
+        Interlocked.Increment(ref _running);
+        wrapper = new FfmpegProcess(process, timeout, path, cancellation);
+        process.BeginErrorReadLine();
+        try
+        {
+            if (stdin is not null)
+            {
+                stdin(process.StandardInput.BaseStream);
+                process.StandardInput.BaseStream.Flush();
+            }
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The program exited before reading all its input; its stderr says why.
+        }
+        return wrapper;
+    }
+
+    private void AddStderr(string? line)
+    {
+        if (string.IsNullOrWhiteSpace(line)) return;
+        lock (_stderr)
+        {
+            _stderr.Enqueue(line.Trim());
+            while (_stderr.Count > StderrLines) _stderr.Dequeue();
+        }
+    }
+
+    /// <summary>Closing lines ffmpeg prints after the real error; the line before them says more.</summary>
+    private static readonly string[] GenericLines =
+        ["Error marking filters as finished", "Conversion failed!", "Cannot determine format of input stream", "Nothing was written into output file"];
+
+    /// <summary>The decoder's last informative stderr line, or an empty string.</summary>
+    public string LastError
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                var lines = _stderr.ToArray();
+                return lines.LastOrDefault(l => !GenericLines.Any(g => l.StartsWith(g, StringComparison.Ordinal))) ?? lines.LastOrDefault() ?? "";
+            }
+        }
+    }
+
+    /// <summary>Restarts the deadline (streaming: the timeout applies per frame).</summary>
+    public void ResetDeadline()
+    {
+        if (!_deadline.IsCancellationRequested)
+            _deadline.CancelAfter(_timeout);
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> with the next frame; false at a clean end of stream.</summary>
+    public bool ReadFrame(byte[] buffer)
+    {
+        int filled = 0;
+        while (filled < buffer.Length)
+        {
+            int read;
+            try
+            {
+                read = _stdout.Read(buffer, filled, buffer.Length - filled);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                read = 0;
+            }
+            if (read == 0)
+            {
+                ThrowIfStopped();
+                if (filled == 0) return false;
+                WaitForExit();
+                throw Failure(VideoDecodingFailure.InvalidData, $"the decoder stopped in the middle of a frame ({filled} of {buffer.Length} bytes)");
+            }
+            filled += read;
+        }
+        return true;
+    }
+
+    /// <summary>Reads stdout to the end (at most <paramref name="maxBytes"/>).</summary>
+    public string ReadAllText(int maxBytes)
+    {
+        using var memory = new MemoryStream();
+        var chunk = new byte[16384];
+        int read;
+        while ((read = SafeRead(chunk)) > 0)
+        {
+            memory.Write(chunk, 0, read);
+            if (memory.Length > maxBytes)
+            {
+                Kill();
+                throw Failure(VideoDecodingFailure.InvalidData, $"ffprobe printed more than {maxBytes} bytes");
+            }
+        }
+        ThrowIfStopped();
+        return Encoding.UTF8.GetString(memory.GetBuffer(), 0, (int)memory.Length);
+    }
+
+    private int SafeRead(byte[] chunk)
+    {
+        try
+        {
+            return _stdout.Read(chunk, 0, chunk.Length);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Waits for the process to end (bounded by the deadline) and returns its exit code.</summary>
+    public int WaitForExit()
+    {
+        if (!_process.WaitForExit(_timeout))
+            Kill();
+        _process.WaitForExit();
+        ThrowIfStopped();
+        return _process.ExitCode;
+    }
+
+    private void ThrowIfStopped()
+    {
+        if (_cancellation.IsCancellationRequested)
+            throw new OperationCanceledException($"Decoding '{_path}' was cancelled.", _cancellation);
+        if (Volatile.Read(ref _killed) != 0 && _deadline.IsCancellationRequested)
+            throw new VideoDecodingException(VideoDecodingFailure.Timeout, _path,
+                $"the decoder did not finish within DecodeTimeout = {_timeout.TotalSeconds:0.###} s and was stopped. Raise DecodeTimeout for very long or large videos.");
+    }
+
+    /// <summary>An exception carrying the decoder's last stderr line.</summary>
+    public VideoDecodingException Failure(VideoDecodingFailure failure, string what)
+    {
+        // Let the stderr reader catch up with a process that has just exited.
+        if (_process.HasExited) _process.WaitForExit();
+        string error = LastError;
+        if (error.Contains("Decoder (codec", StringComparison.Ordinal) || error.Contains("codec not currently supported", StringComparison.OrdinalIgnoreCase)
+            || error.Contains("unsupported codec", StringComparison.OrdinalIgnoreCase))
+            failure = VideoDecodingFailure.Unsupported;
+        return new VideoDecodingException(failure, _path, error.Length > 0 ? $"{what}; decoder says: {error}" : what + ".");
+    }
+
+    private void Kill()
+    {
+        Interlocked.Exchange(ref _killed, 1);
+        try
+        {
+            if (!_process.HasExited)
+                _process.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>Kills the process tree now (not reported as a timeout).</summary>
+    public void Stop() => Kill();
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _registration.Dispose();
+        try
+        {
+            if (!_process.HasExited)
+            {
+                Kill();
+                _process.WaitForExit();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _deadline.Dispose();
+        _process.Dispose();
+        Interlocked.Decrement(ref _running);
+    }
+}

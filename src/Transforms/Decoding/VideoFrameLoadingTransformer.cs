@@ -1,0 +1,232 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetVideo.Data;
+using MLNetVideo.Errors;
+using MLNetVideo.Interop;
+using MLNetVideo.Persistence;
+using MLNetVideo.Transforms.Decoding;
+
+[assembly: PersistentTransformer(VideoFrameLoadingTransformer.Id, typeof(VideoFrameLoadingTransformer))]
+
+namespace MLNetVideo.Transforms.Decoding;
+
+/// <summary>
+/// The fitted form of <see cref="VideoFrameLoadingEstimator"/>: a lazy transform that decodes one clip per row when a
+/// cursor reads it. Works in <c>PredictionEngine</c> and is saved in the model zip by <c>mlContext.Model.Save</c>.
+/// </summary>
+/// <remarks>See <see cref="VideoFrameLoadingEstimator"/> for the column types and the layout of multi-view rows.</remarks>
+public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IPersistentTransformer<VideoFrameLoadingTransformer>
+{
+    internal const string Id = "MLNetVideo.VideoFrameLoading";
+    private const string OptionsEntry = "Options.json";
+    private const string LogSource = "LoadVideoFrames";
+
+    private readonly IHostEnvironment _environment;
+    private readonly VideoFrameLoadingEstimator.Options _options;
+    private readonly ClipLoader _loader;
+    private long _skipped;
+    private long _filled;
+
+    internal VideoFrameLoadingTransformer(IHostEnvironment environment, VideoFrameLoadingEstimator.Options options)
+    {
+        _environment = environment;
+        _options = options;
+        _loader = new ClipLoader(options);
+        OutputType = OutputTypeOf(options);
+    }
+
+    /// <inheritdoc />
+    public static string ComponentId => Id;
+
+    /// <inheritdoc />
+    public static int ContentVersion => 1;
+
+    /// <summary>The type of the output column: a known-size float vector whose dimensions are in the type.</summary>
+    public VectorDataViewType OutputType { get; }
+
+    /// <summary>Name of the text annotation on the output column that names its dimensions, for example
+    /// "frames,channels,height,width" or, for multi-view rows, "views,frames,channels,height,width; view = clip × 3 + crop".</summary>
+    public const string LayoutAnnotationName = "ClipLayout";
+
+    /// <summary>The value of the <see cref="LayoutAnnotationName"/> annotation.</summary>
+    public string LayoutDescription
+    {
+        get
+        {
+            string clip = _options.Layout == ClipLayout.Tchw ? "frames,channels,height,width" : "channels,frames,height,width";
+            return _options.Views == 1 ? clip
+                : $"views,{clip}; {_options.Views} views = {_options.ClipsPerVideo} clips × {_options.SpatialCrops} crops, view = clip × {_options.SpatialCrops} + crop";
+        }
+    }
+
+    /// <summary>Name of the output column.</summary>
+    public string OutputColumnName => _options.OutputColumnName;
+
+    /// <summary>Name of the input (path) column.</summary>
+    public string InputColumnName => _options.InputColumnName!;
+
+    /// <summary>Rows dropped by <see cref="DecodeErrorPolicy.Skip"/> so far (all cursors of this transformer).</summary>
+    public long SkippedRowCount => Interlocked.Read(ref _skipped);
+
+    /// <summary>Rows filled with zeros by <see cref="DecodeErrorPolicy.Fill"/> (or Skip in a single-row context) so far.</summary>
+    public long FilledRowCount => Interlocked.Read(ref _filled);
+
+    /// <summary>A copy of the settings, with the seed that was resolved at fit time.</summary>
+    /// <returns>The options.</returns>
+    public VideoFrameLoadingEstimator.Options GetOptions() => _options.Clone();
+
+    internal static VectorDataViewType OutputTypeOf(VideoFrameLoadingEstimator.Options options)
+        => new(NumberDataViewType.Single, options.Dimensions());
+
+    internal static DataViewSchema.Column CheckInput(DataViewSchema schema, string name)
+    {
+        var column = schema.GetColumnOrNull(name) ?? throw SchemaErrors.ColumnNotFound("input", name);
+        if (column.Type is not TextDataViewType)
+            throw SchemaErrors.Mismatch("input", name, "String", SchemaErrors.Describe(column.Type));
+        return column;
+    }
+
+    /// <inheritdoc />
+    public static VideoFrameLoadingTransformer LoadFrom(ModelEntryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (reader.ContentVersion != ContentVersion)
+            throw new InvalidDataException(
+                $"The model zip holds {Id} content version {reader.ContentVersion}; this MLNetVideo reads version {ContentVersion}.");
+        var options = reader.ReadJson<VideoFrameLoadingEstimator.Options>(OptionsEntry);
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"The settings of {Id} in the model zip are not valid: {e.Message}", e);
+        }
+        options.InputColumnName ??= options.OutputColumnName;
+        return new VideoFrameLoadingTransformer(reader.Environment, options);
+    }
+
+    /// <inheritdoc />
+    protected override void SaveModel(ModelSaveContext context)
+        => ModelZip.Save(context, this, writer => writer.WriteJson(OptionsEntry, _options));
+
+    /// <inheritdoc />
+    protected override ColumnMapping CreateMapping(DataViewSchema inputSchema) => new Mapping(this, inputSchema);
+
+    /// <summary>Decodes one row outside any IDataView (used by tests and benchmarks).</summary>
+    internal void LoadInto(string path, long row, float[] destination, CancellationToken cancellation = default)
+        => _loader.Load(path, row, destination, cancellation);
+
+    private void Report(VideoDecodingException error, bool skipped)
+    {
+        Interlocked.Increment(ref skipped ? ref _skipped : ref _filled);
+        MLNetHost.LogWarning(_environment, LogSource, $"{(skipped ? "Skipped" : "Filled with zeros")}: {error.Message}");
+    }
+
+    private sealed class Mapping : ColumnMapping
+    {
+        private readonly VideoFrameLoadingTransformer _parent;
+        private readonly DataViewSchema.Column _input;
+
+        public Mapping(VideoFrameLoadingTransformer parent, DataViewSchema inputSchema) : base(inputSchema)
+        {
+            _parent = parent;
+            _input = CheckInput(inputSchema, parent.InputColumnName);
+            var annotations = new DataViewSchema.Annotations.Builder();
+            var layout = parent.LayoutDescription.AsMemory();
+            annotations.Add(LayoutAnnotationName, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = layout);
+            OutputColumns = [new DataViewSchema.DetachedColumn(parent.OutputColumnName, parent.OutputType, annotations.ToAnnotations())];
+        }
+
+        public override IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns { get; }
+
+        public override bool MayDropRows => _parent._options.OnDecodeError == DecodeErrorPolicy.Skip;
+
+        public override IEnumerable<DataViewSchema.Column> GetDependencies(bool[] activeOutputs)
+            => activeOutputs[0] ? [_input] : [];
+
+        public override Delegate?[] CreateGetters(DataViewRow input, bool[] activeOutputs, out Action? disposer)
+            => CreateGetters(input, activeOutputs, out disposer, out _);
+
+        public override Delegate?[] CreateGetters(DataViewRow input, bool[] activeOutputs, out Action? disposer, out Func<bool>? rowFilter)
+        {
+            disposer = null;
+            rowFilter = null;
+            if (!activeOutputs[0])
+                return [null];
+            var parent = _parent;
+            var policy = parent._options.OnDecodeError;
+            var pathGetter = input.GetGetter<ReadOnlyMemory<char>>(_input);
+            var environment = parent._environment;
+            var clip = GC.AllocateUninitializedArray<float>(parent._loader.Size);   // every element is written by a decode or cleared on error
+            long cachedPosition = -1;
+            VideoDecodingException? error = null;
+            bool reported = false;
+            ReadOnlyMemory<char> path = default;
+
+            void Load()
+            {
+                long position = input.Position;
+                if (position == cachedPosition)
+                    return;
+                cachedPosition = -1;   // set again only when this row is fully loaded or failed as a decoding error
+                error = null;
+                reported = false;
+                pathGetter(ref path);
+                if (MLNetHost.IsCancelled(environment))
+                    throw new OperationCanceledException("LoadVideoFrames: the MLContext's execution was cancelled.");
+                try
+                {
+                    // ML.NET's execution cancellation stops a running decoder: polled while this row decodes.
+                    using var cancellation = new CancellationTokenSource();
+                    using var poll = new Timer(_ =>
+                    {
+                        if (MLNetHost.IsCancelled(environment))
+                        {
+                            try { cancellation.Cancel(); } catch (ObjectDisposedException) { }
+                        }
+                    }, null, 200, 200);
+                    parent._loader.Load(path.ToString(), position, clip, cancellation.Token);
+                }
+                catch (VideoDecodingException e)
+                {
+                    error = e.AtRow(position);
+                    Array.Clear(clip);
+                }
+                cachedPosition = position;
+            }
+
+            ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
+            {
+                Load();
+                if (error is not null)
+                {
+                    if (policy == DecodeErrorPolicy.Throw)
+                        throw error;
+                    if (!reported)
+                    {
+                        reported = true;
+                        parent.Report(error, skipped: false);
+                    }
+                }
+                var editor = VBufferEditor.Create(ref value, clip.Length);
+                clip.AsSpan().CopyTo(editor.Values);
+                value = editor.Commit();
+            };
+            if (policy == DecodeErrorPolicy.Skip)
+            {
+                rowFilter = () =>
+                {
+                    Load();
+                    if (error is null)
+                        return true;
+                    reported = true;
+                    parent.Report(error, skipped: true);
+                    return false;
+                };
+            }
+            return [getter];
+        }
+    }
+}
