@@ -18,11 +18,15 @@ internal sealed class SepConv3d : Module<Tensor, Tensor>
     private readonly Conv3d conv_t;
     private readonly BatchNorm3d bn_t;
     private readonly SelfGating? gating;
+    private readonly long[] _spatialStride;
+    private readonly long[] _spatialPadding;
 
     public SepConv3d(long inChannels, long outChannels, long kernel, long stride, long padding, long temporalKernel,
         S3DBatchNorm batchNorm, bool gated)
         : base(nameof(SepConv3d))
     {
+        _spatialStride = [1, stride, stride];
+        _spatialPadding = [0, padding, padding];
         conv_s = Conv3d(inChannels, outChannels, (1, kernel, kernel), stride: (1, stride, stride), padding: (0, padding, padding), bias: false);
         bn_s = BatchNorm3d(outChannels, eps: batchNorm.Eps, momentum: batchNorm.Momentum);
         long temporalPadding = temporalKernel == kernel ? padding : temporalKernel / 2;
@@ -34,8 +38,27 @@ internal sealed class SepConv3d : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var y = functional.relu(bn_s.call(conv_s.call(x)));
+        var y = functional.relu(bn_s.call(SpatialConv(x)));
         y = functional.relu(bn_t.call(conv_t.call(y)));
         return gating is null ? y : gating.call(y);
+    }
+
+    /// <summary>
+    /// The spatial conv. With more than 16 input channels that are not a multiple of 16, the CPU kernels of libtorch 2.10
+    /// as shipped with TorchSharp-cpu 0.107 read uninitialised memory for k×k (k ≥ 3) convolutions on this project's
+    /// x86-64 machines (garbage or NaN outputs that change from call to call; pinned by
+    /// <c>SepConv3dTests.SpatialConv_WithUnalignedChannels_IsDeterministicAndExact</c>). Zero-padding the input channels and
+    /// the weight's input dimension to a multiple of 16 gives the same result through a correct path; the parameter
+    /// (and the state-dict entry <c>conv_s.weight</c>) keeps its shape, and gradients flow through the padding.
+    /// </summary>
+    internal Tensor SpatialConv(Tensor x)
+    {
+        long channels = x.shape[1];
+        if (channels <= 16 || channels % 16 == 0)
+            return conv_s.call(x);
+        long extra = 16 - (channels % 16);
+        var paddedInput = functional.pad(x, [0, 0, 0, 0, 0, 0, 0, extra]);
+        var paddedWeight = functional.pad(conv_s.weight!, [0, 0, 0, 0, 0, 0, 0, extra]);
+        return functional.conv3d(paddedInput, paddedWeight, null, _spatialStride, _spatialPadding);
     }
 }
