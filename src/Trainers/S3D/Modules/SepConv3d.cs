@@ -44,21 +44,25 @@ internal sealed class SepConv3d : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// The spatial conv. With more than 16 input channels that are not a multiple of 16, the CPU kernels of libtorch 2.10
-    /// as shipped with TorchSharp-cpu 0.107 read uninitialised memory for k×k (k ≥ 3) convolutions on this project's
-    /// x86-64 machines (garbage or NaN outputs that change from call to call; pinned by
-    /// <c>SepConv3dTests.SpatialConv_WithUnalignedChannels_IsDeterministicAndExact</c>). Zero-padding the input channels and
-    /// the weight's input dimension to a multiple of 16 gives the same result through a correct path; the parameter
-    /// (and the state-dict entry <c>conv_s.weight</c>) keeps its shape, and gradients flow through the padding.
+    /// The spatial conv. When its input or output channel count is above 16 and not a multiple of 16, the CPU kernels of
+    /// libtorch 2.10 as shipped with TorchSharp-cpu 0.107 read uninitialised memory for k×k (k ≥ 3) convolutions on this
+    /// project's x86-64 machines: garbage or NaN outputs (forward) and input gradients (backward, where the output channels
+    /// play the input role) that change from call to call. Pinned by <c>SepConv3dTests</c>. Zero-padding the channels of the
+    /// input and of the weight to multiples of 16, and dropping the padded output channels, gives the same result through a
+    /// correct path; the parameter (and the state-dict entry <c>conv_s.weight</c>) keeps its shape, and gradients flow
+    /// through the padding.
     /// </summary>
     internal Tensor SpatialConv(Tensor x)
     {
-        long channels = x.shape[1];
-        if (channels <= 16 || channels % 16 == 0)
+        var weight = conv_s.weight!;
+        long inChannels = weight.shape[1], outChannels = weight.shape[0];
+        long padIn = inChannels > 16 && inChannels % 16 != 0 ? 16 - (inChannels % 16) : 0;
+        long padOut = outChannels > 16 && outChannels % 16 != 0 ? 16 - (outChannels % 16) : 0;
+        if (padIn == 0 && padOut == 0)
             return conv_s.call(x);
-        long extra = 16 - (channels % 16);
-        var paddedInput = functional.pad(x, [0, 0, 0, 0, 0, 0, 0, extra]);
-        var paddedWeight = functional.pad(conv_s.weight!, [0, 0, 0, 0, 0, 0, 0, extra]);
-        return functional.conv3d(paddedInput, paddedWeight, null, _spatialStride, _spatialPadding);
+        var input = padIn == 0 ? x : functional.pad(x, [0, 0, 0, 0, 0, 0, 0, padIn]);
+        var paddedWeight = functional.pad(weight, [0, 0, 0, 0, 0, 0, 0, padIn, 0, padOut]);
+        var y = functional.conv3d(input, paddedWeight, null, _spatialStride, _spatialPadding);
+        return padOut == 0 ? y : y.narrow(1, 0, outChannels);
     }
 }

@@ -18,8 +18,8 @@ public sealed class S3DMotionLearningTests
     private (double Accuracy, List<EpochMetrics> Epochs) TrainAndTest(bool shuffleFrames)
     {
         var mlContext = new MLContext(seed: 5);
-        var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(96, seed: 1, shuffleFrames: shuffleFrames));
-        var test = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(48, seed: 2, shuffleFrames: shuffleFrames));
+        var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(64, seed: 1, shuffleFrames: shuffleFrames));
+        var test = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(32, seed: 2, shuffleFrames: shuffleFrames));
         var epochs = new List<EpochMetrics>();
         var trainer = mlContext.MulticlassClassification.Trainers.S3D(new S3DTrainer.Options
         {
