@@ -34,7 +34,7 @@ public readonly record struct S3DInceptionWidths(int Branch0, int Branch1Reduce,
     /// <summary>Channels after the concat.</summary>
     public int Output => Branch0 + Branch1 + Branch2 + Branch3;
 
-    /// <summary>Every width multiplied by <paramref name="multiplier"/> (rounded to a multiple of 8, at least 8, unless 1.0).</summary>
+    /// <summary>Every width multiplied by <paramref name="multiplier"/> (rounded to a multiple of 16, at least 16, unless 1.0).</summary>
     /// <param name="multiplier">The width multiplier.</param>
     /// <returns>The scaled widths.</returns>
     public S3DInceptionWidths Scale(double multiplier) => new(
@@ -58,7 +58,7 @@ public sealed record S3DSpec
     /// <summary>Number of output classes.</summary>
     public int NumClasses { get; init; } = 400;
 
-    /// <summary>Multiplies every channel count (1.0 = the paper's table). Otherwise rounded to a multiple of 8, at least 8.</summary>
+    /// <summary>Multiplies every channel count (1.0 = the paper's table). Otherwise rounded to a multiple of 16, at least 16.</summary>
     public double WidthMultiplier { get; init; } = 1.0;
 
     /// <summary>Dropout before the classifier (no weights; torchvision uses 0.2, TF-Slim keep 0.8).</summary>
@@ -95,11 +95,12 @@ public sealed record S3DSpec
         OptionChecks.InRange(TemporalStartLayer, 0, S3DSpecs.LayerCount, nameof(TemporalStartLayer));
     }
 
-    /// <summary>Scaled width: the table value at 1.0; otherwise rounded to the nearest multiple of 8, at least 8
-    /// (MobileNet's <c>make_divisible</c>). Besides matching common practice this keeps libtorch's CPU kernels on their
-    /// well-tested paths: odd or tiny channel counts produced NaN gradients in TorchSharp-cpu 0.107 on this project's machines.</summary>
+    /// <summary>Scaled width: the table value at 1.0; otherwise rounded to the nearest multiple of 16, at least 16
+    /// (MobileNet's <c>make_divisible</c> with divisor 16). The divisor keeps libtorch's CPU kernels on their correct paths:
+    /// channel counts above 16 that are not multiples of 16 produced garbage/NaN outputs and gradients in TorchSharp-cpu
+    /// 0.107 on this project's machines (see <c>SepConv3d.SpatialConv</c>).</summary>
     internal static int ScaleChannels(int channels, double multiplier)
-        => multiplier == 1.0 ? channels : Math.Max(8, (int)Math.Round(channels * multiplier / 8.0, MidpointRounding.AwayFromZero) * 8);
+        => multiplier == 1.0 ? channels : Math.Max(16, (int)Math.Round(channels * multiplier / 16.0, MidpointRounding.AwayFromZero) * 16);
 }
 
 /// <summary>The paper's tables (models.md §1.4–1.5) and the named configurations.</summary>
