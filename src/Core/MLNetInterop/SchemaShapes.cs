@@ -23,8 +23,19 @@ public static class SchemaShapes
             _ => SchemaShape.Column.VectorKind.Scalar,
         };
         var itemType = type is VectorDataViewType vector ? vector.ItemType : type;
-        return new SchemaShape.Column(name, kind, itemType, itemType is KeyDataViewType, annotations);
+        // SchemaShape describes a key column by its raw integer type plus isKey = true (the constructor refuses a key item type).
+        bool isKey = itemType is KeyDataViewType;
+        if (itemType is KeyDataViewType key)
+            itemType = RawNumberType(key.RawType);
+        return new SchemaShape.Column(name, kind, itemType, isKey, annotations);
     }
+
+    private static DataViewType RawNumberType(Type raw) =>
+        raw == typeof(byte) ? NumberDataViewType.Byte
+        : raw == typeof(ushort) ? NumberDataViewType.UInt16
+        : raw == typeof(uint) ? NumberDataViewType.UInt32
+        : raw == typeof(ulong) ? NumberDataViewType.UInt64
+        : throw new ArgumentException($"Key columns have an unsigned integer raw type; got {raw.Name}.", nameof(raw));
 
     /// <summary>A shape holding only the given annotation columns.</summary>
     /// <param name="columns">The annotation columns.</param>
