@@ -14,8 +14,8 @@ bool quick = args.Contains("--quick");
 torch.manual_seed(1);
 var device = torch.cuda.is_available() ? CUDA : CPU;
 
-double matmul = MatmulGflops(device);
-Console.WriteLine($"matmul: {matmul:F1} GFLOP/s");
+double matmulGflops = MatmulGflops(device);
+Console.WriteLine($"matmul: {matmulGflops:F1} GFLOP/s");
 var rows = new List<string>();
 foreach (var variant in new[] { S3DVariant.S3D, S3DVariant.S3DG })
 {
@@ -28,8 +28,8 @@ foreach (var variant in new[] { S3DVariant.S3D, S3DVariant.S3DG })
         double inference = ClipsPerSecond(network, batch, frames, size, iterations, train: false, device);
         double training = ClipsPerSecond(network, batch, frames, size, iterations, train: true, device);
         double inferenceGflops = inference * 2 * macs / 1e9, trainingGflops = training * 3 * 2 * macs / 1e9;
-        string row = $"| {variant} | {frames}×{size}² | {macs / 1e9:F2} | {batch} | {inference:F2} | {inferenceGflops:F1} | {inferenceGflops / matmul:P0} | " +
-                     $"{training:F2} | {trainingGflops:F1} | {trainingGflops / matmul:P0} |";
+        string row = $"| {variant} | {frames}×{size}² | {macs / 1e9:F2} | {batch} | {inference:F2} | {inferenceGflops:F1} | {inferenceGflops / matmulGflops:P0} | " +
+                     $"{training:F2} | {trainingGflops:F1} | {trainingGflops / matmulGflops:P0} |";
         Console.WriteLine(row);
         rows.Add(row);
     }
@@ -41,7 +41,7 @@ md.AppendLine();
 md.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `benchmarks/TrainerBenchmarks` on {device.type}, {Environment.ProcessorCount} logical cores, " +
               $"torch threads {torch.get_num_threads()}, TorchSharp-cpu 0.107 (libtorch 2.10), .NET {Environment.Version}.");
 md.AppendLine();
-md.AppendLine($"Reference: float32 matrix multiply 2048×2048 in the same process: **{matmul:F1} GFLOP/s**.");
+md.AppendLine($"Reference: float32 matrix multiply 2048×2048 in the same process: **{matmulGflops:F1} GFLOP/s**.");
 md.AppendLine();
 md.AppendLine("FLOPs are 2 × MACs counted from the layer shapes (`S3DCost`, convolutions + gates + classifier; 17.98 GMACs for S3D at 16×224², as torchvision lists). " +
               "Training FLOPs = 3 × forward. Full-width networks, 400 classes, random inputs, one warm-up iteration not timed; " +

@@ -147,12 +147,12 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        var clip = inputSchema.FirstOrDefault(c => c.Name == TrainerOptions.ClipColumnName);
+        var clip = inputSchema.LastOrDefault(c => c.Name == TrainerOptions.ClipColumnName);
         if (clip.Name is null)
             throw SchemaErrors.ColumnNotFound("clip", TrainerOptions.ClipColumnName);
         if (clip.Kind != SchemaShape.Column.VectorKind.Vector || clip.ItemType != NumberDataViewType.Single)
             throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName, "Vector<Single, C, T, H, W>", SchemaShapes.Describe(clip));
-        var label = inputSchema.FirstOrDefault(c => c.Name == TrainerOptions.LabelColumnName);
+        var label = inputSchema.LastOrDefault(c => c.Name == TrainerOptions.LabelColumnName);
         if (label.Name is null)
             throw SchemaErrors.ColumnNotFound("label", TrainerOptions.LabelColumnName);
         if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
@@ -161,7 +161,7 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
         var textVector = new VectorDataViewType(TextDataViewType.Instance, 1);
         var score = SchemaShapes.Column(TrainerOptions.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, 1),
             named ? SchemaShapes.Annotations(SchemaShapes.Column("SlotNames", textVector)) : null);
-        var predicted = SchemaShapes.Column(TrainerOptions.PredictedLabelColumnName, label.ItemType,
+        var predicted = SchemaShapes.Column(TrainerOptions.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), uint.MaxValue),
             named ? SchemaShapes.Annotations(SchemaShapes.Column("KeyValues", textVector)) : null);
         return SchemaShapes.Append(inputSchema, score, predicted);
     }

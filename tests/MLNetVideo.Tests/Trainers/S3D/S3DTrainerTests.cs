@@ -65,7 +65,7 @@ public sealed class S3DTrainerTests
     }
 
     /// <summary>SchemaShape of a schema (ML.NET's SchemaShape.Create is internal).</summary>
-    private static SchemaShape ShapeOf(DataViewSchema schema) => new(schema.Select(c => MLNetVideo.Interop.SchemaShapes.Column(c.Name, c.Type,
+    private static SchemaShape ShapeOf(DataViewSchema schema) => new(schema.Where(c => !c.IsHidden).Select(c => MLNetVideo.Interop.SchemaShapes.Column(c.Name, c.Type,
         MLNetVideo.Interop.SchemaShapes.Annotations(c.Annotations.Schema.Select(a => MLNetVideo.Interop.SchemaShapes.Column(a.Name, a.Type)).ToArray()))));
 
     [TestMethod]
