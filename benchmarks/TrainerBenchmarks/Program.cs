@@ -32,9 +32,13 @@ foreach (var variant in new[] { S3DVariant.S3D, S3DVariant.S3DG })
                      $"{training:F2} | {trainingGflops:F1} | {trainingGflops / matmulGflops:P0} |";
         Console.WriteLine(row);
         rows.Add(row);
+        Write(output, device, matmulGflops, rows);   // after every row, so a run cut short still leaves its figures
     }
 }
+Console.WriteLine($"wrote {output}");
 
+static void Write(string output, Device device, double matmulGflops, List<string> rows)
+{
 var md = new StringBuilder();
 md.AppendLine("# Trainer benchmarks (S3D / S3D-G)");
 md.AppendLine();
@@ -54,7 +58,7 @@ md.AppendLine();
 md.AppendLine("Caveat: the machine's 2 cores were shared with other jobs during the run, so absolute figures are noisy; " +
               "the matmul reference was taken in the same run to make the ratio meaningful.");
 File.WriteAllText(output, md.ToString());
-Console.WriteLine($"wrote {output}");
+}
 
 static double MatmulGflops(Device device)
 {
