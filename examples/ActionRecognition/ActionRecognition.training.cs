@@ -1,7 +1,7 @@
 // This file builds and trains the pipeline (the shape Model Builder generates): videos → clips → S3D-G → labels.
 using Microsoft.ML;
 using MLNetVideo;
-using MLNetVideo.Trainers.Common;
+using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Transforms.Decoding;
 

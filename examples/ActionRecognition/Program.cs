@@ -35,7 +35,7 @@ var split = mlContext.Data.TrainTestSplit(all, testFraction: 0.25, seed: 3);
 var settings = new ActionRecognitionModel.TrainingSettings
 {
     Epochs = arguments.Epochs,
-    OnEpoch = m => Console.WriteLine($"  epoch {m.Epoch,2}/{m.TotalEpochs}  loss {m.TrainLoss:F3}  accuracy {m.TrainAccuracy:P0}  {m.ClipsPerSecond,6:F1} clips/s  ETA {m.EstimatedTimeRemaining:mm\\:ss}"),
+    OnEpoch = m => Console.WriteLine($"  epoch {m.Epoch,2}/{m.Epochs}  loss {m.TrainLoss:F3}  accuracy {m.TrainAccuracy:P0}  {m.ClipsPerSecond,6:F1} clips/s  ETA {m.EstimatedRemaining:mm\\:ss}"),
 };
 Console.WriteLine($"Training S3D-G (width ×{settings.WidthMultiplier}, {settings.FramesPerClip}×{settings.FrameSize}², {settings.Epochs} epochs) ...");
 var watch = Stopwatch.StartNew();

@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using MLNetVideo.Determinism;
+using MLNetVideo.Interop;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+using MLNetVideo.Transforms.Decoding;
+
+namespace MLNetVideo.Trainers;
+
+/// <summary>Everything one training run needs; built by <see cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}"/>.</summary>
+internal sealed record TrainingRun(
+    IHostEnvironment Environment,
+    string Family,
+    VideoTrainerOptionsBase Options,
+    nn.Module<Tensor, Tensor> Network,
+    ClipGeometry Clip,
+    ClipLayout NetworkLayout,
+    int NumClasses,
+    int Seed,
+    Device Device,
+    string Fingerprint,
+    Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor?> AuxiliaryLoss);
+
+/// <summary>
+/// The training loop shared by every family: seeded per-epoch data order and dropout, gradient accumulation and clipping,
+/// scheduled learning rate, validation with early stopping, atomic checkpoints with resume, metrics to the log and callback.
+/// </summary>
+internal static class TorchTrainingLoop
+{
+    public static TrainingProgress Run(TrainingRun run, IDataView train)
+    {
+        var o = run.Options;
+        var network = run.Network;
+        using var optimizer = CreateOptimizer(o, network);
+        long rows = ClipBatcher.CountLabeledRows(train, o.LabelColumnName);
+        if (rows == 0)
+            throw new InvalidOperationException($"The training data has no row with a label in column '{o.LabelColumnName}'.");
+        long batchesPerEpoch = (rows + o.BatchSize - 1) / o.BatchSize;
+        long stepsPerEpoch = (batchesPerEpoch + o.GradientAccumulationSteps - 1) / o.GradientAccumulationSteps;
+
+        var progress = new TrainingProgress();
+        if (o.ResumeFromCheckpoint && o.CheckpointFolder is { } resumeFolder)
+        {
+            var restored = TrainingCheckpoint.TryLoad(resumeFolder, run.Family, run.Fingerprint, network, optimizer);
+            if (restored is not null)
+            {
+                progress = restored;
+                MLNetHost.LogInfo(run.Environment, run.Family, $"Resumed from {TrainingCheckpoint.PathIn(resumeFolder)} after epoch {progress.CompletedEpochs}.");
+            }
+            else
+            {
+                MLNetHost.LogInfo(run.Environment, run.Family, $"No checkpoint in {resumeFolder}; training from the start.");
+            }
+        }
+
+        var epochTimes = new List<TimeSpan>();
+        for (int epoch = progress.CompletedEpochs; epoch < o.Epochs && !progress.Stopped; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            // Reseed from (seed, epoch): a resumed run draws the same dropout masks and data order as an uninterrupted one.
+            Seeding.ApplyToTorch(Seeding.CreateRandom(run.Seed, RandomStream.Model, epoch).Next());
+            var order = Seeding.CreateRandom(run.Seed, RandomStream.DataOrder, epoch);
+            network.train();
+            double lossSum = 0;
+            long correct = 0, clips = 0, micro = 0;
+            double learningRate = LearningRateSchedules.At(o, progress.OptimizerSteps, stepsPerEpoch);
+            long steps = progress.OptimizerSteps;
+            foreach (var batch in ClipBatcher.Read(train, o.ClipColumnName, o.LabelColumnName, run.Clip.RowSize, o.BatchSize,
+                o.ShufflePoolSize > 0 ? order : null, o.ShufflePoolSize, o.PrefetchBatches))
+            {
+                using (var scope = NewDisposeScope())
+                {
+                    long n = (long)batch.Count * run.Clip.Views;
+                    var x = run.Clip.ToTensor(batch.Clips, n, run.NetworkLayout, run.Device);
+                    var y = tensor(RepeatLabels(batch, run.Clip.Views), ScalarType.Int64, run.Device);
+                    var logits = network.call(x);
+                    var loss = nn.functional.cross_entropy(logits, y, label_smoothing: o.LabelSmoothing);
+                    if (run.AuxiliaryLoss(network, logits, y) is { } auxiliary)
+                        loss = loss + auxiliary;
+                    (o.GradientAccumulationSteps > 1 ? loss / o.GradientAccumulationSteps : loss).backward();
+                    lossSum += loss.item<float>() * n;
+                    correct += logits.argmax(1).eq(y).sum().item<long>();
+                    clips += n;
+                }
+                if (++micro % o.GradientAccumulationSteps == 0)
+                    learningRate = Step(o, network, optimizer, ref steps, stepsPerEpoch);
+            }
+            if (micro % o.GradientAccumulationSteps != 0)
+                learningRate = Step(o, network, optimizer, ref steps, stepsPerEpoch);
+            double trainSeconds = clock.Elapsed.TotalSeconds;
+
+            (double Loss, double Accuracy, double TopK)? validation = o.ValidationSet is { } v ? Evaluate(run, v) : null;
+            var next = progress with { CompletedEpochs = epoch + 1, OptimizerSteps = steps };
+            if (validation is { } val)
+            {
+                next = val.Accuracy > progress.BestValidationAccuracy
+                    ? next with { BestValidationAccuracy = val.Accuracy, EpochsWithoutImprovement = 0 }
+                    : next with { EpochsWithoutImprovement = progress.EpochsWithoutImprovement + 1 };
+                if (o.EarlyStoppingPatience is { } patience && next.EpochsWithoutImprovement >= patience)
+                    next = next with { Stopped = true };
+            }
+            progress = next;
+            if (o.CheckpointFolder is { } folder)
+                TrainingCheckpoint.Save(folder, run.Family, run.Fingerprint, progress, network, optimizer);
+
+            epochTimes.Add(clock.Elapsed);
+            var average = TimeSpan.FromTicks((long)epochTimes.Average(t => t.Ticks));
+            var metrics = new EpochMetrics
+            {
+                Epoch = epoch + 1,
+                Epochs = o.Epochs,
+                TrainLoss = clips > 0 ? lossSum / clips : double.NaN,
+                TrainAccuracy = clips > 0 ? (double)correct / clips : double.NaN,
+                ValidationLoss = validation?.Loss,
+                ValidationAccuracy = validation?.Accuracy,
+                ValidationTopKAccuracy = validation?.TopK,
+                LearningRate = learningRate,
+                ClipsPerSecond = trainSeconds > 0 ? clips / trainSeconds : 0,
+                Elapsed = clock.Elapsed,
+                EstimatedRemaining = progress.Stopped ? TimeSpan.Zero : average * (o.Epochs - epoch - 1),
+                StoppedEarly = progress.Stopped,
+            };
+            MLNetHost.LogInfo(run.Environment, run.Family, metrics.ToString());
+            o.MetricsCallback?.Invoke(metrics);
+        }
+        network.eval();
+        return progress;
+    }
+
+    /// <summary>Loss, top-1 and top-k accuracy of <paramref name="data"/> (softmax averaged over the views of a row).</summary>
+    internal static (double Loss, double Accuracy, double TopK) Evaluate(TrainingRun run, IDataView data)
+    {
+        var o = run.Options;
+        run.Network.eval();
+        int k = Math.Min(o.TopK, run.NumClasses);
+        double lossSum = 0;
+        long correct = 0, topK = 0, rows = 0;
+        using (no_grad())
+        {
+            foreach (var batch in ClipBatcher.Read(data, o.ClipColumnName, o.LabelColumnName, run.Clip.RowSize, o.BatchSize, null, 0, o.PrefetchBatches))
+            {
+                using var scope = NewDisposeScope();
+                var x = run.Clip.ToTensor(batch.Clips, (long)batch.Count * run.Clip.Views, run.NetworkLayout, run.Device);
+                var y = tensor(batch.Labels.AsSpan(0, batch.Count).ToArray(), ScalarType.Int64, run.Device);
+                var p = nn.functional.softmax(run.Network.call(x), 1).view(batch.Count, run.Clip.Views, run.NumClasses).mean([1L]);
+                lossSum += -p.gather(1, y.unsqueeze(1)).clamp_min(1e-12).log().sum().item<float>();
+                correct += p.argmax(1).eq(y).sum().item<long>();
+                topK += p.topk(k, 1).indexes.eq(y.unsqueeze(1)).any(1).sum().item<long>();
+                rows += batch.Count;
+            }
+        }
+        return rows == 0 ? (double.NaN, double.NaN, double.NaN) : (lossSum / rows, (double)correct / rows, (double)topK / rows);
+    }
+
+    private static double Step(VideoTrainerOptionsBase o, nn.Module network, OptimizerHelper optimizer, ref long steps, long stepsPerEpoch)
+    {
+        if (o.GradientClipNorm is { } clip)
+            nn.utils.clip_grad_norm_(network.parameters(), clip);
+        double rate = LearningRateSchedules.At(o, steps, stepsPerEpoch);
+        foreach (var group in optimizer.ParamGroups)
+            group.LearningRate = rate;
+        optimizer.step();
+        optimizer.zero_grad();
+        steps++;
+        return rate;
+    }
+
+    private static OptimizerHelper CreateOptimizer(VideoTrainerOptionsBase o, nn.Module network) => o.Optimizer switch
+    {
+        VideoOptimizer.AdamW => optim.AdamW(network.parameters(), o.LearningRate, weight_decay: o.WeightDecay),
+        _ => optim.SGD(network.parameters(), o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
+    };
+
+    private static long[] RepeatLabels(ClipBatch batch, int views)
+    {
+        var labels = new long[(long)batch.Count * views];
+        for (int i = 0; i < batch.Count; i++)
+            for (int v = 0; v < views; v++)
+                labels[(i * views) + v] = batch.Labels[i];
+        return labels;
+    }
+}

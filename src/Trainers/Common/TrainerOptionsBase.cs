@@ -1,0 +1,175 @@
+using Microsoft.ML;
+using MLNetVideo.Devices;
+using MLNetVideo.Errors;
+using MLNetVideo.Transforms.Decoding;
+
+namespace MLNetVideo.Trainers;
+
+/// <summary>Optimizers offered by every video trainer.</summary>
+public enum VideoOptimizer
+{
+    /// <summary>SGD with (heavy-ball) momentum; <see cref="VideoTrainerOptionsBase.WeightDecay"/> is L2 on the gradient.</summary>
+    SgdMomentum = 0,
+
+    /// <summary>AdamW (decoupled weight decay).</summary>
+    AdamW = 1,
+}
+
+/// <summary>Learning-rate schedule after the linear warm-up.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>Constant at <see cref="VideoTrainerOptionsBase.LearningRate"/>.</summary>
+    Constant = 0,
+
+    /// <summary>Half-cosine from <see cref="VideoTrainerOptionsBase.LearningRate"/> down to <see cref="VideoTrainerOptionsBase.MinLearningRate"/> at the last step.</summary>
+    Cosine = 1,
+
+    /// <summary>Multiplied by <see cref="VideoTrainerOptionsBase.StepGamma"/> every <see cref="VideoTrainerOptionsBase.StepEpochs"/> epochs.</summary>
+    Step = 2,
+}
+
+/// <summary>
+/// Settings shared by every MLNetVideo video-classification trainer: columns, optimisation, schedule, regularisation,
+/// data feeding, validation with early stopping, checkpoints and progress reporting. Family trainers derive their
+/// <c>Options</c> from it and add architecture settings.
+/// </summary>
+public abstract class VideoTrainerOptionsBase
+{
+    /// <summary>Clip column: a known-size vector of <see cref="float"/> with dimensions [C, T, H, W] or [T, C, H, W]
+    /// (see <see cref="ClipLayout"/>), or [K, …] for K views per row. Default "Frames".</summary>
+    public string ClipColumnName { get; set; } = "Frames";
+
+    /// <summary>Label column; must be a key type (use <c>MapValueToKey</c>). Default "Label".</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>Output column of class probabilities (vector of <see cref="float"/>). Default "Score".</summary>
+    public string ScoreColumnName { get; set; } = "Score";
+
+    /// <summary>Output key column of the most probable class. Default "PredictedLabel".</summary>
+    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
+    /// <summary>Dimension order of one view in the clip column. Default <see cref="ClipLayout.Cthw"/>.</summary>
+    public ClipLayout ClipLayout { get; set; } = ClipLayout.Cthw;
+
+    /// <summary>Passes over the training data. Default 10.</summary>
+    public int Epochs { get; set; } = 10;
+
+    /// <summary>Rows per forward pass (each view of a multi-view row counts as one clip). Default 8.</summary>
+    public int BatchSize { get; set; } = 8;
+
+    /// <summary>Optimizer. Default <see cref="VideoOptimizer.SgdMomentum"/>.</summary>
+    public VideoOptimizer Optimizer { get; set; } = VideoOptimizer.SgdMomentum;
+
+    /// <summary>SGD momentum. Default 0.9.</summary>
+    public double Momentum { get; set; } = 0.9;
+
+    /// <summary>Peak learning rate (after warm-up). Default 0.01.</summary>
+    public double LearningRate { get; set; } = 0.01;
+
+    /// <summary>Schedule after warm-up. Default <see cref="LearningRateSchedule.Cosine"/>.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Cosine;
+
+    /// <summary>Epochs of linear warm-up from 0 to <see cref="LearningRate"/> (fractions allowed). Default 0.</summary>
+    public double WarmupEpochs { get; set; }
+
+    /// <summary>Lowest rate of the cosine schedule. Default 0.</summary>
+    public double MinLearningRate { get; set; }
+
+    /// <summary>Epochs between decays of the step schedule. Default 10.</summary>
+    public int StepEpochs { get; set; } = 10;
+
+    /// <summary>Factor of each decay of the step schedule. Default 0.1.</summary>
+    public double StepGamma { get; set; } = 0.1;
+
+    /// <summary>Weight decay (L2 for SGD, decoupled for AdamW). Default 1e-4.</summary>
+    public double WeightDecay { get; set; } = 1e-4;
+
+    /// <summary>Label smoothing of the cross-entropy loss, in [0, 1). Default 0.</summary>
+    public double LabelSmoothing { get; set; }
+
+    /// <summary>Dropout before the classifier, in [0, 1). Default 0.2.</summary>
+    public double DropoutRate { get; set; } = 0.2;
+
+    /// <summary>Clip the global L2 norm of the gradients to this value; <see langword="null"/> = no clipping. Default null.</summary>
+    public double? GradientClipNorm { get; set; }
+
+    /// <summary>Batches whose gradients are summed before one optimizer step (effective batch = BatchSize × this). Default 1.</summary>
+    public int GradientAccumulationSteps { get; set; } = 1;
+
+    /// <summary>Seed of weights, dropout and data order; <see langword="null"/> = the MLContext's seed, else 1.</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". Default "auto".</summary>
+    public string Device { get; set; } = DeviceResolver.Auto;
+
+    /// <summary>Rows whose clips are held and drawn at random to shuffle each epoch (bounded memory; a pool at least as
+    /// large as the data set gives a uniform permutation). Inputs that can shuffle themselves (for example after
+    /// <c>AppendCacheCheckpoint</c>) are also shuffled by ML.NET. 0 = no shuffling. Default 64.</summary>
+    public int ShufflePoolSize { get; set; } = 64;
+
+    /// <summary>Batches decoded ahead on a background thread while the network computes. Default 2.</summary>
+    public int PrefetchBatches { get; set; } = 2;
+
+    /// <summary>Optional validation data (same columns); evaluated after every epoch.</summary>
+    public IDataView? ValidationSet { get; set; }
+
+    /// <summary>Stop after this many epochs without a better validation accuracy; <see langword="null"/> = never.
+    /// Needs <see cref="ValidationSet"/>. Default null.</summary>
+    public int? EarlyStoppingPatience { get; set; }
+
+    /// <summary>k of the top-k validation accuracy in <see cref="EpochMetrics"/>. Default 5.</summary>
+    public int TopK { get; set; } = 5;
+
+    /// <summary>Folder where a checkpoint (network, optimizer state, epoch, counters) is written atomically after every epoch;
+    /// <see langword="null"/> = none.</summary>
+    public string? CheckpointFolder { get; set; }
+
+    /// <summary>Continue from the checkpoint in <see cref="CheckpointFolder"/> when there is one. On the CPU the result is
+    /// bit-identical to an uninterrupted run with the same seed. Default false.</summary>
+    public bool ResumeFromCheckpoint { get; set; }
+
+    /// <summary>Called after every epoch (also logged to ML.NET's log channel).</summary>
+    public Action<EpochMetrics>? MetricsCallback { get; set; }
+
+    /// <summary>Checks the shared settings; families override to add theirs (call the base).</summary>
+    public virtual void Validate()
+    {
+        OptionChecks.NotEmpty(ClipColumnName, nameof(ClipColumnName));
+        OptionChecks.NotEmpty(LabelColumnName, nameof(LabelColumnName));
+        OptionChecks.NotEmpty(ScoreColumnName, nameof(ScoreColumnName));
+        OptionChecks.NotEmpty(PredictedLabelColumnName, nameof(PredictedLabelColumnName));
+        OptionChecks.Defined(ClipLayout, nameof(ClipLayout));
+        OptionChecks.Positive(Epochs, nameof(Epochs));
+        OptionChecks.Positive(BatchSize, nameof(BatchSize));
+        OptionChecks.Defined(Optimizer, nameof(Optimizer));
+        OptionChecks.InRange(Momentum, 0, 1, nameof(Momentum));
+        OptionChecks.Positive(LearningRate, nameof(LearningRate));
+        OptionChecks.Defined(LearningRateSchedule, nameof(LearningRateSchedule));
+        OptionChecks.NonNegative(WarmupEpochs, nameof(WarmupEpochs));
+        OptionChecks.NonNegative(MinLearningRate, nameof(MinLearningRate));
+        if (MinLearningRate > LearningRate)
+            throw new ArgumentOutOfRangeException(nameof(MinLearningRate), MinLearningRate,
+                $"MinLearningRate must not exceed LearningRate ({LearningRate}); got {MinLearningRate}.");
+        OptionChecks.Positive(StepEpochs, nameof(StepEpochs));
+        OptionChecks.InRange(StepGamma, 0, 1, nameof(StepGamma));
+        OptionChecks.NonNegative(WeightDecay, nameof(WeightDecay));
+        OptionChecks.InRange(LabelSmoothing, 0, 0.99, nameof(LabelSmoothing));
+        OptionChecks.InRange(DropoutRate, 0, 0.99, nameof(DropoutRate));
+        if (GradientClipNorm is { } clip)
+            OptionChecks.Positive(clip, nameof(GradientClipNorm));
+        OptionChecks.Positive(GradientAccumulationSteps, nameof(GradientAccumulationSteps));
+        DeviceResolver.Validate(Device, nameof(Device));
+        OptionChecks.NonNegative(ShufflePoolSize, nameof(ShufflePoolSize));
+        OptionChecks.Positive(PrefetchBatches, nameof(PrefetchBatches));
+        OptionChecks.Positive(TopK, nameof(TopK));
+        if (EarlyStoppingPatience is { } patience)
+        {
+            OptionChecks.Positive(patience, nameof(EarlyStoppingPatience));
+            if (ValidationSet is null)
+                throw new ArgumentException("EarlyStoppingPatience needs a ValidationSet: set ValidationSet, or EarlyStoppingPatience = null.",
+                    nameof(EarlyStoppingPatience));
+        }
+        if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))
+            throw new ArgumentException("ResumeFromCheckpoint needs a CheckpointFolder.", nameof(ResumeFromCheckpoint));
+    }
+}

@@ -1,0 +1,133 @@
+using System.IO.Compression;
+using System.Text.Json;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNetVideo.Trainers;
+
+/// <summary>Counters of the training loop that a checkpoint restores (the rest is derived from the seed and the epoch).</summary>
+public sealed record TrainingProgress
+{
+    /// <summary>Epochs completed.</summary>
+    public int CompletedEpochs { get; init; }
+
+    /// <summary>Optimizer steps taken.</summary>
+    public long OptimizerSteps { get; init; }
+
+    /// <summary>Best validation accuracy so far (or -1).</summary>
+    public double BestValidationAccuracy { get; init; } = -1;
+
+    /// <summary>Epochs since the best validation accuracy.</summary>
+    public int EpochsWithoutImprovement { get; init; }
+
+    /// <summary>Whether early stopping has ended training.</summary>
+    public bool Stopped { get; init; }
+}
+
+/// <summary>
+/// A resumable training checkpoint: one zip file, <c>checkpoint.zip</c> in the checkpoint folder, written atomically
+/// (temporary file, then rename) with entries <c>checkpoint.json</c> (format, version, family, the run's fingerprint, the
+/// <see cref="TrainingProgress"/>), <c>network.bin</c> (TorchSharp <c>Module.save</c>) and <c>optimizer.bin</c>
+/// (TorchSharp <c>save_state_dict</c>: momentum buffers / Adam moments and step counts).
+/// </summary>
+/// <remarks>Random state is not stored: the loop reseeds torch and the data order from (seed, epoch) at every epoch,
+/// so restoring the counters restores the random streams.</remarks>
+public static class TrainingCheckpoint
+{
+    /// <summary>File name inside the checkpoint folder.</summary>
+    public const string FileName = "checkpoint.zip";
+
+    private const string Format = "MLNetVideo.TrainingCheckpoint";
+    private const int Version = 1;
+
+    private sealed record Header(string Format, int Version, string Family, string Fingerprint, TrainingProgress Progress);
+
+    /// <summary>Full path of the checkpoint in <paramref name="folder"/>.</summary>
+    /// <param name="folder">The checkpoint folder.</param>
+    /// <returns>The file path.</returns>
+    public static string PathIn(string folder) => Path.Combine(folder, FileName);
+
+    /// <summary>Writes the checkpoint atomically.</summary>
+    /// <param name="folder">Checkpoint folder (created if needed).</param>
+    /// <param name="family">Trainer family (for example "S3D").</param>
+    /// <param name="fingerprint">Describes the architecture, data geometry and optimizer; must match at resume.</param>
+    /// <param name="progress">Loop counters.</param>
+    /// <param name="network">The network.</param>
+    /// <param name="optimizer">The optimizer.</param>
+    public static void Save(string folder, string family, string fingerprint, TrainingProgress progress, nn.Module network, OptimizerHelper optimizer)
+    {
+        Directory.CreateDirectory(folder);
+        string target = PathIn(folder);
+        string temporary = target + ".tmp";
+        using (var file = File.Create(temporary))
+        using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
+        {
+            using (var entry = zip.CreateEntry("checkpoint.json").Open())
+                JsonSerializer.Serialize(entry, new Header(Format, Version, family, fingerprint, progress));
+            using (var entry = new BinaryWriter(zip.CreateEntry("network.bin").Open()))
+                network.save(entry);
+            using (var entry = new BinaryWriter(zip.CreateEntry("optimizer.bin").Open()))
+                optimizer.save_state_dict(entry);
+        }
+        File.Move(temporary, target, overwrite: true);
+    }
+
+    /// <summary>Restores network and optimizer state from the checkpoint in <paramref name="folder"/>.</summary>
+    /// <param name="folder">Checkpoint folder.</param>
+    /// <param name="family">Expected family.</param>
+    /// <param name="fingerprint">Expected fingerprint.</param>
+    /// <param name="network">Network to fill (same architecture).</param>
+    /// <param name="optimizer">Optimizer to fill (same type and parameters).</param>
+    /// <returns>The loop counters, or null when the folder has no checkpoint.</returns>
+    /// <exception cref="InvalidDataException">The file is damaged, of another format, or from a different run configuration.</exception>
+    public static TrainingProgress? TryLoad(string folder, string family, string fingerprint, nn.Module network, OptimizerHelper optimizer)
+    {
+        string path = PathIn(folder);
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            using var zip = OpenZip(path);
+            var header = ReadEntry(zip, path, "checkpoint.json", s => JsonSerializer.Deserialize<Header>(s))
+                ?? throw new InvalidDataException($"Checkpoint '{path}' has an empty header.");
+            if (header.Format != Format || header.Version != Version)
+                throw new InvalidDataException($"'{path}' is not an MLNetVideo training checkpoint of version {Version} (found {header.Format} v{header.Version}).");
+            if (header.Family != family || header.Fingerprint != fingerprint)
+                throw new InvalidDataException(
+                    $"Checkpoint '{path}' was written by a different training configuration and cannot be resumed.\n" +
+                    $"  checkpoint: {header.Family} {header.Fingerprint}\n  this run:   {family} {fingerprint}\n" +
+                    "Use the same architecture, clip shape, classes and optimizer, or point CheckpointFolder to another folder.");
+            ReadEntry(zip, path, "network.bin", s => { using var r = new BinaryReader(s); network.load(r, strict: true); return true; });
+            ReadEntry(zip, path, "optimizer.bin", s => { using var r = new BinaryReader(s); optimizer.load_state_dict(r); return true; });
+            return header.Progress;
+        }
+        catch (Exception e) when (e is JsonException or EndOfStreamException or IOException or ArgumentException or InvalidOperationException
+            && e is not InvalidDataException)
+        {
+            throw new InvalidDataException($"Checkpoint '{path}' is damaged or does not fit this network: {e.Message}", e);
+        }
+    }
+
+    private static ZipArchive OpenZip(string path)
+    {
+        try
+        {
+            return ZipFile.OpenRead(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"Checkpoint '{path}' is damaged (not a readable zip): {e.Message}", e);
+        }
+    }
+
+    private static T ReadEntry<T>(ZipArchive zip, string path, string name, Func<Stream, T> read)
+    {
+        var entry = zip.GetEntry(name) ?? throw new InvalidDataException($"Checkpoint '{path}' has no entry '{name}'.");
+        using var stream = entry.Open();
+        // Buffer the entry: TorchSharp's readers seek, and deflate streams cannot.
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        buffer.Position = 0;
+        return read(buffer);
+    }
+}

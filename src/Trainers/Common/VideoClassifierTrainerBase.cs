@@ -1,0 +1,199 @@
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetVideo.Determinism;
+using MLNetVideo.Devices;
+using MLNetVideo.Errors;
+using MLNetVideo.Interop;
+using TorchSharp;
+using static TorchSharp.torch;
+using MLNetVideo.Transforms.Decoding;
+
+namespace MLNetVideo.Trainers;
+
+/// <summary>
+/// The core of every MLNetVideo video-classification trainer (an ML.NET multiclass trainer estimator). A family supplies
+/// only its architecture: <see cref="CreateSpec"/> (options + clip shape + class count → spec), <see cref="CreateNetwork"/>
+/// (spec → <c>Module&lt;Tensor, Tensor&gt;</c> from clips to logits), optionally <see cref="NetworkLayout"/> and
+/// <see cref="AuxiliaryLoss"/>, and <see cref="CreateTransformer"/> (its persistent transformer type). The loop, data
+/// feeding, checkpoints, metrics, zip persistence and scoring are shared.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <item><term>Needs data</term><description>Yes (training).</description></item>
+/// <item><term>Input columns</term><description>Clip: known-size vector of <see cref="float"/>, [C,T,H,W] / [T,C,H,W], or [K,…] for
+/// K views; Label: key.</description></item>
+/// <item><term>Output columns</term><description>Score: vector of <see cref="float"/> (probabilities, SlotNames = class names);
+/// PredictedLabel: key (KeyValues = class names).</description></item>
+/// <item><term>NuGet</term><description>MLNetVideo.Trainers + TorchSharp-cpu or a TorchSharp CUDA package.</description></item>
+/// <item><term>ONNX export</term><description>No.</description></item>
+/// </list>
+/// </remarks>
+/// <typeparam name="TOptions">The family's options.</typeparam>
+/// <typeparam name="TSpec">The family's architecture spec.</typeparam>
+/// <typeparam name="TTransformer">The family's fitted transformer.</typeparam>
+public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> : IEstimator<TTransformer>
+    where TOptions : VideoTrainerOptionsBase
+    where TSpec : class
+    where TTransformer : class, ITransformer
+{
+    /// <summary>Validates the options (a bad value fails here, before any data is read).</summary>
+    /// <param name="environment">The ML.NET environment.</param>
+    /// <param name="options">The options (used as given; do not change them during <see cref="Fit"/>).</param>
+    protected VideoClassifierTrainerBase(IHostEnvironment environment, TOptions options)
+    {
+        Environment = environment ?? throw new ArgumentNullException(nameof(environment));
+        TrainerOptions = options ?? throw new ArgumentNullException(nameof(options));
+        options.Validate();
+    }
+
+    /// <summary>The ML.NET environment.</summary>
+    protected IHostEnvironment Environment { get; }
+
+    /// <summary>The options.</summary>
+    protected TOptions TrainerOptions { get; }
+
+    /// <summary>Family name used in logs and checkpoints (for example "S3D").</summary>
+    protected abstract string FamilyName { get; }
+
+    /// <summary>Layout the network takes; the core converts the column's layout to it. Default [N, C, T, H, W].</summary>
+    protected virtual ClipLayout NetworkLayout => ClipLayout.Cthw;
+
+    /// <summary>The architecture for this data; check here that the clip shape suits the network.</summary>
+    /// <param name="clip">The clip column's geometry.</param>
+    /// <param name="numClasses">Label key count.</param>
+    /// <returns>The spec.</returns>
+    protected abstract TSpec CreateSpec(ClipGeometry clip, int numClasses);
+
+    /// <summary>Builds the network on the CPU (seeded by the core just before).</summary>
+    /// <param name="spec">The spec.</param>
+    /// <returns>A module mapping clips in <see cref="NetworkLayout"/> to logits [N, classes].</returns>
+    protected abstract nn.Module<Tensor, Tensor> CreateNetwork(TSpec spec);
+
+    /// <summary>An extra loss term added to the cross-entropy (for example a computation-budget loss), or null.</summary>
+    /// <param name="network">The network (after its forward pass for this batch).</param>
+    /// <param name="logits">The batch's logits.</param>
+    /// <param name="labels">The batch's class indices.</param>
+    /// <returns>A scalar tensor, or null.</returns>
+    protected virtual Tensor? AuxiliaryLoss(nn.Module<Tensor, Tensor> network, Tensor logits, Tensor labels) => null;
+
+    /// <summary>Wraps the trained network in the family's transformer.</summary>
+    /// <param name="spec">The spec.</param>
+    /// <param name="network">The trained network (ownership passes to the transformer).</param>
+    /// <param name="info">Columns, clip geometry and classes.</param>
+    /// <param name="trainingOptions">Summary of the options, for the zip.</param>
+    /// <returns>The transformer.</returns>
+    protected abstract TTransformer CreateTransformer(TSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,
+        IReadOnlyDictionary<string, object?> trainingOptions);
+
+    /// <summary>The options worth recording in the model zip (scalar settings; data and callbacks are left out).</summary>
+    /// <returns>Name → value.</returns>
+    protected virtual IReadOnlyDictionary<string, object?> DescribeOptions()
+        => TrainerOptions.GetType().GetProperties()
+            .Where(p => p.CanRead && (p.PropertyType.IsPrimitive || p.PropertyType.IsEnum || p.PropertyType == typeof(string)
+                || Nullable.GetUnderlyingType(p.PropertyType) is { } u && (u.IsPrimitive || u.IsEnum)))
+            .ToDictionary(p => p.Name, p => p.GetValue(TrainerOptions) is { } v && v.GetType().IsEnum ? v.ToString() : p.GetValue(TrainerOptions));
+
+    /// <summary>Trains the network on <paramref name="input"/>.</summary>
+    /// <param name="input">Training data with the clip and label columns.</param>
+    /// <returns>The fitted transformer.</returns>
+    public TTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (clip, numClasses, classNames) = CheckSchema(input.Schema, "input");
+        if (TrainerOptions.ValidationSet is { } validation)
+        {
+            var (validationClip, validationClasses, _) = CheckSchema(validation.Schema, "validation");
+            if (!validationClip.SameView(clip) || validationClasses != numClasses)
+                throw new ArgumentOutOfRangeException(nameof(input),
+                    $"The ValidationSet's clip column holds {validationClip} with {validationClasses} classes; the training data has {clip} with {numClasses} classes. They must agree.");
+        }
+        var spec = CreateSpec(clip, numClasses);
+        int seed = Seeding.Resolve(TrainerOptions.Seed, Environment);
+        var device = DeviceResolver.Resolve(TrainerOptions.Device);
+        Seeding.ApplyToTorch(seed);
+        var network = CreateNetwork(spec);
+        try
+        {
+            network.to(device);
+            string fingerprint = Fingerprint(spec, clip, numClasses, seed);
+            var run = new TrainingRun(Environment, FamilyName, TrainerOptions, network, clip, NetworkLayout, numClasses, seed, device, fingerprint, AuxiliaryLoss);
+            MLNetHost.LogInfo(Environment, FamilyName,
+                $"Training {FamilyName} on {clip}, {numClasses} classes, {TrainerOptions.Epochs} epochs, batch {TrainerOptions.BatchSize}, device {device}, seed {seed}.");
+            TorchTrainingLoop.Run(run, input);
+            var info = new VideoClassifierInfo
+            {
+                ClipColumnName = TrainerOptions.ClipColumnName,
+                ScoreColumnName = TrainerOptions.ScoreColumnName,
+                PredictedLabelColumnName = TrainerOptions.PredictedLabelColumnName,
+                Clip = clip with { Views = 1 },
+                NetworkLayout = NetworkLayout,
+                NumClasses = numClasses,
+                ClassNames = classNames,
+                Device = device.type == TorchSharp.DeviceType.CPU ? "cpu" : DeviceResolver.Auto,
+            };
+            return CreateTransformer(spec, network, info, DescribeOptions());
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Adds Score and PredictedLabel to the input shape after checking the clip and label columns.</summary>
+    /// <param name="inputSchema">The input shape.</param>
+    /// <returns>The output shape.</returns>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var clip = inputSchema.LastOrDefault(c => c.Name == TrainerOptions.ClipColumnName);
+        if (clip.Name is null)
+            throw SchemaErrors.ColumnNotFound("clip", TrainerOptions.ClipColumnName);
+        if (clip.Kind != SchemaShape.Column.VectorKind.Vector || clip.ItemType != NumberDataViewType.Single)
+            throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName, "Vector<Single, C, T, H, W>", SchemaShapes.Describe(clip));
+        var label = inputSchema.LastOrDefault(c => c.Name == TrainerOptions.LabelColumnName);
+        if (label.Name is null)
+            throw SchemaErrors.ColumnNotFound("label", TrainerOptions.LabelColumnName);
+        if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
+            throw SchemaErrors.Mismatch("label", TrainerOptions.LabelColumnName, "Key", SchemaShapes.Describe(label));
+        bool named = label.Annotations.Any(a => a.Name == "KeyValues");
+        var textVector = new VectorDataViewType(TextDataViewType.Instance, 1);
+        var score = SchemaShapes.Column(TrainerOptions.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, 1),
+            named ? SchemaShapes.Annotations(SchemaShapes.Column("SlotNames", textVector)) : null);
+        var predicted = SchemaShapes.Column(TrainerOptions.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), uint.MaxValue),
+            named ? SchemaShapes.Annotations(SchemaShapes.Column("KeyValues", textVector)) : null);
+        return SchemaShapes.Append(inputSchema, score, predicted);
+    }
+
+    private (ClipGeometry Clip, int NumClasses, string[]? ClassNames) CheckSchema(DataViewSchema schema, string role)
+    {
+        string clipRole = role == "input" ? "clip" : $"{role} clip";
+        string labelRole = role == "input" ? "label" : $"{role} label";
+        var clipColumn = schema.GetColumnOrNull(TrainerOptions.ClipColumnName) ?? throw SchemaErrors.ColumnNotFound(clipRole, TrainerOptions.ClipColumnName);
+        var clip = ClipGeometry.TryFrom(clipColumn.Type, TrainerOptions.ClipLayout)
+            ?? throw SchemaErrors.Mismatch(clipRole, TrainerOptions.ClipColumnName,
+                "Vector<Single, C, T, H, W> (or [T, C, H, W] with ClipLayout = FramesChannelsHeightWidth, or [K, …] for K views)",
+                SchemaErrors.Describe(clipColumn.Type));
+        var labelColumn = schema.GetColumnOrNull(TrainerOptions.LabelColumnName) ?? throw SchemaErrors.ColumnNotFound(labelRole, TrainerOptions.LabelColumnName);
+        if (labelColumn.Type is not KeyDataViewType key || key.RawType != typeof(uint))
+            throw SchemaErrors.Mismatch(labelRole, TrainerOptions.LabelColumnName, "Key", SchemaErrors.Describe(labelColumn.Type));
+        if (key.Count < 2 || key.Count > int.MaxValue)
+            throw SchemaErrors.Mismatch(labelRole, TrainerOptions.LabelColumnName, "Key with 2 or more values", SchemaErrors.Describe(labelColumn.Type));
+        string[]? names = null;
+        var keyValues = labelColumn.Annotations.Schema.GetColumnOrNull("KeyValues");
+        if (keyValues is { Type: VectorDataViewType { ItemType: TextDataViewType } })
+        {
+            var buffer = default(VBuffer<ReadOnlyMemory<char>>);
+            labelColumn.Annotations.GetValue("KeyValues", ref buffer);
+            names = buffer.DenseValues().Select(v => v.ToString()).ToArray();
+            if (names.Length != (int)key.Count) names = null;
+        }
+        return (clip, (int)key.Count, names);
+    }
+
+    private string Fingerprint(TSpec spec, ClipGeometry clip, int numClasses, int seed)
+        => $"spec={JsonSerializer.Serialize(spec)};clip={clip};classes={numClasses};optimizer={TrainerOptions.Optimizer};batch={TrainerOptions.BatchSize};" +
+           $"accumulation={TrainerOptions.GradientAccumulationSteps};seed={seed}";
+}

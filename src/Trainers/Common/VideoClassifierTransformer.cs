@@ -1,0 +1,244 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetVideo.Data;
+using MLNetVideo.Devices;
+using MLNetVideo.Errors;
+using MLNetVideo.Persistence;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNetVideo.Trainers;
+
+/// <summary>
+/// The fitted model of every MLNetVideo video trainer: reads the clip column and writes <c>Score</c> (class
+/// probabilities, a known-size vector of <see cref="float"/> with the class names as SlotNames) and <c>PredictedLabel</c>
+/// (a key with the label's KeyValues, so <c>MapKeyToValue</c> restores names and
+/// <c>mlContext.MulticlassClassification.Evaluate</c> works unchanged).
+/// </summary>
+/// <remarks>
+/// Rows are scored lazily, one row per forward pass with all of its views batched; a row with K views gets the mean of
+/// the K softmax vectors. The network runs in eval mode under <c>torch.inference_mode()</c>. Saved inside the ML.NET
+/// model zip as <c>Spec.json</c> (architecture), <c>Classifier.json</c> (columns, clip shape, classes),
+/// <c>Training.json</c> (the options used) and <c>Weights.bin</c>.
+/// Dispose it to release the network's native memory.
+/// </remarks>
+/// <typeparam name="TSelf">The family's transformer type.</typeparam>
+/// <typeparam name="TSpec">The family's architecture spec (JSON-serialisable).</typeparam>
+public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTransformerBase, IDisposable
+    where TSelf : VideoClassifierTransformer<TSelf, TSpec>, IPersistentTransformer<TSelf>
+    where TSpec : class
+{
+    private readonly nn.Module<Tensor, Tensor> _network;
+    private readonly Device _device;
+    private readonly Dictionary<string, object?> _trainingOptions;
+    private bool _disposed;
+
+    /// <summary>Wraps a trained network (moved to its device and put in eval mode here).</summary>
+    /// <param name="environment">The ML.NET environment.</param>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="network">The network; the transformer owns it from now on.</param>
+    /// <param name="info">Columns, clip geometry and classes.</param>
+    /// <param name="trainingOptions">A summary of the training options, stored in the zip (may be empty).</param>
+    protected VideoClassifierTransformer(IHostEnvironment environment, TSpec spec, nn.Module<Tensor, Tensor> network,
+        VideoClassifierInfo info, IReadOnlyDictionary<string, object?> trainingOptions)
+    {
+        Environment = environment ?? throw new ArgumentNullException(nameof(environment));
+        Spec = spec ?? throw new ArgumentNullException(nameof(spec));
+        _network = network ?? throw new ArgumentNullException(nameof(network));
+        Info = info ?? throw new ArgumentNullException(nameof(info));
+        _trainingOptions = new Dictionary<string, object?>(trainingOptions);
+        _device = string.Equals(info.Device, "cpu", StringComparison.OrdinalIgnoreCase) ? CPU : DeviceResolver.Resolve(DeviceResolver.Auto);
+        _network.to(_device);
+        _network.eval();
+    }
+
+    /// <summary>The ML.NET environment.</summary>
+    protected IHostEnvironment Environment { get; }
+
+    /// <summary>The architecture.</summary>
+    public TSpec Spec { get; }
+
+    /// <summary>Columns, clip geometry and classes.</summary>
+    public VideoClassifierInfo Info { get; }
+
+    /// <summary>The network (eval mode). Owned by this transformer.</summary>
+    internal nn.Module<Tensor, Tensor> Network => _network;
+
+    /// <summary>Class probabilities of one row.</summary>
+    /// <param name="clip">One row of the clip column: K × view floats (K ≥ 1).</param>
+    /// <returns>Softmax probabilities averaged over the views.</returns>
+    public float[] PredictProbabilities(ReadOnlySpan<float> clip) => PredictProbabilities([clip.ToArray()])[0];
+
+    /// <summary>Class probabilities of several rows in one forward pass (batched inference).</summary>
+    /// <param name="rows">Rows of the clip column, each K × view floats with the same K.</param>
+    /// <returns>Per row, softmax probabilities averaged over its views.</returns>
+    public float[][] PredictProbabilities(IReadOnlyList<float[]> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (rows.Count == 0) return [];
+        int viewSize = Info.Clip.ViewSize;
+        int views = rows[0].Length / viewSize;
+        if (views < 1 || rows.Any(r => r.Length != views * viewSize))
+            throw new ArgumentException($"Each row must hold K × {viewSize} floats ({Info.Clip with { Views = 1 }}) with the same K.", nameof(rows));
+        var flat = new float[(long)rows.Count * views * viewSize];
+        for (int i = 0; i < rows.Count; i++)
+            rows[i].CopyTo(flat, (long)i * views * viewSize);
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        var x = Info.Clip.ToTensor(flat, (long)rows.Count * views, Info.NetworkLayout, _device);
+        var probabilities = nn.functional.softmax(_network.call(x), 1).view(rows.Count, views, Info.NumClasses).mean([1L]).cpu();
+        var data = probabilities.data<float>().ToArray();
+        var result = new float[rows.Count][];
+        for (int i = 0; i < rows.Count; i++)
+            result[i] = data.AsSpan(i * Info.NumClasses, Info.NumClasses).ToArray();
+        return result;
+    }
+
+    /// <inheritdoc />
+    protected override ColumnMapping CreateMapping(DataViewSchema inputSchema) => new ClassifierMapping(this, inputSchema);
+
+    /// <inheritdoc />
+    protected override void SaveModel(ModelSaveContext context)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ModelZip.Save(context, (TSelf)this, writer =>
+        {
+            writer.WriteJson("Spec.json", Spec);
+            writer.WriteJson("Classifier.json", Info);
+            writer.WriteJson("Training.json", _trainingOptions);
+            writer.WriteModule("Weights.bin", _network);
+        });
+    }
+
+    /// <summary>Reads what <see cref="SaveModel"/> wrote and rebuilds the network with <paramref name="createNetwork"/>.</summary>
+    /// <param name="reader">The transformer's zip entries.</param>
+    /// <param name="createNetwork">The family's network factory.</param>
+    /// <returns>The parts to pass to the constructor.</returns>
+    protected static (IHostEnvironment Environment, TSpec Spec, nn.Module<Tensor, Tensor> Network, VideoClassifierInfo Info, Dictionary<string, object?> TrainingOptions)
+        ReadParts(ModelEntryReader reader, Func<TSpec, nn.Module<Tensor, Tensor>> createNetwork)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(createNetwork);
+        var spec = reader.ReadJson<TSpec>("Spec.json");
+        var info = reader.ReadJson<VideoClassifierInfo>("Classifier.json");
+        var training = reader.Contains("Training.json") ? reader.ReadJson<Dictionary<string, object?>>("Training.json") : [];
+        var network = createNetwork(spec);
+        try
+        {
+            reader.ReadModule("Weights.bin", network);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        return (reader.Environment, spec, network, info, training);
+    }
+
+    /// <summary>Releases the network.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _network.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private sealed class ClassifierMapping : ColumnMapping
+    {
+        private readonly VideoClassifierTransformer<TSelf, TSpec> _owner;
+        private readonly DataViewSchema.Column _clip;
+        private readonly DataViewSchema.DetachedColumn[] _outputs;
+
+        public ClassifierMapping(VideoClassifierTransformer<TSelf, TSpec> owner, DataViewSchema inputSchema) : base(inputSchema)
+        {
+            _owner = owner;
+            var info = owner.Info;
+            _clip = inputSchema.GetColumnOrNull(info.ClipColumnName) ?? throw SchemaErrors.ColumnNotFound("clip", info.ClipColumnName);
+            var geometry = ClipGeometry.TryFrom(_clip.Type, info.Clip.Layout);
+            if (geometry is null || !geometry.SameView(info.Clip))
+                throw SchemaErrors.Mismatch("clip", info.ClipColumnName,
+                    $"Vector<Single, {string.Join(", ", info.Clip.ViewDimensions())}> or Vector<Single, K, {string.Join(", ", info.Clip.ViewDimensions())}>",
+                    SchemaErrors.Describe(_clip.Type));
+            _outputs = [ScoreColumn(info), PredictedLabelColumn(info)];
+        }
+
+        public override IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns => _outputs;
+
+        public override IEnumerable<DataViewSchema.Column> GetDependencies(bool[] activeOutputs)
+            => activeOutputs.Any(a => a) ? [_clip] : [];
+
+        public override Delegate?[] CreateGetters(DataViewRow input, bool[] activeOutputs, out Action? disposer)
+        {
+            disposer = null;
+            var getters = new Delegate?[2];
+            if (!activeOutputs.Any(a => a))
+                return getters;
+            var clipGetter = input.GetGetter<VBuffer<float>>(_clip);
+            var buffer = default(VBuffer<float>);
+            long cachedPosition = -1;
+            float[] probabilities = [];
+            var owner = _owner;
+
+            float[] Compute()
+            {
+                if (input.Position != cachedPosition || probabilities.Length == 0)
+                {
+                    clipGetter(ref buffer);
+                    var values = new float[buffer.Length];
+                    buffer.CopyTo(values);
+                    probabilities = owner.PredictProbabilities([values])[0];
+                    cachedPosition = input.Position;
+                }
+                return probabilities;
+            }
+
+            if (activeOutputs[0])
+            {
+                getters[0] = (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
+                {
+                    var p = Compute();
+                    var editor = VBufferEditor.Create(ref value, p.Length);
+                    p.CopyTo(editor.Values);
+                    value = editor.Commit();
+                });
+            }
+            if (activeOutputs[1])
+            {
+                getters[1] = (ValueGetter<uint>)((ref uint value) =>
+                {
+                    var p = Compute();
+                    int best = 0;
+                    for (int i = 1; i < p.Length; i++)
+                        if (p[i] > p[best]) best = i;
+                    value = (uint)best + 1;
+                });
+            }
+            return getters;
+        }
+
+        private static DataViewSchema.DetachedColumn ScoreColumn(VideoClassifierInfo info)
+        {
+            var annotations = new DataViewSchema.Annotations.Builder();
+            if (info.ClassNames is { } names)
+            {
+                annotations.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, names.Length), (ref VBuffer<ReadOnlyMemory<char>> value)
+                    => value = new VBuffer<ReadOnlyMemory<char>>(names.Length, names.Select(n => n.AsMemory()).ToArray()));
+            }
+            return new DataViewSchema.DetachedColumn(info.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, info.NumClasses), annotations.ToAnnotations());
+        }
+
+        private static DataViewSchema.DetachedColumn PredictedLabelColumn(VideoClassifierInfo info)
+        {
+            var annotations = new DataViewSchema.Annotations.Builder();
+            if (info.ClassNames is { } names)
+            {
+                annotations.Add("KeyValues", new VectorDataViewType(TextDataViewType.Instance, names.Length), (ref VBuffer<ReadOnlyMemory<char>> value)
+                    => value = new VBuffer<ReadOnlyMemory<char>>(names.Length, names.Select(n => n.AsMemory()).ToArray()));
+            }
+            return new DataViewSchema.DetachedColumn(info.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), info.NumClasses), annotations.ToAnnotations());
+        }
+    }
+}

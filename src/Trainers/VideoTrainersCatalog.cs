@@ -1,0 +1,54 @@
+using Microsoft.ML;
+using MLNetVideo.Interop;
+using MLNetVideo.Trainers.S3D;
+
+namespace MLNetVideo;
+
+/// <summary>Entry points for MLNetVideo's video classifiers on <c>mlContext.MulticlassClassification.Trainers</c>.</summary>
+public static class VideoTrainersCatalog
+{
+    /// <summary>
+    /// Creates an <see cref="S3DTrainer"/> that trains an S3D or S3D-G network on the clips in <paramref name="clipColumnName"/>.
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">Label column; its type must be a key (use <c>MapValueToKey</c>).</param>
+    /// <param name="clipColumnName">Clip column: a known-size vector of <see cref="float"/> with dimensions [3, T, H, W]
+    /// (or [K, 3, T, H, W] for K views), at least 8 frames of 32×32.</param>
+    /// <param name="variant">S3D or S3D-G.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Clips per step.</param>
+    /// <param name="learningRate">Peak learning rate (SGD with momentum 0.9, cosine schedule).</param>
+    /// <param name="widthMultiplier">Channel multiplier (1.0 = the paper's network).</param>
+    /// <returns>The trainer.</returns>
+    /// <example><code language="csharp">
+    /// var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
+    ///     .Append(mlContext.MulticlassClassification.Trainers.S3D("Label", "Frames", S3DVariant.S3DG, epochs: 20))
+    ///     .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+    /// </code></example>
+    public static S3DTrainer S3D(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label",
+        string clipColumnName = "Frames",
+        S3DVariant variant = S3DTrainer.Defaults.Variant,
+        int epochs = S3DTrainer.Defaults.Epochs,
+        int batchSize = S3DTrainer.Defaults.BatchSize,
+        double learningRate = S3DTrainer.Defaults.LearningRate,
+        double widthMultiplier = S3DTrainer.Defaults.WidthMultiplier)
+        => S3D(catalog, new S3DTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            ClipColumnName = clipColumnName,
+            Variant = variant,
+            Epochs = epochs,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+            WidthMultiplier = widthMultiplier,
+        });
+
+    /// <summary>Creates an <see cref="S3DTrainer"/> with every option exposed.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">All settings; validated here, so a bad value fails before any data is read.</param>
+    /// <returns>The trainer.</returns>
+    public static S3DTrainer S3D(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, S3DTrainer.Options options)
+        => new(MLNetHost.From(catalog), options);
+}
