@@ -9,7 +9,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-string output = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "BENCHMARKS-trainers.md";
+string output = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "out/trainer-benchmarks.md";
 bool quick = args.Contains("--quick");
 torch.manual_seed(1);
 var device = torch.cuda.is_available() ? CUDA : CPU;
@@ -57,6 +57,7 @@ foreach (var row in rows) md.AppendLine(row);
 md.AppendLine();
 md.AppendLine("Caveat: the machine's 2 cores were shared with other jobs during the run, so absolute figures are noisy; " +
               "the matmul reference was taken in the same run to make the ratio meaningful.");
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 File.WriteAllText(output, md.ToString());
 }
 
