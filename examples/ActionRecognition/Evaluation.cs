@@ -10,8 +10,8 @@ internal static class Evaluation
     {
         // The model's last step turns PredictedLabel back into text; the evaluator wants the key columns the
         // trainer produced, so score with every step but that last one.
-        var chain = (TransformerChain<ITransformer>)model;
-        var scorer = new TransformerChain<ITransformer>(chain.Take(chain.Count() - 1).ToArray());
+        var steps = ((IEnumerable<ITransformer>)model).ToArray();
+        var scorer = new TransformerChain<ITransformer>(steps[..^1]);
         return mlContext.MulticlassClassification.Evaluate(scorer.Transform(testSet), labelColumnName: "Label", topKPredictionCount: 2);
     }
 }
