@@ -6,6 +6,8 @@
 # Usage: patch-libtorchsharp.sh <folder holding libLibTorchSharp.so> <folder for compiled helpers>
 # Does nothing when the library is absent, already patched, or loads as it is.
 set -euo pipefail
+# Exit code 3 means "a clear error line was already printed" (MSBuild shows it as the build error).
+trap 'echo "error MLNV003: patching libLibTorchSharp.so failed at line $LINENO of $0" >&2; exit 3' ERR
 
 native_dir=$1
 tool_dir=$2
@@ -26,7 +28,7 @@ command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v patchelf >/dev/null 2>&1 || missing+=(patchelf)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "error MLNV001: TorchSharp needs $version, which this system's libstdc++ lacks; MLNetVideo patches it at build time but needs ${missing[*]}: install with 'sudo apt-get install -y ${missing[*]}'." >&2
-  exit 1
+  exit 3
 fi
 
 mkdir -p "$tool_dir"
@@ -53,6 +55,6 @@ trap - EXIT
 if ldd "$lib" 2>&1 | grep -v "weak version" | grep -q "not found"; then
   echo "error MLNV002: libLibTorchSharp.so in $native_dir still has unresolved dependencies after patching:" >&2
   ldd "$lib" 2>&1 | grep -v "weak version" | grep "not found" >&2
-  exit 1
+  exit 3
 fi
 echo "MLNetVideo: patched $lib for a libstdc++ without $version"

@@ -17,8 +17,9 @@ int width = ((VectorDataViewType)inputColumn.Type).Size;
 var rows = args.Skip(3).Select(r => r.Split(',').Select(s => float.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToList();
 
 var definition = SchemaDefinition.Create(typeof(Row));
-definition[nameof(Row.Values)].ColumnName = args[1];
-definition[nameof(Row.Values)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
+var valuesColumn = definition[nameof(Row.Values)];
+valuesColumn.ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
+valuesColumn.ColumnName = args[1];
 var input = mlContext.Data.LoadFromEnumerable(rows.Select(r => new Row { Values = r }), definition);
 var output = model.Transform(input);
 var column = output.Schema[args[2]];
@@ -35,4 +36,7 @@ return 0;
 internal sealed class Row
 {
     public float[] Values { get; set; } = [];
+
+    // Pipelines that start with MapValueToKey("...", "Label") need the column even at prediction time.
+    public string Label { get; set; } = "";
 }

@@ -23,7 +23,10 @@ public static class SchemaShapes
             _ => SchemaShape.Column.VectorKind.Scalar,
         };
         var itemType = type is VectorDataViewType vector ? vector.ItemType : type;
-        return new SchemaShape.Column(name, kind, itemType, itemType is KeyDataViewType, annotations);
+        // ML.NET describes a key column by its raw integer type plus the isKey flag.
+        if (itemType is KeyDataViewType key)
+            return new SchemaShape.Column(name, kind, ColumnTypeExtensions.PrimitiveTypeFromType(key.RawType), true, annotations);
+        return new SchemaShape.Column(name, kind, itemType, false, annotations);
     }
 
     /// <summary>A shape holding only the given annotation columns.</summary>

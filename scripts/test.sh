@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The README's test command: installs what a fresh machine lacks, builds, runs every test and
+# ends with the line "N passed, N failed" counted from the test results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-system-deps.sh
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+dotnet build MLNetVideo.sln -c Release --nologo -v q -clp:ErrorsOnly
+
+results=TestResults
+rm -rf "$results"
+status=0
+dotnet test tests/MLNetVideo.Tests/MLNetVideo.Tests.csproj -c Release --no-build --nologo \
+  --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
+
+trx=$(find "$results" -name '*.trx' | head -n 1)
+if [ -z "$trx" ]; then
+  echo "0 passed, 1 failed"
+  echo "No test results were written (the test host did not start)." >&2
+  exit 1
+fi
+counters=$(grep -o '<Counters [^>]*>' "$trx")
+count() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+passed=$(count passed); failed=$(count failed); errors=$(count error); timeout=$(count timeout); aborted=$(count aborted)
+skipped=$(( $(count inconclusive) + $(count notExecuted) ))
+failed=$(( failed + errors + timeout + aborted ))
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ] || status=1
+exit $status
