@@ -19,6 +19,7 @@ internal sealed class BasicBlock : TsmBlock
     private readonly Conv2d conv2;
     private readonly BatchNorm2d bn2;
     private readonly Sequential? downsample;
+    private readonly long _stride;
 
     public BasicBlock(long inChannels, long planes, long stride, int shiftDivisor, TsmBatchNorm bn) : base(nameof(BasicBlock))
     {
@@ -26,6 +27,7 @@ internal sealed class BasicBlock : TsmBlock
         bn1 = BatchNorm2d(planes, eps: bn.Eps, momentum: bn.Momentum);
         conv2 = Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false);
         bn2 = BatchNorm2d(planes, eps: bn.Eps, momentum: bn.Momentum);
+        _stride = stride;
         downsample = Downsample(inChannels, planes, stride, bn);
         RegisterComponents();
     }
@@ -34,7 +36,7 @@ internal sealed class BasicBlock : TsmBlock
     {
         var y = functional.relu(bn1.call(conv1.forward(x, segments)));
         y = bn2.call(conv2.call(y));
-        var identity = downsample is null ? x : downsample.call(x);
+        var identity = Shortcut(downsample, x, _stride);
         return functional.relu(y + identity);
     }
 }

@@ -23,6 +23,7 @@ internal sealed class Bottleneck : TsmBlock
     private readonly Conv2d conv3;
     private readonly BatchNorm2d bn3;
     private readonly Sequential? downsample;
+    private readonly long _stride;
 
     public Bottleneck(long inChannels, long planes, long stride, int shiftDivisor, TsmBatchNorm bn) : base(nameof(Bottleneck))
     {
@@ -32,6 +33,7 @@ internal sealed class Bottleneck : TsmBlock
         bn2 = BatchNorm2d(planes, eps: bn.Eps, momentum: bn.Momentum);
         conv3 = Conv2d(planes, planes * Expansion, 1, bias: false);
         bn3 = BatchNorm2d(planes * Expansion, eps: bn.Eps, momentum: bn.Momentum);
+        _stride = stride;
         downsample = Downsample(inChannels, planes * Expansion, stride, bn);
         RegisterComponents();
     }
@@ -41,7 +43,7 @@ internal sealed class Bottleneck : TsmBlock
         var y = functional.relu(bn1.call(conv1.forward(x, segments)));
         y = functional.relu(bn2.call(conv2.call(y)));
         y = bn3.call(conv3.call(y));
-        var identity = downsample is null ? x : downsample.call(x);
+        var identity = Shortcut(downsample, x, _stride);
         return functional.relu(y + identity);
     }
 }

@@ -16,11 +16,28 @@ internal abstract class TsmBlock : Module<Tensor, int, Tensor>
     {
     }
 
-    /// <summary>Builds the optional projection shortcut (torchvision's <c>downsample</c>: 1×1 conv with stride, BN).</summary>
+    /// <summary>Builds the optional projection shortcut (torchvision's <c>downsample</c>: 1×1 conv, BN). The conv is built
+    /// with stride 1: <see cref="Shortcut"/> subsamples the input first, which for a 1×1 kernel without padding is the same
+    /// function with the same weights (key <c>downsample.0.weight</c> unchanged).</summary>
     protected static Sequential? Downsample(long inChannels, long outChannels, long stride, TsmBatchNorm bn)
         => stride == 1 && inChannels == outChannels
             ? null
             : Sequential(
-                Conv2d(inChannels, outChannels, 1, stride: stride, bias: false),
+                Conv2d(inChannels, outChannels, 1, stride: 1, bias: false),
                 BatchNorm2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
+
+    /// <summary>
+    /// The shortcut branch: the input itself, or <paramref name="downsample"/> on the input subsampled by
+    /// <paramref name="stride"/>. Why not a strided 1×1 conv: the oneDNN (brgemm) backward-data kernel for strided 1×1
+    /// convolutions in the libtorch 2.10 CPU build shipped with TorchSharp-cpu 0.107 dies with SIGFPE (integer division by
+    /// zero in <c>brg_blocking_t::est_eff_1x1</c>) for full-width ResNet-50 shapes on this project's x86-64 machines, killing
+    /// the process. Subsampling then a stride-1 1×1 conv avoids that kernel and computes the same values and gradients.
+    /// </summary>
+    protected static Tensor Shortcut(Sequential? downsample, Tensor x, long stride)
+    {
+        if (downsample is null)
+            return x;
+        var input = stride == 1 ? x : x.slice(2, 0, x.shape[2], stride).slice(3, 0, x.shape[3], stride);
+        return downsample.call(input);
+    }
 }
