@@ -7,11 +7,12 @@ using static TorchSharp.torch;
 
 // Peak memory and time of one TSM training step (forward + backward + SGD step) for
 //   (a) TSM on all T frames, (b) TSM + NFLB clustering (g = 8) after layer1, (c) TSM on 8 uniformly sampled frames,
+//   (d) = (b) with the first stage recomputed in the backward pass (RecomputeShallowStage, chunks of 16 frames),
 // at T = 8, 32, 128, 512. Each measurement runs in a fresh child process (this program re-launched with "--child"),
 // which reports its peak resident set (VmHWM) and stops itself when its resident set passes the cap.
 //
 // Usage: dotnet run -c Release --project benchmarks/TsmBenchmarks -- [--depth 18|34|50] [--size 112] [--cap-gib 8]
-//        [--frames 8,32,128,512] [--threads 2]
+//        [--frames 8,32,128,512] [--configs a,b,c,d] [--threads 2]
 
 var arguments = Arguments.Parse(args);
 if (arguments.Child is { } child)
@@ -22,7 +23,7 @@ Console.WriteLine($"TSM-ResNet-{arguments.Depth}, {arguments.Size}×{arguments.S
 Console.WriteLine();
 Console.WriteLine("| config | T | deep stages see | peak RSS (MiB) | step peak over idle (MiB) | step time (s) |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-foreach (var config in new[] { "a", "b", "c" })
+foreach (var config in arguments.Configs)
 {
     foreach (int frames in arguments.Frames)
     {
@@ -51,10 +52,17 @@ static string RunChild(string config, int frames, Arguments arguments)
     string output = process.StandardOutput.ReadToEnd();
     string error = process.StandardError.ReadToEnd();
     process.WaitForExit();
-    string label = config switch { "a" => "(a) all frames", "b" => "(b) clustering g = 8", _ => "(c) 8 sampled frames" };
+    string label = config switch
+    {
+        "a" => "(a) all frames",
+        "b" => "(b) clustering g = 8",
+        "c" => "(c) 8 sampled frames",
+        _ => "(d) clustering g = 8, first stage recomputed",
+    };
     string deep = config switch { "a" => frames.ToString(CultureInfo.InvariantCulture), _ => Math.Min(8, frames).ToString(CultureInfo.InvariantCulture) };
     var result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
-    if (process.ExitCode == ChildRun.ExceededCap)
+    var capLine = output.Split('\n').FirstOrDefault(l => l.StartsWith("CAP ", StringComparison.Ordinal));
+    if (capLine is not null)
         return $"| {label} | {frames} | {deep} | exceeds cap ({arguments.CapGiB} GiB) | – | – |";
     if (process.ExitCode != 0 || result is null)
         return $"| {label} | {frames} | {deep} | failed (exit {process.ExitCode}: {error.Split('\n').FirstOrDefault()}) | – | – |";
@@ -62,11 +70,11 @@ static string RunChild(string config, int frames, Arguments arguments)
     return $"| {label} | {frames} | {deep} | {parts[1]} | {parts[2]} | {parts[3]} |";
 }
 
-internal sealed record Arguments(string? Child, int T, int Depth, int Size, double CapGiB, int[] Frames, int Threads)
+internal sealed record Arguments(string? Child, int T, int Depth, int Size, double CapGiB, int[] Frames, int Threads, string[] Configs)
 {
     public static Arguments Parse(string[] args)
     {
-        var a = new Arguments(null, 8, 50, 112, 8, [8, 32, 128, 512], 2);
+        var a = new Arguments(null, 8, 50, 112, 8, [8, 32, 128, 512], 2, ["a", "b", "c", "d"]);
         for (int i = 0; i < args.Length; i++)
         {
             string value = i + 1 < args.Length ? args[i + 1] : "";
@@ -78,6 +86,7 @@ internal sealed record Arguments(string? Child, int T, int Depth, int Size, doub
                 "--size" => a with { Size = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--cap-gib" => a with { CapGiB = double.Parse(value, CultureInfo.InvariantCulture) },
                 "--frames" => a with { Frames = [.. value.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))] },
+                "--configs" => a with { Configs = value.Split(',') },
                 "--threads" => a with { Threads = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"Unknown argument {args[i]}."),
             };
@@ -89,8 +98,6 @@ internal sealed record Arguments(string? Child, int T, int Depth, int Size, doub
 
 internal static class ChildRun
 {
-    public const int ExceededCap = 3;
-
     public static int Run(string config, Arguments arguments)
     {
         torch.set_num_threads(arguments.Threads);
@@ -101,7 +108,9 @@ internal static class ChildRun
             Depth = (TsmDepth)arguments.Depth,
             NumClasses = 10,
             DropoutRate = 0.5,
-            Clustering = config == "b" ? TsmClustering.Cumulative : TsmClustering.None,
+            Clustering = config is "b" or "d" ? TsmClustering.Cumulative : TsmClustering.None,
+            RecomputeShallowStage = config == "d",
+            ShallowChunkFrames = config == "d" ? 16 : 0,
             ClusterCount = 8,
             Aggregation = ClusterAggregation.Sum,
             SampledFrames = config == "c" ? 8 : 0,
@@ -115,10 +124,13 @@ internal static class ChildRun
         long idle = Status("VmRSS");
         using var guard = new Timer(_ =>
         {
-            if (Status("VmRSS") > cap)
+            long rss = Status("VmRSS");
+            if (rss > cap)
             {
+                // Report, then end at once: a managed exit could race with libtorch threads still allocating.
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CAP {rss / 1048576}"));
                 Console.Out.Flush();
-                Environment.Exit(ExceededCap);
+                Environment.FailFast($"Resident set {rss / 1048576} MiB passed the cap.");
             }
         }, null, 0, 5);
 

@@ -178,29 +178,77 @@ public sealed class TsmNetwork : Module<Tensor, Tensor>
         return clips.index_select(1, tensor(indices).to(clips.device));
     }
 
-    /// <summary>Stem + layer1 on [N, T, 3, H, W] → [N·T, C1, h, w], in chunks of frames with a halo when configured.</summary>
+    /// <summary>Stem + layer1 on [N, T, 3, H, W] → [N·T, C1, h, w], in chunks of frames with a halo when configured; with
+    /// <see cref="TsmSpec.RecomputeShallowStage"/> in training, through <see cref="RecomputedShallowStage"/>.</summary>
     private Tensor Shallow(Tensor x)
+    {
+        if (Spec.RecomputeShallowStage && training && is_grad_enabled() && ShallowParameters().Any(p => p.requires_grad))
+            return RecomputedShallowStage.apply([x, this, .. ShallowParameters()]);
+        return ShallowDirect(x);
+    }
+
+    /// <summary>The first stage with whatever autograd mode is current.</summary>
+    internal Tensor ShallowDirect(Tensor x)
     {
         long videos = x.shape[0];
         int frames = (int)x.shape[1];
         int chunk = Spec.ShallowChunkFrames;
         if (chunk == 0 || chunk >= frames)
             return FirstStage(x.reshape(videos * frames, x.shape[2], x.shape[3], x.shape[4]), frames);
-
-        int halo = layer1.Count;   // each block shifts by one frame: after L blocks a frame depends on ±L neighbours
         var parts = new List<Tensor>();
         for (int start = 0; start < frames; start += chunk)
         {
-            int length = Math.Min(chunk, frames - start);
-            int lo = Math.Max(0, start - halo), hi = Math.Min(frames, start + length + halo);
             using var chunkScope = NewDisposeScope();
-            var input = x.narrow(1, lo, hi - lo).reshape(videos * (hi - lo), x.shape[2], x.shape[3], x.shape[4]);
-            var y = FirstStage(input, hi - lo);
-            var grouped = y.reshape([videos, hi - lo, .. y.shape[1..]]).narrow(1, start - lo, length);
-            parts.Add(grouped.contiguous().MoveToOuterDisposeScope());
+            parts.Add(ShallowChunk(x, start, Math.Min(chunk, frames - start)).contiguous().MoveToOuterDisposeScope());
         }
         var all = cat(parts, 1);
         return all.reshape([videos * frames, .. all.shape[2..]]);
+    }
+
+    /// <summary>Frames [start, start + length) of the first stage's output, [N, length, C1, h, w], computed from the frames
+    /// with a halo of as many frames as <c>layer1</c> has blocks (each block shifts by one frame, so after L blocks a frame
+    /// depends on its ±L neighbours; at the video's ends the zeros of the shift are the true values).</summary>
+    private Tensor ShallowChunk(Tensor x, int start, int length)
+    {
+        long videos = x.shape[0];
+        int frames = (int)x.shape[1];
+        int halo = layer1.Count;
+        int lo = Math.Max(0, start - halo), hi = Math.Min(frames, start + length + halo);
+        var input = x.narrow(1, lo, hi - lo).reshape(videos * (hi - lo), x.shape[2], x.shape[3], x.shape[4]);
+        var y = FirstStage(input, hi - lo);
+        return y.reshape([videos, hi - lo, .. y.shape[1..]]).narrow(1, start - lo, length);
+    }
+
+    /// <summary>The first stage's parameters (<c>conv1</c>, <c>bn1</c>, <c>layer1</c>), in a fixed order.</summary>
+    internal Parameter[] ShallowParameters() => [.. conv1.parameters(), .. bn1.parameters(), .. layer1.parameters()];
+
+    /// <summary>Gradients of the first stage's parameters for the output gradient <paramref name="outputGradient"/>
+    /// ([N·T, C1, h, w]), recomputing the stage chunk by chunk with gradients enabled.</summary>
+    internal Tensor[] RecomputeShallowGradients(Tensor x, Tensor outputGradient, Parameter[] parameters)
+    {
+        using var enable = enable_grad();
+        long videos = x.shape[0];
+        int frames = (int)x.shape[1];
+        int chunk = Spec.ShallowChunkFrames == 0 ? frames : Math.Min(Spec.ShallowChunkFrames, frames);
+        var grouped = outputGradient.reshape([videos, frames, .. outputGradient.shape[1..]]);
+        var sums = new Tensor?[parameters.Length];
+        for (int start = 0; start < frames; start += chunk)
+        {
+            using var chunkScope = NewDisposeScope();
+            int length = Math.Min(chunk, frames - start);
+            var centre = ShallowChunk(x, start, length);
+            var gradients = autograd.grad([centre], parameters, [grouped.narrow(1, start, length).contiguous()], allow_unused: true);
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                if (gradients[i] is not { IsInvalid: false } g)
+                    continue;
+                if (sums[i] is null)
+                    sums[i] = g.MoveToOuterDisposeScope();
+                else
+                    sums[i]!.add_(g);
+            }
+        }
+        return [.. sums.Select((g, i) => g ?? zeros_like(parameters[i]))];
     }
 
     private Tensor FirstStage(Tensor frames, int segments)

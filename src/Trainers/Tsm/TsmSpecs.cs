@@ -89,6 +89,13 @@ public sealed record TsmSpec
     /// what chunking bounds and what it does not.</summary>
     public int ShallowChunkFrames { get; init; }
 
+    /// <summary>In training, keep only the first stage's output instead of all its intermediate activations, and recompute
+    /// the stage (chunk by chunk, see <see cref="ShallowChunkFrames"/>) during the backward pass: gradient checkpointing of
+    /// stem + <c>layer1</c>, so training memory grows with T only by <c>layer1</c>'s output and its gradient. Same gradients,
+    /// about one more forward pass of the first stage per step. Batch-norm running statistics of the first stage are updated
+    /// twice per step (forward and recomputation, with the same batch statistics).</summary>
+    public bool RecomputeShallowStage { get; init; }
+
     /// <summary>Whether the network uses bottleneck blocks (expansion 4).</summary>
     public bool UsesBottleneck => Depth == TsmDepth.ResNet50;
 

@@ -76,6 +76,11 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
         /// <see cref="TsmNetwork"/>). Default null.</summary>
         public int? ShallowChunkFrames { get; set; }
 
+        /// <summary>Gradient checkpointing of the first stage in training: keep only <c>layer1</c>'s output and recompute stem +
+        /// <c>layer1</c> (chunk by chunk) in the backward pass, so memory no longer holds every frame's intermediate activations.
+        /// Same gradients for about one more first-stage forward per step. Default false.</summary>
+        public bool RecomputeShallowStage { get; set; }
+
         /// <summary>Expected frame side (square frames); <see langword="null"/> = whatever the clip column holds (at least 32).</summary>
         public int? FrameSize { get; set; }
 
@@ -145,6 +150,7 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
             Aggregation = TrainerOptions.Aggregation,
             SampledFrames = TrainerOptions.SampledFrames ?? 0,
             ShallowChunkFrames = TrainerOptions.ShallowChunkFrames ?? 0,
+            RecomputeShallowStage = TrainerOptions.RecomputeShallowStage,
         };
         spec.Validate();
         return spec;

@@ -171,6 +171,40 @@ public sealed class TsmNetworkTests
     }
 
     [TestMethod]
+    [DataRow(0)]
+    [DataRow(3)]
+    public void RecomputedShallowStage_GivesTheSameGradientsAsStoredActivations(int chunk)
+    {
+        var spec = Tiny(TsmDepth.ResNet50, TsmClustering.Cumulative, g: 3, chunk: chunk);
+        using var stored = new TsmNetwork(spec);
+        using var recomputed = new TsmNetwork(spec with { RecomputeShallowStage = true });
+        recomputed.load_state_dict(stored.state_dict());
+        stored.train();
+        recomputed.train();
+        using var scope = NewDisposeScope();
+        var clips = randn(new long[] { 2, 10, 3, 32, 32 });
+        var labels = tensor(new long[] { 1, 4 });
+        var lossStored = nn.functional.cross_entropy(stored.call(clips), labels);
+        var lossRecomputed = nn.functional.cross_entropy(recomputed.call(clips), labels);
+        Assert.AreEqual(lossStored.item<float>(), lossRecomputed.item<float>(), 1e-6f);
+        // Only the first stage's output is recorded: its producer is the custom function, not a conv/BN/ReLU chain.
+        lossStored.backward();
+        lossRecomputed.backward();
+        var expected = stored.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
+        int compared = 0;
+        foreach (var (name, parameter) in recomputed.named_parameters())
+        {
+            Assert.IsNotNull(parameter.grad, $"{name} has no gradient");
+            double difference = parameter.grad.sub(expected[name]).abs().max().item<float>();
+            double scale = expected[name].abs().max().item<float>();
+            Assert.IsTrue(difference <= 1e-4 * Math.Max(1, scale), $"{name}: max |Δgrad| {difference:G3} (scale {scale:G3})");
+            compared++;
+        }
+        Assert.AreEqual(stored.parameters().Count(), compared);
+        Assert.IsTrue(recomputed.named_parameters().First(p => p.name == "layer1.0.conv1.net.weight").parameter.grad!.abs().sum().item<float>() > 0);
+    }
+
+    [TestMethod]
     public void ChunkedShallowStage_WithoutHalo_WouldDiffer()
     {
         // Guards the halo: shifting inside independent chunks changes frames next to the chunk borders.
