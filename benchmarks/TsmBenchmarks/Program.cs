@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 // which reports its peak resident set (VmHWM) and stops itself when its resident set passes the cap.
 //
 // Usage: dotnet run -c Release --project benchmarks/TsmBenchmarks -- [--depth 18|34|50] [--size 112] [--cap-gib 8]
-//        [--frames 8,32,128,512] [--configs a,b,c,d] [--threads 2]
+//        [--frames 8,32,128,512] [--configs a,b,c,d] [--chunk 16] [--threads 2]
 
 var arguments = Arguments.Parse(args);
 if (arguments.Child is { } child)
@@ -46,7 +46,7 @@ static string RunChild(string config, int frames, Arguments arguments)
         start.ArgumentList.Add(self);   // running under "dotnet <dll>"
     foreach (var a in new[] { "--child", config, "--t", frames.ToString(CultureInfo.InvariantCulture), "--depth", arguments.Depth.ToString(CultureInfo.InvariantCulture),
         "--size", arguments.Size.ToString(CultureInfo.InvariantCulture), "--cap-gib", arguments.CapGiB.ToString(CultureInfo.InvariantCulture),
-        "--threads", arguments.Threads.ToString(CultureInfo.InvariantCulture) })
+        "--threads", arguments.Threads.ToString(CultureInfo.InvariantCulture), "--chunk", arguments.Chunk.ToString(CultureInfo.InvariantCulture) })
         start.ArgumentList.Add(a);
     using var process = Process.Start(start)!;
     string output = process.StandardOutput.ReadToEnd();
@@ -57,7 +57,7 @@ static string RunChild(string config, int frames, Arguments arguments)
         "a" => "(a) all frames",
         "b" => "(b) clustering g = 8",
         "c" => "(c) 8 sampled frames",
-        _ => "(d) clustering g = 8, first stage recomputed",
+        _ => $"(d) clustering g = 8, first stage recomputed in chunks of {arguments.Chunk}",
     };
     string deep = config switch { "a" => frames.ToString(CultureInfo.InvariantCulture), _ => Math.Min(8, frames).ToString(CultureInfo.InvariantCulture) };
     var result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
@@ -70,11 +70,11 @@ static string RunChild(string config, int frames, Arguments arguments)
     return $"| {label} | {frames} | {deep} | {parts[1]} | {parts[2]} | {parts[3]} |";
 }
 
-internal sealed record Arguments(string? Child, int T, int Depth, int Size, double CapGiB, int[] Frames, int Threads, string[] Configs)
+internal sealed record Arguments(string? Child, int T, int Depth, int Size, double CapGiB, int[] Frames, int Threads, string[] Configs, int Chunk)
 {
     public static Arguments Parse(string[] args)
     {
-        var a = new Arguments(null, 8, 50, 112, 8, [8, 32, 128, 512], 2, ["a", "b", "c", "d"]);
+        var a = new Arguments(null, 8, 50, 112, 8, [8, 32, 128, 512], 2, ["a", "b", "c", "d"], 16);
         for (int i = 0; i < args.Length; i++)
         {
             string value = i + 1 < args.Length ? args[i + 1] : "";
@@ -86,6 +86,7 @@ internal sealed record Arguments(string? Child, int T, int Depth, int Size, doub
                 "--size" => a with { Size = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--cap-gib" => a with { CapGiB = double.Parse(value, CultureInfo.InvariantCulture) },
                 "--frames" => a with { Frames = [.. value.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))] },
+                "--chunk" => a with { Chunk = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--configs" => a with { Configs = value.Split(',') },
                 "--threads" => a with { Threads = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"Unknown argument {args[i]}."),
@@ -110,7 +111,7 @@ internal static class ChildRun
             DropoutRate = 0.5,
             Clustering = config is "b" or "d" ? TsmClustering.Cumulative : TsmClustering.None,
             RecomputeShallowStage = config == "d",
-            ShallowChunkFrames = config == "d" ? 16 : 0,
+            ShallowChunkFrames = config == "d" ? arguments.Chunk : 0,
             ClusterCount = 8,
             Aggregation = ClusterAggregation.Sum,
             SampledFrames = config == "c" ? 8 : 0,
