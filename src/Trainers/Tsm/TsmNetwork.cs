@@ -26,9 +26,10 @@ namespace MLNetVideo.Trainers.Tsm;
 /// <c>layer1</c> with a halo of as many frames as <c>layer1</c> has blocks on each side, so every shift sees its true
 /// neighbours and, in evaluation mode, the output equals the unchunked one. What it bounds: under <c>no_grad</c>/inference the
 /// first stage's intermediate tensors exist for one chunk at a time, so memory is the chunk's working set plus
-/// <c>layer1</c>'s output for all T frames (needed for clustering). What it does not bound: in training, autograd keeps every
-/// chunk's saved activations for the backward pass, so memory still grows with T (only transient buffers shrink); TorchSharp has
-/// no <c>torch.utils.checkpoint</c> and this network does not recompute. In training mode batch-norm statistics of the first
+/// <c>layer1</c>'s output for all T frames (needed for clustering). What it does not bound by itself: in training, autograd keeps every
+/// chunk's saved activations for the backward pass, so memory still grows with T (only transient buffers shrink). For that,
+/// set <see cref="TsmSpec.RecomputeShallowStage"/>: the stage then runs without recording and is recomputed chunk by chunk in
+/// the backward pass (<see cref="RecomputedShallowStage"/>; TorchSharp has no <c>torch.utils.checkpoint</c>). In training mode batch-norm statistics of the first
 /// stage are computed per chunk (halo frames included), as with a smaller batch.</para>
 /// <para>No hidden per-call state: T and g are derived from each call's input, so the network can serve concurrent
 /// inference calls.</para>
