@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using MLNetVideo.Interop;
 using MLNetVideo.Trainers.S3D;
+using MLNetVideo.Trainers.Tsm;
 
 namespace MLNetVideo;
 
@@ -51,4 +52,57 @@ public static class VideoTrainersCatalog
     /// <returns>The trainer.</returns>
     public static S3DTrainer S3D(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, S3DTrainer.Options options)
         => new(MLNetHost.From(catalog), options);
+
+    #region TSM
+
+    /// <summary>
+    /// Creates a <see cref="TsmTrainer"/> that trains a TSM-ResNet network on the clips in <paramref name="clipColumnName"/>,
+    /// optionally with "No frame left behind" temporal clustering after the first stage.
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">Label column; its type must be a key (use <c>MapValueToKey</c>).</param>
+    /// <param name="clipColumnName">Clip column: a known-size vector of <see cref="float"/> with dimensions [T, 3, H, W]
+    /// (or [K, T, 3, H, W] for K views), frames of at least 32×32; with clustering, all frames of the video.</param>
+    /// <param name="depth">ResNet-18, -34 or -50.</param>
+    /// <param name="clustering">Temporal clustering after <c>layer1</c>, or <see cref="TsmClustering.None"/> for plain TSM.</param>
+    /// <param name="clusterCount">g: pseudo-frames the deep stages see when clustering.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Clips per step.</param>
+    /// <param name="learningRate">Peak learning rate (SGD with momentum 0.9, cosine schedule).</param>
+    /// <returns>The trainer.</returns>
+    /// <example><code language="csharp">
+    /// var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
+    ///     .Append(mlContext.MulticlassClassification.Trainers.Tsm("Label", "Frames", TsmDepth.ResNet50, TsmClustering.Cumulative, clusterCount: 8))
+    ///     .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+    /// </code></example>
+    public static TsmTrainer Tsm(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label",
+        string clipColumnName = "Frames",
+        TsmDepth depth = TsmTrainer.Defaults.Depth,
+        TsmClustering clustering = TsmTrainer.Defaults.Clustering,
+        int clusterCount = TsmTrainer.Defaults.ClusterCount,
+        int epochs = TsmTrainer.Defaults.Epochs,
+        int batchSize = TsmTrainer.Defaults.BatchSize,
+        double learningRate = TsmTrainer.Defaults.LearningRate)
+        => Tsm(catalog, new TsmTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            ClipColumnName = clipColumnName,
+            Depth = depth,
+            Clustering = clustering,
+            ClusterCount = clusterCount,
+            Epochs = epochs,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+        });
+
+    /// <summary>Creates a <see cref="TsmTrainer"/> with every option exposed.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">All settings; validated here, so a bad value fails before any data is read.</param>
+    /// <returns>The trainer.</returns>
+    public static TsmTrainer Tsm(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, TsmTrainer.Options options)
+        => new(MLNetHost.From(catalog), options);
+
+    #endregion
 }

@@ -1,0 +1,180 @@
+using MLNetVideo.Errors;
+using MLNetVideo.Transforms.TemporalClustering;
+
+namespace MLNetVideo.Trainers.Tsm;
+
+/// <summary>Depth of the ResNet backbone of a TSM network (torchvision's ResNet-18/34 with basic blocks, ResNet-50 with bottlenecks).</summary>
+public enum TsmDepth
+{
+    /// <summary>ResNet-18: basic blocks [2, 2, 2, 2], 512 features.</summary>
+    ResNet18 = 18,
+
+    /// <summary>ResNet-34: basic blocks [3, 4, 6, 3], 512 features.</summary>
+    ResNet34 = 34,
+
+    /// <summary>ResNet-50: bottleneck blocks [3, 4, 6, 3], 2048 features (the backbone of the TSM reference checkpoints).</summary>
+    ResNet50 = 50,
+}
+
+/// <summary>Temporal clustering inside a TSM network ("No frame left behind", Liu et al., CVPR 2021): off, or the method
+/// that cuts the frames into clusters after the first stage.</summary>
+public enum TsmClustering
+{
+    /// <summary>No clustering: every input frame (or <see cref="TsmSpec.SampledFrames"/> uniformly sampled ones) goes through
+    /// every stage; the plain TSM baseline.</summary>
+    None = 0,
+
+    /// <summary>"Ours-cumulative": equal budgets of accumulated change (<see cref="ClusteringMethod.Cumulative"/>).</summary>
+    Cumulative = 1,
+
+    /// <summary>"Ours-slope": cuts after the g − 1 largest changes (<see cref="ClusteringMethod.Slope"/>).</summary>
+    Slope = 2,
+}
+
+/// <summary>Batch-norm settings in PyTorch convention (momentum is the weight of the new batch statistics).</summary>
+/// <param name="Eps">Added to the variance.</param>
+/// <param name="Momentum">Running-statistics update weight.</param>
+public readonly record struct TsmBatchNorm(double Eps, double Momentum)
+{
+    /// <summary>torchvision's ResNet values (eps 1e-5, momentum 0.1), which the TSM reference keeps.</summary>
+    public static TsmBatchNorm Reference => new(1e-5, 0.1);
+}
+
+/// <summary>
+/// Architecture of a TSM-ResNet network, optionally with temporal clustering after the first stage: everything needed to
+/// rebuild it (stored in the model zip next to the weights).
+/// </summary>
+/// <remarks>
+/// <para>Layout (torchvision ResNet names, TSM "blockres" shift of 1/<see cref="ShiftDivisor"/> of the channels each way
+/// wrapped around <c>conv1</c> of every residual block): <c>conv1</c>, <c>bn1</c>, ReLU, max-pool, <c>layer1</c> … <c>layer4</c>,
+/// global average pool, dropout, <c>fc</c> per frame, average consensus over the frames (or clusters).</para>
+/// <para>With clustering the first stage (stem + <c>layer1</c>) sees all T frames; its activations are clustered per video into
+/// <see cref="ClusterCount"/> contiguous clusters and merged (sum or mean), so <c>layer2</c> … <c>layer4</c> see g pseudo-frames
+/// (models.md §6.2). The shifts of <c>layer1</c> run over T frames, those of the deeper stages over g.</para>
+/// </remarks>
+public sealed record TsmSpec
+{
+    /// <summary>Backbone depth.</summary>
+    public TsmDepth Depth { get; init; } = TsmDepth.ResNet50;
+
+    /// <summary>Number of output classes.</summary>
+    public int NumClasses { get; init; } = 400;
+
+    /// <summary>Multiplies every channel count (1.0 = torchvision's widths). Otherwise rounded to a multiple of 16, at least 16.</summary>
+    public double WidthMultiplier { get; init; } = 1.0;
+
+    /// <summary>1 / the fraction of channels shifted each way in time (the reference's shift_div). At least 2.</summary>
+    public int ShiftDivisor { get; init; } = TemporalShift.DefaultFoldDivisor;
+
+    /// <summary>Dropout before <c>fc</c> (no weights).</summary>
+    public double DropoutRate { get; init; } = 0.5;
+
+    /// <summary>Batch-norm eps and momentum (PyTorch convention).</summary>
+    public TsmBatchNorm BatchNorm { get; init; } = TsmBatchNorm.Reference;
+
+    /// <summary>Temporal clustering after <c>layer1</c>, or <see cref="TsmClustering.None"/>.</summary>
+    public TsmClustering Clustering { get; init; } = TsmClustering.None;
+
+    /// <summary>g, the number of clusters (pseudo-frames) the deep stages see when <see cref="Clustering"/> is on.</summary>
+    public int ClusterCount { get; init; } = 8;
+
+    /// <summary>How the frames of a cluster are merged (sum as in the paper, mean as in the reference code).</summary>
+    public ClusterAggregation Aggregation { get; init; } = ClusterAggregation.Sum;
+
+    /// <summary>Frames used from each clip: 0 = all of them; otherwise this many uniformly spaced frames (the centres of
+    /// equal segments, TSN/TSM test sampling) are picked inside the network before the first layer.</summary>
+    public int SampledFrames { get; init; }
+
+    /// <summary>Frames per video run through the first stage at a time (0 = all at once). See <see cref="TsmNetwork"/> for
+    /// what chunking bounds and what it does not.</summary>
+    public int ShallowChunkFrames { get; init; }
+
+    /// <summary>In training, keep only the first stage's output instead of all its intermediate activations, and recompute
+    /// the stage (chunk by chunk, see <see cref="ShallowChunkFrames"/>) during the backward pass: gradient checkpointing of
+    /// stem + <c>layer1</c>, so training memory grows with T only by <c>layer1</c>'s output and its gradient. Same gradients,
+    /// about one more forward pass of the first stage per step. Batch-norm running statistics of the first stage are updated
+    /// twice per step (forward and recomputation, with the same batch statistics).</summary>
+    public bool RecomputeShallowStage { get; init; }
+
+    /// <summary>Whether the network uses bottleneck blocks (expansion 4).</summary>
+    public bool UsesBottleneck => Depth == TsmDepth.ResNet50;
+
+    /// <summary>Blocks per stage.</summary>
+    public int[] BlocksPerStage => Depth switch
+    {
+        TsmDepth.ResNet18 => [2, 2, 2, 2],
+        _ => [3, 4, 6, 3],
+    };
+
+    /// <summary>Channel expansion of a block's output over its inner width (1 for basic blocks, 4 for bottlenecks).</summary>
+    public int Expansion => UsesBottleneck ? 4 : 1;
+
+    /// <summary>Stem width and the inner width ("planes") of each stage, after the width multiplier.</summary>
+    /// <returns>Stem channels and four stage widths.</returns>
+    public (int Stem, int[] Planes) Widths()
+        => (ScaleChannels(64, WidthMultiplier), [.. new[] { 64, 128, 256, 512 }.Select(c => ScaleChannels(c, WidthMultiplier))]);
+
+    /// <summary>Channels entering <c>fc</c>.</summary>
+    public int FeatureChannels => Widths().Planes[^1] * Expansion;
+
+    /// <summary>Channels leaving <c>layer1</c> (the activations that are clustered).</summary>
+    public int ShallowChannels => Widths().Planes[0] * Expansion;
+
+    /// <summary>Checks every value, naming the property and the rule.</summary>
+    public void Validate()
+    {
+        OptionChecks.Defined(Depth, nameof(Depth));
+        OptionChecks.Positive(NumClasses, nameof(NumClasses));
+        OptionChecks.InRange(WidthMultiplier, 1.0 / 64, 4.0, nameof(WidthMultiplier));
+        if (ShiftDivisor < 2)
+            throw new ArgumentOutOfRangeException(nameof(ShiftDivisor), ShiftDivisor, $"ShiftDivisor must be at least 2; got {ShiftDivisor}.");
+        OptionChecks.InRange(DropoutRate, 0, 0.99, nameof(DropoutRate));
+        OptionChecks.Positive(BatchNorm.Eps, "BatchNorm.Eps");
+        OptionChecks.InRange(BatchNorm.Momentum, 0, 1, "BatchNorm.Momentum");
+        OptionChecks.Defined(Clustering, nameof(Clustering));
+        OptionChecks.Positive(ClusterCount, nameof(ClusterCount));
+        OptionChecks.Defined(Aggregation, nameof(Aggregation));
+        OptionChecks.NonNegative(SampledFrames, nameof(SampledFrames));
+        OptionChecks.NonNegative(ShallowChunkFrames, nameof(ShallowChunkFrames));
+    }
+
+    /// <summary>Scaled width: the table value at 1.0; otherwise rounded to the nearest multiple of 16, at least 16. Multiples
+    /// of 16 keep libtorch's CPU k×k convolution kernels on their correct path (TorchSharp-cpu 0.107 reads uninitialised
+    /// memory for channel counts above 16 that are not multiples of 16; see S3D's <c>SepConv3d</c>).</summary>
+    internal static int ScaleChannels(int channels, double multiplier)
+        => multiplier == 1.0 ? channels : Math.Max(16, (int)Math.Round(channels * multiplier / 16.0, MidpointRounding.AwayFromZero) * 16);
+
+    /// <summary>Indices of <paramref name="count"/> uniformly spaced frames out of <paramref name="frames"/>: the centre of
+    /// each of <paramref name="count"/> equal segments (TSM's test-time sampling). When count ≥ frames, every frame.</summary>
+    /// <param name="frames">T.</param>
+    /// <param name="count">Frames wanted.</param>
+    /// <returns>Ascending indices in [0, frames).</returns>
+    public static long[] UniformIndices(int frames, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(frames, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if (count >= frames)
+            return [.. Enumerable.Range(0, frames).Select(i => (long)i)];
+        double segment = (double)frames / count;
+        return [.. Enumerable.Range(0, count).Select(k => (long)Math.Min(frames - 1, Math.Floor((segment * k) + (segment / 2))))];
+    }
+}
+
+/// <summary>Named TSM configurations.</summary>
+public static class TsmSpecs
+{
+    /// <summary>Smallest frame side the network accepts (five stride-2 steps).</summary>
+    public const int MinFrameSize = 32;
+
+    /// <summary>The TSM reference network (ResNet-50, shift 1/8 each way, blockres) for <paramref name="numClasses"/> classes.</summary>
+    /// <param name="depth">Backbone depth.</param>
+    /// <param name="numClasses">Output classes.</param>
+    /// <param name="widthMultiplier">Channel multiplier (1.0 = torchvision).</param>
+    /// <returns>The validated spec.</returns>
+    public static TsmSpec For(TsmDepth depth, int numClasses, double widthMultiplier = 1.0)
+    {
+        var spec = new TsmSpec { Depth = depth, NumClasses = numClasses, WidthMultiplier = widthMultiplier };
+        spec.Validate();
+        return spec;
+    }
+}
