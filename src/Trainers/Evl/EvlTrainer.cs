@@ -113,8 +113,6 @@ public sealed class EvlTrainer : VideoClassifierTrainerBase<EvlTrainer.Options, 
             UseInterFrameAttention = o.FeaturesIncludeAttention && o.UseInterFrameAttention,
             NumClasses = numClasses,
         };
-        if (!o.FeaturesIncludeAttention && spec.UseInterFrameAttention)
-            spec = spec with { UseInterFrameAttention = false };
         try
         {
             spec.Validate();
