@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using MLNetVideo.Interop;
 using MLNetVideo.Trainers.S3D;
+using MLNetVideo.Trainers.Evl;
 using MLNetVideo.Trainers.Tsm;
 
 namespace MLNetVideo;
@@ -102,6 +103,50 @@ public static class VideoTrainersCatalog
     /// <param name="options">All settings; validated here, so a bad value fails before any data is read.</param>
     /// <returns>The trainer.</returns>
     public static TsmTrainer Tsm(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, TsmTrainer.Options options)
+        => new(MLNetHost.From(catalog), options);
+
+    #endregion
+
+    #region EVL
+
+    /// <summary>
+    /// Creates an <see cref="EvlTrainer"/> that trains an EVL decoder ("Frozen CLIP Models are Efficient Video Learners") on the
+    /// frozen CLIP features in <paramref name="featuresColumnName"/> (from <c>mlContext.Transforms.FeaturizeVideoWithClip</c>).
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">Label column; its type must be a key (use <c>MapValueToKey</c>).</param>
+    /// <param name="featuresColumnName">CLIP feature column: Vector&lt;Single, 3·M, T, tokens, W&gt; (block outputs, q, k).</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Clips per step.</param>
+    /// <param name="learningRate">Peak learning rate (AdamW, weight decay 0.05, cosine schedule).</param>
+    /// <returns>The trainer.</returns>
+    /// <example><code language="csharp">
+    /// var pipeline = mlContext.Transforms.LoadVideoFrames("Frames", "VideoPath", framesPerClip: 8)
+    ///     .Append(mlContext.Transforms.FeaturizeVideoWithClip("ClipFeatures", "Frames", "clip-vit-base-patch16.safetensors"))
+    ///     .Append(mlContext.Transforms.Conversion.MapValueToKey("Label"))
+    ///     .Append(mlContext.MulticlassClassification.Trainers.Evl("Label", "ClipFeatures", epochs: 20));
+    /// </code></example>
+    public static EvlTrainer Evl(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label",
+        string featuresColumnName = EvlTrainer.Defaults.FeaturesColumnName,
+        int epochs = EvlTrainer.Defaults.Epochs,
+        int batchSize = EvlTrainer.Defaults.BatchSize,
+        double learningRate = EvlTrainer.Defaults.LearningRate)
+        => Evl(catalog, new EvlTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            ClipColumnName = featuresColumnName,
+            Epochs = epochs,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+        });
+
+    /// <summary>Creates an <see cref="EvlTrainer"/> with every option exposed.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">All settings; validated here, so a bad value fails before any data is read.</param>
+    /// <returns>The trainer.</returns>
+    public static EvlTrainer Evl(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, EvlTrainer.Options options)
         => new(MLNetHost.From(catalog), options);
 
     #endregion
