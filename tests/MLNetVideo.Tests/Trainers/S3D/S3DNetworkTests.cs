@@ -95,6 +95,7 @@ public sealed class S3DNetworkTests
         // BN momentum 1: one train-mode pass sets the running statistics to this batch's, so eval mode propagates signal
         // (with untouched running statistics a random deep network's output is almost only the classifier bias).
         var spec = S3DSpecs.For(variant, numClasses: 5, widthMultiplier: 0.125) with { BatchNorm = new S3DBatchNorm(1e-3, 1.0) };
+        manual_seed(17);
         using var network = new S3DNetwork(spec);
         using var scope = NewDisposeScope();
         var x = randn([2, 3, 8, 32, 32]);
@@ -105,7 +106,8 @@ public sealed class S3DNetworkTests
         var first = network.call(x);
         var second = network.call(x);
         CollectionAssert.AreEqual(new long[] { 2, 5 }, first.shape);
-        Assert.IsTrue(first.eq(second).all().item<bool>());
+        // Same input, same output: libtorch's multi-threaded CPU kernels may change the last bit, nothing more.
+        Assert.IsTrue(first.allclose(second, rtol: 1e-5, atol: 1e-6), $"max |Δ| = {(first - second).abs().max().item<float>()}");
         Assert.IsTrue(first.abs().sum().item<float>() > 0);
         // Different clips give different logits (the input reaches the output).
         Assert.IsFalse(first[0].allclose(first[1]));
