@@ -87,6 +87,11 @@ public sealed class MoViNetNetwork : Module<Tensor, Tensor>
     /// <returns>The count.</returns>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
+    /// <summary>Opens a streaming session on this stream-mode network (on its parameters' device). Call <c>eval()</c> first:
+    /// the session runs the network as it is.</summary>
+    /// <returns>The session.</returns>
+    public MoViNetStream CreateStream() => new([this], parameters().First().device);
+
     /// <summary>
     /// Names and shapes of the streaming state for a batch of <paramref name="batch"/> frames of
     /// <paramref name="height"/>×<paramref name="width"/> (stream mode): per layer with k_t &gt; 1 "bX_lY.stream_buffer"
@@ -156,6 +161,11 @@ public sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>
         var odd = model_1.call(clips.slice(2, 1, t, 2));
         return ((even + odd) / 2).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Opens a streaming session that feeds even frames to <c>model_0</c> and odd frames to <c>model_1</c> and
+    /// averages their running logits. Call <c>eval()</c> first.</summary>
+    /// <returns>The session.</returns>
+    public MoViNetStream CreateStream() => new(Members, parameters().First().device);
 
     /// <summary>Learnable parameters of both members.</summary>
     /// <returns>The count.</returns>

@@ -76,32 +76,36 @@ internal sealed class ConvBlock : Module<Tensor, Tensor>
     {
         var weight = conv3d.weight!;
         var bias = conv3d.bias;
-        bool spatial = weight.shape[3] > 1 || weight.shape[4] > 1 || weight.shape[2] > 1;
-        long outChannels = weight.shape[0];
+        long outChannels = weight.shape[0], inChannels = weight.shape[1] * _groups;
+        long kt = weight.shape[2], kh = weight.shape[3], kw = weight.shape[4];
         bool depthwise = _groups > 1 && _groups == outChannels && weight.shape[1] == 1;
         static long Pad(long c) => c > 16 && c % 16 != 0 ? 16 - (c % 16) : 0;
-        if (!spatial)
-            return functional.conv3d(x, weight, bias, _stride, groups: _groups);
-        if (depthwise)
+        long padIn = 0, padOut = 0;
+        if (kh > 1 || kw > 1 || kt > 1)
         {
-            long pad = Pad(outChannels);
-            if (pad == 0)
-                return functional.conv3d(x, weight, bias, _stride, groups: _groups);
-            var input = functional.pad(x, [0, 0, 0, 0, 0, 0, 0, pad]);
-            var w = functional.pad(weight, [0, 0, 0, 0, 0, 0, 0, 0, 0, pad]);
-            var b = bias is null ? null : functional.pad(bias, [0, pad]);
-            return functional.conv3d(input, w, b, _stride, groups: outChannels + pad).narrow(1, 0, outChannels);
+            if (depthwise) padIn = padOut = Pad(outChannels);
+            else if (_groups == 1) (padIn, padOut) = (Pad(inChannels), Pad(outChannels));
         }
-        if (_groups != 1)
-            return functional.conv3d(x, weight, bias, _stride, groups: _groups);
-        long inChannels = weight.shape[1];
-        long padIn = Pad(inChannels), padOut = Pad(outChannels);
-        if (padIn == 0 && padOut == 0)
-            return functional.conv3d(x, weight, bias, _stride);
-        var xi = padIn == 0 ? x : functional.pad(x, [0, 0, 0, 0, 0, 0, 0, padIn]);
-        var wi = functional.pad(weight, [0, 0, 0, 0, 0, 0, 0, padIn, 0, padOut]);
-        var bi = bias is null || padOut == 0 ? bias : functional.pad(bias, [0, padOut]);
-        var y = functional.conv3d(xi, wi, bi, _stride);
+        if (padIn != 0) x = functional.pad(x, [0, 0, 0, 0, 0, 0, 0, padIn]);
+        long groups = depthwise ? outChannels + padOut : _groups;
+        var w = padIn == 0 && padOut == 0 ? weight
+            : depthwise ? functional.pad(weight, [0, 0, 0, 0, 0, 0, 0, 0, 0, padOut])
+            : functional.pad(weight, [0, 0, 0, 0, 0, 0, 0, padIn, 0, padOut]);
+        var b = bias is null || padOut == 0 ? bias : functional.pad(bias, [0, padOut]);
+        Tensor y;
+        long n = x.shape[0], c = x.shape[1], t = x.shape[2], h = x.shape[3], wd = x.shape[4];
+        // Frame-wise kernels (kt = 1) stay conv3d: folding T into the batch for conv2d was faster but gave different results
+        // for one-frame pushes (batch N·T = 1) in TorchSharp-cpu 0.107, breaking stream/whole-clip equality.
+        if (kh == 1 && kw == 1 && kt > 1 && _stride[1] == 1 && _stride[2] == 1)
+        {
+            // Temporal conv (the stream (2+1)D part): 2-D conv with a kt×1 kernel on [N, C, T, H·W] (models.md §2.6 #6).
+            var y2 = functional.conv2d(x.reshape(n, c, t, h * wd), w.squeeze(-1), b, [_stride[0], 1], groups: groups);
+            y = y2.reshape(n, y2.shape[1], y2.shape[2], h, wd);
+        }
+        else
+        {
+            y = functional.conv3d(x, w, b, _stride, groups: groups);
+        }
         return padOut == 0 ? y : y.narrow(1, 0, outChannels);
     }
 }
