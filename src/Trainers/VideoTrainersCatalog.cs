@@ -2,6 +2,7 @@ using Microsoft.ML;
 using MLNetVideo.Interop;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Evl;
+using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.Tsm;
 
 namespace MLNetVideo;
@@ -147,6 +148,59 @@ public static class VideoTrainersCatalog
     /// <param name="options">All settings; validated here, so a bad value fails before any data is read.</param>
     /// <returns>The trainer.</returns>
     public static EvlTrainer Evl(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, EvlTrainer.Options options)
+        => new(MLNetHost.From(catalog), options);
+
+    #endregion
+
+    #region MoViNet
+
+    /// <summary>
+    /// Creates a <see cref="MoViNetTrainer"/> that trains a MoViNet A0/A1/A2 (base or stream) on the clips in
+    /// <paramref name="clipColumnName"/>. A stream-mode model classifies live video frame by frame with constant memory
+    /// through <see cref="MoViNetTransformer.CreateStream"/>.
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">Label column; its type must be a key (use <c>MapValueToKey</c>).</param>
+    /// <param name="clipColumnName">Clip column: a known-size vector of <see cref="float"/> with dimensions [3, T, H, W]
+    /// (or [K, 3, T, H, W] for K views), frames of at least 32×32, RGB in [0, 1] for the official recipe.</param>
+    /// <param name="variant">A0, A1 or A2.</param>
+    /// <param name="mode">Base (non-causal) or stream (causal, streamable).</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Clips per step.</param>
+    /// <param name="learningRate">Peak learning rate (SGD with momentum 0.9, cosine schedule).</param>
+    /// <returns>The trainer.</returns>
+    /// <example><code language="csharp">
+    /// var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
+    ///     .Append(mlContext.MulticlassClassification.Trainers.MoViNet("Label", "Frames", MoViNetVariant.A0, MoViNetMode.Stream));
+    /// var model = pipeline.Fit(data);
+    /// using var stream = model.CreateStream();
+    /// float[] logits = stream.Push(frame, 172, 172);
+    /// </code></example>
+    public static MoViNetTrainer MoViNet(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label",
+        string clipColumnName = "Frames",
+        MoViNetVariant variant = MoViNetTrainer.Defaults.Variant,
+        MoViNetMode mode = MoViNetTrainer.Defaults.Mode,
+        int epochs = MoViNetTrainer.Defaults.Epochs,
+        int batchSize = MoViNetTrainer.Defaults.BatchSize,
+        double learningRate = MoViNetTrainer.Defaults.LearningRate)
+        => MoViNet(catalog, new MoViNetTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            ClipColumnName = clipColumnName,
+            Variant = variant,
+            Mode = mode,
+            Epochs = epochs,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+        });
+
+    /// <summary>Creates a <see cref="MoViNetTrainer"/> with every option exposed.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">All settings; validated here, so a bad value fails before any data is read.</param>
+    /// <returns>The trainer.</returns>
+    public static MoViNetTrainer MoViNet(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, MoViNetTrainer.Options options)
         => new(MLNetHost.From(catalog), options);
 
     #endregion

@@ -1,0 +1,131 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNetVideo.Trainers.MoViNet;
+
+/// <summary>The prediction of a stream after a frame.</summary>
+/// <param name="FrameIndex">Index of the last frame consumed (0-based).</param>
+/// <param name="Logits">Logits of the video so far.</param>
+/// <param name="Probabilities">Softmax of <paramref name="Logits"/>.</param>
+public sealed record MoViNetStreamPrediction(long FrameIndex, float[] Logits, float[] Probabilities)
+{
+    /// <summary>The <paramref name="k"/> most probable classes, best first.</summary>
+    /// <param name="k">How many.</param>
+    /// <returns>(class index, probability) pairs.</returns>
+    public IReadOnlyList<(int Class, float Probability)> Top(int k)
+        => Probabilities.Select((p, i) => (Class: i, Probability: p)).OrderByDescending(x => x.Probability).ThenBy(x => x.Class).Take(k).ToArray();
+}
+
+/// <summary>Streaming helpers: find the MoViNet in a (loaded) model and run frame sequences through a session.</summary>
+public static class MoViNetStreaming
+{
+    /// <summary>Finds the <see cref="MoViNetTransformer"/> in a model (itself, or inside a <see cref="TransformerChain{TLastTransformer}"/>,
+    /// for example one returned by <c>mlContext.Model.Load</c>).</summary>
+    /// <param name="model">The model.</param>
+    /// <returns>The MoViNet transformer.</returns>
+    public static MoViNetTransformer FindMoViNet(this ITransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Find(model) ?? throw new ArgumentException("The model contains no MoViNet transformer.", nameof(model));
+    }
+
+    /// <summary>Opens a streaming session on the MoViNet inside <paramref name="model"/> (see <see cref="MoViNetTransformer.CreateStream"/>).</summary>
+    /// <param name="model">A model that contains a stream-mode <see cref="MoViNetTransformer"/>.</param>
+    /// <returns>The session.</returns>
+    public static MoViNetStream CreateStream(this ITransformer model) => model.FindMoViNet().CreateStream();
+
+    /// <summary>
+    /// Streams frames (each 3 × <paramref name="height"/> × <paramref name="width"/> floats, channel-major, in the model's
+    /// input range) through <paramref name="stream"/>, <paramref name="framesPerPush"/> at a time, and yields the running
+    /// prediction after each push. Connect a video reader by projecting its decoded frames to <see cref="float"/> arrays.
+    /// </summary>
+    /// <param name="stream">The session.</param>
+    /// <param name="frames">The frames, in order (read lazily).</param>
+    /// <param name="height">Frame height.</param>
+    /// <param name="width">Frame width.</param>
+    /// <param name="framesPerPush">Frames per push (1 = lowest latency).</param>
+    /// <returns>One prediction per push.</returns>
+    public static IEnumerable<MoViNetStreamPrediction> StreamFrames(this MoViNetStream stream, IEnumerable<float[]> frames, int height, int width, int framesPerPush = 1)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentOutOfRangeException.ThrowIfLessThan(framesPerPush, 1);
+        return Iterate(stream, frames, height, width, framesPerPush);
+    }
+
+    /// <summary>Converts interleaved RGB bytes (H × W × 3, as decoders produce) to a channel-major float frame in [0, 1]
+    /// (the official MoViNet input range).</summary>
+    /// <param name="rgb">H·W·3 bytes.</param>
+    /// <param name="height">Height.</param>
+    /// <param name="width">Width.</param>
+    /// <returns>3·H·W floats.</returns>
+    public static float[] FrameFromRgb24(ReadOnlySpan<byte> rgb, int height, int width)
+    {
+        int plane = height * width;
+        if (rgb.Length != plane * 3)
+            throw new ArgumentException($"Expected {plane * 3} bytes for {height}×{width} RGB; got {rgb.Length}.", nameof(rgb));
+        var frame = new float[plane * 3];
+        for (int p = 0; p < plane; p++)
+            for (int c = 0; c < 3; c++)
+                frame[(c * plane) + p] = rgb[(p * 3) + c] / 255f;
+        return frame;
+    }
+
+    /// <summary>Softmax of logits.</summary>
+    /// <param name="logits">Logits.</param>
+    /// <returns>Probabilities.</returns>
+    public static float[] Softmax(ReadOnlySpan<float> logits)
+    {
+        if (logits.Length == 0) return [];
+        float max = float.NegativeInfinity;
+        foreach (var v in logits) max = Math.Max(max, v);
+        var result = new float[logits.Length];
+        double sum = 0;
+        for (int i = 0; i < logits.Length; i++) sum += result[i] = MathF.Exp(logits[i] - max);
+        for (int i = 0; i < result.Length; i++) result[i] = (float)(result[i] / sum);
+        return result;
+    }
+
+    private static IEnumerable<MoViNetStreamPrediction> Iterate(MoViNetStream stream, IEnumerable<float[]> frames, int height, int width, int framesPerPush)
+    {
+        int frameSize = 3 * height * width;
+        var batch = new List<float[]>(framesPerPush);
+        foreach (var frame in frames)
+        {
+            if (frame.Length != frameSize)
+                throw new ArgumentException($"Every frame must hold 3 × {height} × {width} = {frameSize} floats; got {frame.Length}.", nameof(frames));
+            batch.Add(frame);
+            if (batch.Count == framesPerPush)
+            {
+                yield return PushBatch(stream, batch, height, width);
+                batch.Clear();
+            }
+        }
+        if (batch.Count > 0)
+            yield return PushBatch(stream, batch, height, width);
+    }
+
+    private static MoViNetStreamPrediction PushBatch(MoViNetStream stream, List<float[]> batch, int height, int width)
+    {
+        var flat = new float[batch.Count * batch[0].Length];
+        for (int i = 0; i < batch.Count; i++)
+            batch[i].CopyTo(flat, i * batch[0].Length);
+        var logits = stream.Push(flat, height, width);
+        return new MoViNetStreamPrediction(stream.FramesSeen - 1, logits, Softmax(logits));
+    }
+
+    private static MoViNetTransformer? Find(ITransformer model)
+    {
+        switch (model)
+        {
+            case MoViNetTransformer movinet:
+                return movinet;
+            case IEnumerable<ITransformer> chain:
+                foreach (var inner in chain)
+                    if (Find(inner) is { } found) return found;
+                return null;
+            default:
+                return null;
+        }
+    }
+}

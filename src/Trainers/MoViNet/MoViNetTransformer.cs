@@ -1,0 +1,60 @@
+using Microsoft.ML.Runtime;
+using MLNetVideo.Persistence;
+using static TorchSharp.torch;
+
+[assembly: PersistentTransformer(MLNetVideo.Trainers.MoViNet.MoViNetTransformer.Id, typeof(MLNetVideo.Trainers.MoViNet.MoViNetTransformer))]
+
+namespace MLNetVideo.Trainers.MoViNet;
+
+/// <summary>A trained MoViNet classifier (see <see cref="VideoClassifierTransformer{TSelf, TSpec}"/> for its columns); a
+/// stream-mode model can also classify live video through <see cref="CreateStream"/>.</summary>
+public sealed class MoViNetTransformer : VideoClassifierTransformer<MoViNetTransformer, MoViNetSpec>, IPersistentTransformer<MoViNetTransformer>
+{
+    internal const string Id = "MLNetVideo.MoViNet";
+
+    internal MoViNetTransformer(IHostEnvironment environment, MoViNetSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,
+        IReadOnlyDictionary<string, object?> trainingOptions)
+        : base(environment, spec, network, info, trainingOptions)
+    {
+    }
+
+    /// <inheritdoc />
+    public static string ComponentId => Id;
+
+    /// <inheritdoc />
+    public static int ContentVersion => 1;
+
+    /// <summary>Whether <see cref="CreateStream"/> is available (stream mode).</summary>
+    public bool CanStream => Spec.Mode == MoViNetMode.Stream;
+
+    /// <summary>
+    /// Opens a streaming session on this model: push frames as they arrive and read the logits of the video so far, with
+    /// constant memory. Sessions are independent; several may run at once. The model must be a stream-mode model.
+    /// </summary>
+    /// <returns>The session (dispose it; disposing the transformer invalidates it).</returns>
+    public MoViNetStream CreateStream()
+    {
+        if (!CanStream)
+            throw new InvalidOperationException($"This MoViNet {Spec.Variant} was trained in {Spec.Mode} mode, which is not causal; train with Mode = MoViNetMode.Stream to stream.");
+        var network = Network;
+        var device = network.parameters().First().device;
+        IReadOnlyList<MoViNetNetwork> members = network switch
+        {
+            MoViNetNetwork single => [single],
+            MoViNetEnsembleNetwork ensemble => ensemble.Members,
+            _ => throw new InvalidOperationException($"Unexpected MoViNet network type {network.GetType().Name}."),
+        };
+        return new MoViNetStream(members, device);
+    }
+
+    /// <summary>Builds the (untrained) network for a spec: one network, or the two-member temporal ensemble.</summary>
+    internal static nn.Module<Tensor, Tensor> CreateNetwork(MoViNetSpec spec)
+        => spec.TemporalEnsemble ? new MoViNetEnsembleNetwork(spec) : new MoViNetNetwork(spec);
+
+    /// <inheritdoc />
+    public static MoViNetTransformer LoadFrom(ModelEntryReader reader)
+    {
+        var parts = ReadParts(reader, CreateNetwork);
+        return new MoViNetTransformer(parts.Environment, parts.Spec, parts.Network, parts.Info, parts.TrainingOptions);
+    }
+}

@@ -1,0 +1,91 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace MLNetVideo.Trainers.MoViNet.Modules;
+
+/// <summary>
+/// Average pool 1×k×k for the projected skip: TF 'SAME' (asymmetric) padding that is excluded from the average
+/// (<c>count_include_pad=False</c>, models.md §2.6 #3). No weights, so it keeps index <c>res.0</c> empty as in the Atze00 port.
+/// </summary>
+internal sealed class SkipPool : Module<Tensor, Tensor>
+{
+    private readonly Triple _kernel;
+    private readonly Triple _stride;
+
+    public SkipPool(Triple kernel, Triple stride) : base(nameof(SkipPool))
+    {
+        _kernel = kernel;
+        _stride = stride;
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var padded = ConvUnit.SamePadSpatial(x, _kernel, _stride);
+        var ones = ConvUnit.SamePadSpatial(ones_like(x.narrow(1, 0, 1).narrow(0, 0, 1)), _kernel, _stride);
+        var sum = functional.avg_pool3d(padded, _kernel.ToArray(), _stride.ToArray());
+        var count = functional.avg_pool3d(ones, _kernel.ToArray(), _stride.ToArray());
+        return sum / count;
+    }
+}
+
+/// <summary>
+/// One MoViNet layer <c>bX_lY</c> (Atze00 <c>BasicBneck</c>): <c>expand</c> (1×1×1 + BN + act) → <c>deep</c> (depthwise
+/// k_t×k×k, or spatial + causal temporal in stream mode) → <c>se</c> → <c>project</c> (1×1×1 + BN) ; output
+/// <c>skip + alpha · F(x)</c> with the ReZero scalar <c>alpha</c> initialised to 0; <c>res</c> = [pool,] 1×1×1 conv + BN when
+/// the width or resolution changes.
+/// </summary>
+internal sealed class BottleneckBlock : Module<Tensor, Tensor>
+{
+    private readonly ConvUnit expand;
+    private readonly ConvUnit deep;
+    private readonly SqueezeExcitation se;
+    private readonly ConvUnit project;
+    private readonly Sequential? res;
+    private readonly Parameter alpha;
+
+    public BottleneckBlock(MoViNetBlockSpec block, MoViNetMode mode, double eps, double momentum) : base(nameof(BottleneckBlock))
+    {
+        bool causal = mode == MoViNetMode.Stream;
+        var act = causal ? MoViNetActivation.HardSwish : MoViNetActivation.Swish;
+        var gate = causal ? MoViNetActivation.HardSigmoid : MoViNetActivation.Sigmoid;
+        string name = block.Name;
+        expand = new ConvUnit(block.InChannels, block.ExpandChannels, Triple.One, Triple.One, false, false, true, act, causal, name, eps, momentum);
+        deep = new ConvUnit(block.ExpandChannels, block.ExpandChannels, block.Kernel, block.Stride, true, false, true, act, causal, name, eps, momentum);
+        se = new SqueezeExcitation(block.ExpandChannels, block.SeHidden(mode), causal, act, gate, name, eps, momentum);
+        project = new ConvUnit(block.ExpandChannels, block.OutChannels, Triple.One, Triple.One, false, false, true, MoViNetActivation.None, causal, name, eps, momentum);
+        if (block.ProjectedSkip)
+        {
+            var projection = new ConvUnit(block.InChannels, block.OutChannels, Triple.One, Triple.One, false, false, true, MoViNetActivation.None, causal, name, eps, momentum);
+            res = block.Stride.H != 1 || block.Stride.W != 1
+                ? Sequential(new SkipPool(new Triple(1, 3, 3), block.Stride), projection)
+                : Sequential(projection);
+        }
+        alpha = Parameter(zeros(1));
+        Spec = block;
+        Deep = deep;
+        Se = se;
+        RegisterComponents();
+    }
+
+    public MoViNetBlockSpec Spec { get; }
+
+    /// <summary>The depthwise unit (for state inspection).</summary>
+    internal ConvUnit Deep { get; }
+
+    /// <summary>The SE unit (for state inspection).</summary>
+    internal SqueezeExcitation Se { get; }
+
+    public override Tensor forward(Tensor x) => Forward(x, null);
+
+    public Tensor Forward(Tensor x, MoViNetStreamState? state)
+    {
+        var skip = res is null ? x : res.call(x);
+        var y = expand.Forward(x, state);
+        y = deep.Forward(y, state);
+        y = se.Forward(y, state);
+        y = project.Forward(y, state);
+        return skip + (alpha * y);
+    }
+}
