@@ -49,7 +49,7 @@ public sealed class MoViNetNetworkTests
     // Exact counts of this implementation at full width, 600 classes (Kinetics-600), next to the figures of models.md §2.7
     // ("Params (paper, recalled — verify)"): A0 3.1 M (matches to rounding), A1 4.6 M (ours 4.69 M, +2 %), A2 4.8 M (ours
     // 5.25 M, +9 %). The block tables are confirmed independently by the state sizes (FullWidthStream_StateShapes…, which
-    // reproduce the official state-shape figures exactly), so the A1/A2 gaps are reported, not forced; see BENCHMARKS-movinet.md.
+    // reproduce the official state-shape figures exactly), so the A1/A2 gaps are reported, not forced; see BENCHMARKS.md (MoViNet).
     [TestMethod]
     [DataRow(MoViNetVariant.A0, 3_111_799L)]
     [DataRow(MoViNetVariant.A1, 4_690_296L)]
