@@ -68,7 +68,7 @@ internal sealed record Arguments(string? Data, string Output, int Epochs, int Vi
         return new Arguments(
             Value("--data"),
             Path.GetFullPath(Value("--out") ?? "out/action-recognition"),
-            int.Parse(Value("--epochs") ?? "15"),
+            int.Parse(Value("--epochs") ?? "30"),
             int.Parse(Value("--videos-per-class") ?? "16"));
     }
 }

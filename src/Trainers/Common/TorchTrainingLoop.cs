@@ -72,6 +72,11 @@ internal static class TorchTrainingLoop
             foreach (var batch in ClipBatcher.Read(train, o.ClipColumnName, o.LabelColumnName, run.Clip.RowSize, o.BatchSize,
                 o.ShufflePoolSize > 0 ? order : null, o.ShufflePoolSize, o.PrefetchBatches))
             {
+                // A batch of one clip gives BatchNorm a 0/0 unbiased variance wherever the feature map has shrunk to
+                // 1×1×1: the step looks fine but running_var becomes NaN and every later prediction is NaN. Skip it
+                // (the rows are reshuffled next epoch), as PyTorch users do with drop_last.
+                if ((long)batch.Count * run.Clip.Views < 2 && rows > 1)
+                    continue;
                 using (var scope = NewDisposeScope())
                 {
                     long n = (long)batch.Count * run.Clip.Views;
