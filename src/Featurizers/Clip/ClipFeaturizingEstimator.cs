@@ -11,10 +11,10 @@ namespace MLNetVideo.Featurizers.Clip;
 public enum ClipFrameLayout
 {
     /// <summary>[T, 3, H, W] (what <c>LoadVideoFrames</c> writes).</summary>
-    FramesChannelsHeightWidth,
+    Tchw,
 
     /// <summary>[3, T, H, W].</summary>
-    ChannelsFramesHeightWidth,
+    Cthw,
 }
 
 /// <summary>
@@ -74,7 +74,7 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
         public string InputColumnName { get; set; } = Defaults.InputColumnName;
 
         /// <summary>Dimension order of the input column. Default [T, 3, H, W].</summary>
-        public ClipFrameLayout InputLayout { get; set; } = ClipFrameLayout.FramesChannelsHeightWidth;
+        public ClipFrameLayout InputLayout { get; set; } = ClipFrameLayout.Tchw;
 
         /// <summary>The CLIP tower. Default ViT-B/16.</summary>
         public ClipVisionVariant Variant { get; set; } = Defaults.Variant;

@@ -236,7 +236,7 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
             _owner = owner;
             var o = owner._options;
             _input = inputSchema.GetColumnOrNull(o.InputColumnName) ?? throw SchemaErrors.ColumnNotFound("input", o.InputColumnName);
-            _channelsFirst = o.InputLayout == ClipFrameLayout.ChannelsFramesHeightWidth;
+            _channelsFirst = o.InputLayout == ClipFrameLayout.Cthw;
             string expected = _channelsFirst ? "known-size Vector<Single, 3, T, H, W>" : "known-size Vector<Single, T, 3, H, W>";
             if (_input.Type is not VectorDataViewType { IsKnownSize: true } vector || !vector.ItemType.Equals(NumberDataViewType.Single)
                 || vector.Dimensions.Length != 4 || vector.Dimensions[_channelsFirst ? 0 : 1] != 3)

@@ -174,7 +174,7 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
         var clipColumn = schema.GetColumnOrNull(TrainerOptions.ClipColumnName) ?? throw SchemaErrors.ColumnNotFound(clipRole, TrainerOptions.ClipColumnName);
         var clip = ClipGeometry.TryFrom(clipColumn.Type, TrainerOptions.ClipLayout)
             ?? throw SchemaErrors.Mismatch(clipRole, TrainerOptions.ClipColumnName,
-                "Vector<Single, C, T, H, W> (or [T, C, H, W] with ClipLayout = FramesChannelsHeightWidth, or [K, …] for K views)",
+                "Vector<Single, C, T, H, W> (or [T, C, H, W] with ClipLayout = Tchw, or [K, …] for K views)",
                 SchemaErrors.Describe(clipColumn.Type));
         var labelColumn = schema.GetColumnOrNull(TrainerOptions.LabelColumnName) ?? throw SchemaErrors.ColumnNotFound(labelRole, TrainerOptions.LabelColumnName);
         if (labelColumn.Type is not KeyDataViewType key || key.RawType != typeof(uint))

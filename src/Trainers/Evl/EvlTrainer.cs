@@ -14,7 +14,7 @@ namespace MLNetVideo.Trainers.Evl;
 /// <remarks>
 /// The feature column is the featurizer's known-size Vector&lt;Single, k·M, T, tokens, W&gt;: M layers of block outputs, then
 /// (k = 3, <see cref="Options.FeaturesIncludeAttention"/>) their q and k. The core reads it as a clip [C = k·M, T, H = tokens,
-/// W = width], so <see cref="VideoTrainerOptionsBase.ClipLayout"/> must stay ChannelsFramesHeightWidth. One decoder layer per
+/// W = width], so <see cref="VideoTrainerOptionsBase.ClipLayout"/> must stay Cthw. One decoder layer per
 /// kept block (paper: M = 4, width of the backbone, 1 learnable query, MLP dropout 0.5, classifier dropout 0.5; AdamW,
 /// weight decay 0.05, cosine schedule).
 /// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}" path="/remarks"/>
@@ -74,7 +74,7 @@ public sealed class EvlTrainer : VideoClassifierTrainerBase<EvlTrainer.Options, 
         {
             base.Validate();
             if (ClipLayout != ClipLayout.Cthw)
-                throw new ArgumentOutOfRangeException(nameof(ClipLayout), ClipLayout, "EVL reads the CLIP feature column [k·M, T, tokens, W]; keep ClipLayout = ChannelsFramesHeightWidth.");
+                throw new ArgumentOutOfRangeException(nameof(ClipLayout), ClipLayout, "EVL reads the CLIP feature column [k·M, T, tokens, W]; keep ClipLayout = Cthw.");
             if (UseInterFrameAttention && !FeaturesIncludeAttention)
                 throw new ArgumentOutOfRangeException(nameof(UseInterFrameAttention), UseInterFrameAttention, "UseInterFrameAttention needs FeaturesIncludeAttention (q/k in the feature column).");
             if (BackboneHeads is { } b) OptionChecks.Positive(b, nameof(BackboneHeads));

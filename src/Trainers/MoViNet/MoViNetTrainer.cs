@@ -13,7 +13,7 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// MoViNets are mobile inverted-bottleneck 3-D CNNs. The stream mode is causal: a model trained here (on whole clips, the
 /// causal forward) can then classify live video frame by frame through <see cref="MoViNetTransformer.CreateStream"/> with
 /// memory that does not grow with the video. The clip column holds [3, T, H, W] (or [T, 3, H, W] with
-/// <see cref="VideoTrainerOptionsBase.ClipLayout"/> = FramesChannelsHeightWidth) with frames of at least 32×32; the
+/// <see cref="VideoTrainerOptionsBase.ClipLayout"/> = Tchw) with frames of at least 32×32; the
 /// official models take RGB in [0, 1] (no mean/std) at 172² (A0, A1) or 224² (A2), 50 frames at 5 fps.
 /// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}" path="/remarks"/>
 /// </remarks>

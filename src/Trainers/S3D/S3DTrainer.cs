@@ -13,7 +13,7 @@ namespace MLNetVideo.Trainers.S3D;
 /// S3D replaces every 3-D convolution of an inflated Inception-v1 by a 1×k×k spatial and a k×1×1 temporal convolution,
 /// each with batch norm and ReLU; S3D-G adds a self-gating unit (a per-channel sigmoid gate computed from the clip's mean
 /// feature) after Conv2d_2c and every Inception branch. The clip column holds [3, T, H, W] (or [T, 3, H, W] with
-/// <see cref="VideoTrainerOptionsBase.ClipLayout"/> = FramesChannelsHeightWidth), at least 8 frames of 32×32; 16×224²
+/// <see cref="VideoTrainerOptionsBase.ClipLayout"/> = Tchw), at least 8 frames of 32×32; 16×224²
 /// costs 17.98 GMACs for S3D (see <see cref="S3DCost"/>). Input range is up to the data (the Kinetics checkpoint of
 /// kylemin/S3D expects [-1, 1]).
 /// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}" path="/remarks"/>

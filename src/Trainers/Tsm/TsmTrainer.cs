@@ -21,7 +21,7 @@ namespace MLNetVideo.Trainers.Tsm;
 /// stages run on the g pseudo-frames only, so their cost and memory do not grow with T. Gradients reach every frame through
 /// the merge (the assignment itself has none). With clustering off and <see cref="Options.SampledFrames"/> = 8 the network
 /// is the plain TSM baseline on 8 uniformly sampled frames of the same column.</para>
-/// <para>The clip column holds [T, 3, H, W] (<see cref="VideoTrainerOptionsBase.ClipLayout"/> = FramesChannelsHeightWidth,
+/// <para>The clip column holds [T, 3, H, W] (<see cref="VideoTrainerOptionsBase.ClipLayout"/> = Tchw,
 /// the default of this trainer) or [3, T, H, W]; frames at least 32×32; ImageNet mean/std normalisation suits imported
 /// ResNet weights (<see cref="TsmWeights"/>). Cost per clip ≈ 0.79·T + 3.3·g GMACs for ResNet-50 at 224² with clustering,
 /// 4.1·T without (models.md §6.9).</para>

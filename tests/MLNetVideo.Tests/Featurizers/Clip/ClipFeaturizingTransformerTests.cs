@@ -17,7 +17,7 @@ public sealed class ClipFeaturizingTransformerTests
     private static ClipFeaturizingEstimator.Options TinyOptions(string? weights = null) => new()
     {
         InputColumnName = "Frames",
-        InputLayout = ClipFrameLayout.ChannelsFramesHeightWidth,
+        InputLayout = ClipFrameLayout.Cthw,
         Variant = ClipVisionVariant.Tiny,
         LayersKept = 2,
         Device = "cpu",
@@ -73,7 +73,7 @@ public sealed class ClipFeaturizingTransformerTests
         var mlContext = new MLContext(seed: 1);
         var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(1, seed: 2, frames: 2, size: 32), frames: 2, size: 32);
         var options = TinyOptions();
-        options.InputLayout = ClipFrameLayout.FramesChannelsHeightWidth;   // [3, 2, 32, 32] read as T=3, C=2
+        options.InputLayout = ClipFrameLayout.Tchw;   // [3, 2, 32, 32] read as T=3, C=2
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => mlContext.Transforms.FeaturizeVideoWithClip(options).Fit(data));
         StringAssert.Contains(e.Message, "Frames");
         options.LayersKept = 9;

@@ -20,7 +20,7 @@ public sealed class EvlTrainingTests
     private static ClipFeaturizingEstimator.Options Featurizer() => new()
     {
         InputColumnName = "Frames",
-        InputLayout = ClipFrameLayout.ChannelsFramesHeightWidth,
+        InputLayout = ClipFrameLayout.Cthw,
         Variant = ClipVisionVariant.Tiny,
         LayersKept = 2,
         Seed = 3,
