@@ -60,6 +60,29 @@ public static class ClipFeatureCache
         return hash.GetHashAndReset();
     }
 
+    /// <summary>The key of a clip decoded from a video file: SHA-256 of the format version, the featurizer's identity, the
+    /// description of the sampling that produced the clip, the clip's dimensions and the SHA-256 of the file's content.</summary>
+    internal static byte[] FileKey(string identity, string sampling, ReadOnlySpan<int> clipDims, string fileSha256)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"file-key v{FormatVersion}\n{identity}\n{sampling}\n{string.Join(",", clipDims.ToArray())}\n{fileSha256}"));
+        return hash.GetHashAndReset();
+    }
+
+    /// <summary>The part of a <c>LoadVideoFrames</c> configuration that decides which pixels a clip holds (everything except
+    /// the column names, tool paths, timeouts and limits), as JSON.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The sampling is random (Training mode): the same file gives different clips.</exception>
+    internal static string SamplingKey(MLNetVideo.Transforms.Decoding.VideoFrameLoadingEstimator.Options sampling)
+    {
+        if (sampling.Mode == MLNetVideo.Transforms.Decoding.VideoLoadingMode.Training)
+            throw new ArgumentOutOfRangeException(nameof(sampling), sampling.Mode,
+                "A cache keyed by video file needs deterministic sampling (Mode = Inference): training-mode sampling gives a different clip from the same file every time. Leave CacheVideoPathColumnName unset to key by the clip's bytes instead.");
+        var node = System.Text.Json.JsonSerializer.SerializeToNode(sampling)!.AsObject();
+        foreach (var name in new[] { "OutputColumnName", "InputColumnName", "VideoFolder", "AllowPathsOutsideVideoFolder", "DecodeTimeout", "FfmpegPath", "FfprobePath", "MaxResolution" })
+            node.Remove(name);
+        return node.ToJsonString();
+    }
+
     internal static string PathOf(string folder, byte[] key)
     {
         string hex = Convert.ToHexStringLower(key);

@@ -32,7 +32,10 @@ internal sealed record ClipFeatureSettings(
     int FramesPerBatch,
     int RowsPerBatch,
     string? CacheFolder,
-    string Identity);
+    string Identity,
+    string? VideoPathColumnName = null,
+    string? SamplingKey = null,
+    string? VideoFolder = null);
 
 /// <summary>
 /// The part both CLIP featurizers share: clip → frames → batched forwards → [k·M, T, tokens, W], with the on-disk cache and
@@ -42,6 +45,7 @@ internal sealed class ClipFeatureComputer
 {
     private readonly IClipFrameEncoder _encoder;
     private readonly object _lock = new();
+    private readonly Dictionary<(string Path, long Length, DateTime Modified), string> _fileHashes = [];
     private long _forwards, _framesEncoded, _cacheHits, _cacheCorruptions;
 
     public ClipFeatureComputer(IClipFrameEncoder encoder, ClipFeatureSettings settings)
@@ -64,10 +68,49 @@ internal sealed class ClipFeatureComputer
     /// <summary>Cache files that failed validation (then recomputed and rewritten).</summary>
     public long CacheCorruptions => Interlocked.Read(ref _cacheCorruptions);
 
+    /// <summary>Whether the cache is keyed by video file (the clip need not be read on a hit).</summary>
+    public bool KeysByFile => Settings.CacheFolder is not null && Settings.VideoPathColumnName is not null && Settings.SamplingKey is not null;
+
+    /// <summary>With a file-keyed cache: the cached features of the clip decoded from <paramref name="videoPath"/>, or null
+    /// (no file, no entry, or a damaged entry).</summary>
+    public float[]? TryReadByFile(string? videoPath, int[] clipDims)
+    {
+        if (FileKeyOf(videoPath, clipDims) is not { } key) return null;
+        var hit = ClipFeatureCache.TryRead(Settings.CacheFolder!, key, OutputDims(Frames(clipDims)), out bool corrupt);
+        if (corrupt) Interlocked.Increment(ref _cacheCorruptions);
+        if (hit is not null) Interlocked.Increment(ref _cacheHits);
+        return hit;
+    }
+
+    private int Frames(int[] clipDims) => Settings.InputLayout == ClipFrameLayout.Cthw ? clipDims[1] : clipDims[0];
+
+    private byte[]? FileKeyOf(string? videoPath, int[] clipDims)
+    {
+        if (!KeysByFile || string.IsNullOrEmpty(videoPath)) return null;
+        string path = Path.GetFullPath(Path.Combine(Settings.VideoFolder ?? "", videoPath));
+        var info = new FileInfo(path);
+        if (!info.Exists) return null;
+        var id = (path, info.Length, info.LastWriteTimeUtc);
+        string? sha;
+        lock (_fileHashes)
+            _fileHashes.TryGetValue(id, out sha);
+        if (sha is null)
+        {
+            using (var stream = File.OpenRead(path))
+                sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+            lock (_fileHashes)
+                _fileHashes[id] = sha;
+        }
+        return ClipFeatureCache.FileKey(Settings.Identity, Settings.SamplingKey!, clipDims, sha);
+    }
+
     public int[] OutputDims(int frames) => [(Settings.IncludeAttention ? 3 : 1) * Settings.LayersKept, frames, _encoder.Tokens, _encoder.Width];
 
     /// <summary>Features of several clips of one shape (each a dense [T, 3, H, W] or [3, T, H, W] float array).</summary>
-    public float[][] Featurize(IReadOnlyList<float[]> clips, int[] clipDims)
+    /// <param name="clips">The clips.</param>
+    /// <param name="clipDims">Their dimensions.</param>
+    /// <param name="videoPaths">Per clip, the video file it was decoded from (file-keyed cache), or null.</param>
+    public float[][] Featurize(IReadOnlyList<float[]> clips, int[] clipDims, IReadOnlyList<string?>? videoPaths = null)
     {
         bool channelsFirst = Settings.InputLayout == ClipFrameLayout.Cthw;
         int frames = channelsFirst ? clipDims[1] : clipDims[0];
@@ -80,6 +123,12 @@ internal sealed class ClipFeatureComputer
         {
             if (folder is not null)
             {
+                if (FileKeyOf(videoPaths?[i], clipDims) is { } fileKey)
+                {
+                    keys[i] = fileKey;      // the caller looked it up already (TryReadByFile)
+                    misses.Add(i);
+                    continue;
+                }
                 keys[i] = ClipFeatureCache.Key(Settings.Identity, clipDims, clips[i]);
                 var hit = ClipFeatureCache.TryRead(folder, keys[i], outDims, out bool corrupt);
                 if (corrupt) Interlocked.Increment(ref _cacheCorruptions);
@@ -137,6 +186,7 @@ internal sealed class ClipFeatureMapping : ColumnMapping
     private readonly ClipFeatureComputer _computer;
     private readonly IDataView? _source;
     private readonly DataViewSchema.Column _input;
+    private readonly DataViewSchema.Column? _path;
     private readonly int[] _clipDims;
     private readonly int _outputSize;
 
@@ -152,6 +202,13 @@ internal sealed class ClipFeatureMapping : ColumnMapping
             || vector.Dimensions.Length != 4 || vector.Dimensions[channelsFirst ? 0 : 1] != 3)
             throw SchemaErrors.Mismatch("input", s.InputColumnName, expected, SchemaErrors.Describe(_input.Type));
         _clipDims = [.. vector.Dimensions];
+        if (computer.KeysByFile)
+        {
+            string pathName = s.VideoPathColumnName!;
+            _path = inputSchema.GetColumnOrNull(pathName) ?? throw SchemaErrors.ColumnNotFound("video path", pathName);
+            if (_path.Value.Type is not TextDataViewType)
+                throw SchemaErrors.Mismatch("video path", pathName, "Text", SchemaErrors.Describe(_path.Value.Type));
+        }
         int[] dims = computer.OutputDims(channelsFirst ? _clipDims[1] : _clipDims[0]);
         _outputSize = dims.Aggregate(1, (a, b) => checked(a * b));
         OutputColumns = [new DataViewSchema.DetachedColumn(s.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, dims))];
@@ -159,7 +216,10 @@ internal sealed class ClipFeatureMapping : ColumnMapping
 
     public override IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns { get; }
 
-    public override IEnumerable<DataViewSchema.Column> GetDependencies(bool[] activeOutputs) => activeOutputs[0] ? [_input] : [];
+    public override IEnumerable<DataViewSchema.Column> GetDependencies(bool[] activeOutputs)
+        => !activeOutputs[0] ? [] : _path is { } path ? [_input, path] : [_input];
+
+    private ValueGetter<ReadOnlyMemory<char>>? PathGetter(DataViewRow row) => _path is { } path ? row.GetGetter<ReadOnlyMemory<char>>(row.Schema[path.Index]) : null;
 
     public override Delegate?[] CreateGetters(DataViewRow input, bool[] activeOutputs, out Action? disposer)
     {
@@ -175,12 +235,25 @@ internal sealed class ClipFeatureMapping : ColumnMapping
             return dense;
         }
 
-        Func<float[]> compute = () => _computer.Featurize([ReadClip(source)], _clipDims)[0];
+        var pathGetter = PathGetter(input);
+        ReadOnlyMemory<char> pathBuffer = default;
+        Func<float[]> one = () =>
+        {
+            string? path = null;
+            if (pathGetter is not null)
+            {
+                pathGetter(ref pathBuffer);
+                path = pathBuffer.ToString();
+                if (_computer.TryReadByFile(path, _clipDims) is { } hit) return hit;    // the clip is not read (nor decoded)
+            }
+            return _computer.Featurize([ReadClip(source)], _clipDims, [path])[0];
+        };
+        Func<float[]> compute = one;
         if (_source is not null && _computer.Settings.RowsPerBatch > 1 && input is DataViewRowCursor)
         {
             var reader = new ReadAhead(this, input.GetIdGetter());
             disposer = reader.Dispose;
-            compute = () => reader.Get() ?? _computer.Featurize([ReadClip(source)], _clipDims)[0];
+            compute = () => reader.Get() ?? one();
         }
 
         long cachedPosition = -1;
@@ -207,7 +280,9 @@ internal sealed class ClipFeatureMapping : ColumnMapping
         private DataViewRowCursor? _cursor;
         private ValueGetter<DataViewRowId>? _id;
         private ValueGetter<VBuffer<float>>? _clip;
+        private ValueGetter<ReadOnlyMemory<char>>? _pathGetter;
         private VBuffer<float> _buffer;
+        private ReadOnlyMemory<char> _pathBuffer;
         private bool _failed;
 
         public float[]? Get()
@@ -219,9 +294,11 @@ internal sealed class ClipFeatureMapping : ColumnMapping
             _ready.Clear();
             if (_cursor is null)
             {
-                _cursor = owner._source!.GetRowCursor([owner._source.Schema[owner._input.Index]]);
+                var schema = owner._source!.Schema;
+                _cursor = owner._source.GetRowCursor(owner._path is { } p ? [schema[owner._input.Index], schema[p.Index]] : [schema[owner._input.Index]]);
                 _id = _cursor.GetIdGetter();
                 _clip = _cursor.GetGetter<VBuffer<float>>(_cursor.Schema[owner._input.Index]);
+                _pathGetter = owner.PathGetter(_cursor);
             }
             int rows = owner._computer.Settings.RowsPerBatch;
             DataViewRowId seen = default;
@@ -237,17 +314,37 @@ internal sealed class ClipFeatureMapping : ColumnMapping
                 _failed = true;
                 return null;
             }
-            var ids = new List<DataViewRowId> { id };
-            var clips = new List<float[]> { Read() };
-            while (clips.Count < rows && _cursor.MoveNext())
+            // Rows served by a file-keyed cache hit are not read (nor decoded); the others are encoded together.
+            var ids = new List<DataViewRowId>();
+            var clips = new List<float[]>();
+            var paths = new List<string?>();
+            int taken = 0;
+            do
             {
                 _id!(ref seen);
+                taken++;
+                string? path = null;
+                if (_pathGetter is not null)
+                {
+                    _pathGetter(ref _pathBuffer);
+                    path = _pathBuffer.ToString();
+                    if (owner._computer.TryReadByFile(path, owner._clipDims) is { } hit)
+                    {
+                        _ready[seen] = hit;
+                        continue;
+                    }
+                }
                 ids.Add(seen);
+                paths.Add(path);
                 clips.Add(Read());
             }
-            var features = owner._computer.Featurize(clips, owner._clipDims);
-            for (int i = 1; i < ids.Count; i++) _ready[ids[i]] = features[i];
-            return features[0];
+            while (taken < rows && _cursor.MoveNext());
+            if (clips.Count > 0)
+            {
+                var features = owner._computer.Featurize(clips, owner._clipDims, paths);
+                for (int i = 0; i < ids.Count; i++) _ready[ids[i]] = features[i];
+            }
+            return _ready.Remove(id, out var result) ? result : null;
         }
 
         private float[] Read()

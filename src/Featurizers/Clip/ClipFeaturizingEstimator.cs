@@ -117,6 +117,16 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
         /// of every setting that changes the features (see <see cref="ClipFeatureCache"/>); not bounded in size.</summary>
         public string? CacheFolder { get; set; }
 
+        /// <summary>With <see cref="CacheFolder"/>: a Text column holding the path of the video each clip was decoded from (the
+        /// <c>LoadVideoFrames</c> input column). The cache is then keyed by the file's SHA-256 and <see cref="CacheVideoSampling"/>
+        /// instead of the clip's bytes, so a hit reads neither the clip nor the video. Null (default): key by the clip's bytes.</summary>
+        public string? CacheVideoPathColumnName { get; set; }
+
+        /// <summary>The <c>LoadVideoFrames</c> options that produced the clip column; required with
+        /// <see cref="CacheVideoPathColumnName"/> (part of the key; its <c>VideoFolder</c> resolves relative paths). Its Mode must be
+        /// Inference: random training sampling gives a different clip from the same file.</summary>
+        public MLNetVideo.Transforms.Decoding.VideoFrameLoadingEstimator.Options? CacheVideoSampling { get; set; }
+
         /// <summary>"auto", "cpu" or "cuda[:n]". Default "auto".</summary>
         public string Device { get; set; } = DeviceResolver.Auto;
 
@@ -131,6 +141,14 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
             OptionChecks.Positive(FramesPerBatch, nameof(FramesPerBatch));
             OptionChecks.Positive(RowsPerBatch, nameof(RowsPerBatch));
             if (CacheFolder is not null) OptionChecks.NotEmpty(CacheFolder, nameof(CacheFolder));
+            if (CacheVideoPathColumnName is not null)
+            {
+                OptionChecks.NotEmpty(CacheVideoPathColumnName, nameof(CacheVideoPathColumnName));
+                if (CacheFolder is null || CacheVideoSampling is null)
+                    throw new ArgumentOutOfRangeException(nameof(CacheVideoPathColumnName), CacheVideoPathColumnName,
+                        "CacheVideoPathColumnName needs CacheFolder and CacheVideoSampling (the LoadVideoFrames options that produced the clips).");
+                _ = ClipFeatureCache.SamplingKey(CacheVideoSampling);
+            }
             DeviceResolver.Validate(Device, nameof(Device));
             if (WeightsPath is not null && !File.Exists(WeightsPath))
                 throw new FileNotFoundException($"The CLIP weights file '{WeightsPath}' does not exist.", WeightsPath);

@@ -44,7 +44,8 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
             p.requires_grad = false;
         _computer = new ClipFeatureComputer(new TowerEncoder(this), new ClipFeatureSettings(
             options.InputColumnName, options.OutputColumnName, options.InputLayout, options.LayersKept, options.IncludeAttention,
-            options.FramesPerBatch, options.RowsPerBatch, options.CacheFolder, CacheIdentity()));
+            options.FramesPerBatch, options.RowsPerBatch, options.CacheFolder, CacheIdentity(), options.CacheVideoPathColumnName,
+            options.CacheVideoSampling is { } sampling ? ClipFeatureCache.SamplingKey(sampling) : null, options.CacheVideoSampling?.VideoFolder));
     }
 
     /// <inheritdoc />

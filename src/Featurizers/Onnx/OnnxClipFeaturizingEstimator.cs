@@ -89,6 +89,16 @@ public sealed class OnnxClipFeaturizingEstimator : IEstimator<OnnxClipFeaturizin
         /// <summary>Folder of the on-disk feature cache, or null (default) for none.</summary>
         public string? CacheFolder { get; set; }
 
+        /// <summary>With <see cref="CacheFolder"/>: a Text column holding the path of the video each clip was decoded from (the
+        /// <c>LoadVideoFrames</c> input column). The cache is then keyed by the file's SHA-256 and <see cref="CacheVideoSampling"/>
+        /// instead of the clip's bytes, so a hit reads neither the clip nor the video. Null (default): key by the clip's bytes.</summary>
+        public string? CacheVideoPathColumnName { get; set; }
+
+        /// <summary>The <c>LoadVideoFrames</c> options that produced the clip column; required with
+        /// <see cref="CacheVideoPathColumnName"/> (part of the key; its <c>VideoFolder</c> resolves relative paths). Its Mode must be
+        /// Inference: random training sampling gives a different clip from the same file.</summary>
+        public MLNetVideo.Transforms.Decoding.VideoFrameLoadingEstimator.Options? CacheVideoSampling { get; set; }
+
         /// <summary>Store the graph's bytes inside the model zip instead of its path and SHA-256. Default false.</summary>
         public bool EmbedModel { get; set; }
 
@@ -111,6 +121,14 @@ public sealed class OnnxClipFeaturizingEstimator : IEstimator<OnnxClipFeaturizin
             OptionChecks.Positive(RowsPerBatch, nameof(RowsPerBatch));
             OptionChecks.NonNegative(IntraOpThreads, nameof(IntraOpThreads));
             if (CacheFolder is not null) OptionChecks.NotEmpty(CacheFolder, nameof(CacheFolder));
+            if (CacheVideoPathColumnName is not null)
+            {
+                OptionChecks.NotEmpty(CacheVideoPathColumnName, nameof(CacheVideoPathColumnName));
+                if (CacheFolder is null || CacheVideoSampling is null)
+                    throw new ArgumentOutOfRangeException(nameof(CacheVideoPathColumnName), CacheVideoPathColumnName,
+                        "CacheVideoPathColumnName needs CacheFolder and CacheVideoSampling (the LoadVideoFrames options that produced the clips).");
+                _ = ClipFeatureCache.SamplingKey(CacheVideoSampling);
+            }
             foreach (var (values, name) in new[] { (ImageMean, nameof(ImageMean)), (ImageStd, nameof(ImageStd)) })
                 if (values is not null && (values.Length != 3 || (name == nameof(ImageStd) && values.Any(s => !(s > 0)))))
                     throw new ArgumentOutOfRangeException(name, $"{name} must have 3 values (std > 0).");

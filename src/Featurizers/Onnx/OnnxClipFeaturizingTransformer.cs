@@ -57,7 +57,8 @@ public sealed class OnnxClipFeaturizingTransformer : RowMappingTransformerBase, 
         });
         _computer = new ClipFeatureComputer(new GraphEncoder(this), new ClipFeatureSettings(
             options.InputColumnName, options.OutputColumnName, options.InputLayout, options.LayersKept, options.IncludeAttention,
-            options.FramesPerBatch, options.RowsPerBatch, options.CacheFolder, identity));
+            options.FramesPerBatch, options.RowsPerBatch, options.CacheFolder, identity, options.CacheVideoPathColumnName,
+            options.CacheVideoSampling is { } sampling ? ClipFeatureCache.SamplingKey(sampling) : null, options.CacheVideoSampling?.VideoFolder));
     }
 
     /// <inheritdoc />

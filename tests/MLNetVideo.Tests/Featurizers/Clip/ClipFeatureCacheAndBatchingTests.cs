@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Tests.TestSupport;
 using MLNetVideo.Tests.Trainers;
+using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Tests.Featurizers.Clip;
 
@@ -192,5 +193,91 @@ public sealed class ClipFeatureCacheAndBatchingTests
             rows++;
         }
         Assert.AreEqual(6, rows);
+    }
+
+    private sealed class VideoRow
+    {
+        public float[] Frames { get; set; } = [];
+        public string VideoPath { get; set; } = "";
+    }
+
+    private static IDataView VideoRows(MLContext mlContext, IReadOnlyList<float[]> clips, IReadOnlyList<string> paths)
+    {
+        var definition = SchemaDefinition.Create(typeof(VideoRow));
+        definition[nameof(VideoRow.Frames)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3, 4, 32, 32);
+        return mlContext.Data.LoadFromEnumerable(clips.Select((c, i) => new VideoRow { Frames = c, VideoPath = paths[i] }).ToList(), definition);
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(4)]
+    public void FileKeyedCache_HitNeedsNeitherClipNorDecode_AndFollowsFileContentAndSampling(int rowsPerBatch)
+    {
+        using var folder = new TempFolder();
+        string videos = folder.File("videos");
+        Directory.CreateDirectory(videos);
+        var names = new[] { "a.mp4", "b.mp4", "c.mp4" };
+        var random = new Random(5);
+        foreach (var name in names)
+        {
+            var bytes = new byte[1000];
+            random.NextBytes(bytes);
+            File.WriteAllBytes(Path.Combine(videos, name), bytes);
+        }
+        var mlContext = new MLContext(seed: 1);
+        var clips = SyntheticClips.Motion(3, seed: 1, frames: 4).Select(r => r.Frames).ToList();
+        var zeros = clips.Select(c => new float[c.Length]).ToList();
+        var sampling = new VideoFrameLoadingEstimator.Options { FramesPerClip = 4, FrameSize = 32, VideoFolder = videos };
+        ClipFeaturizingEstimator.Options FileKeyed()
+        {
+            var o = Options(folder.File("cache"), rowsPerBatch);
+            o.CacheVideoPathColumnName = "VideoPath";
+            o.CacheVideoSampling = sampling;
+            return o;
+        }
+
+        var real = VideoRows(mlContext, clips, names);
+        float[][] first;
+        using (var model = mlContext.Transforms.FeaturizeVideoWithClip(FileKeyed()).Fit(real))
+        {
+            first = Read(model.Transform(real));
+            Assert.IsTrue(model.EncoderForwards > 0);
+        }
+
+        // Same files, blank clips: every row is a hit, so the (wrong) clips are never looked at.
+        var blank = VideoRows(mlContext, zeros, names);
+        using (var model = mlContext.Transforms.FeaturizeVideoWithClip(FileKeyed()).Fit(blank))
+        {
+            var again = Read(model.Transform(blank));
+            Assert.AreEqual(0, model.EncoderForwards);
+            Assert.AreEqual(3, model.CacheHits);
+            for (int i = 0; i < first.Length; i++)
+                CollectionAssert.AreEqual(first[i], again[i], $"row {i}");
+        }
+
+        // A changed file misses (its row is computed from the blank clip); the others still hit.
+        File.AppendAllText(Path.Combine(videos, "b.mp4"), "edited");
+        float[][] afterEdit;
+        using (var model = mlContext.Transforms.FeaturizeVideoWithClip(FileKeyed()).Fit(blank))
+        {
+            afterEdit = Read(model.Transform(blank));
+            Assert.AreEqual(2, model.CacheHits);
+            Assert.AreEqual(1, model.EncoderForwards);
+        }
+        CollectionAssert.AreEqual(first[0], afterEdit[0]);
+        CollectionAssert.AreNotEqual(first[1], afterEdit[1]);
+
+        // Different sampling options miss.
+        sampling.FrameInterval = 3;
+        using (var model = mlContext.Transforms.FeaturizeVideoWithClip(FileKeyed()).Fit(real))
+        {
+            _ = Read(model.Transform(real));
+            Assert.AreEqual(0, model.CacheHits);
+        }
+
+        // Random (training-mode) sampling cannot be keyed by file.
+        sampling.Mode = VideoLoadingMode.Training;
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => mlContext.Transforms.FeaturizeVideoWithClip(FileKeyed()));
+        StringAssert.Contains(e.Message, "Inference");
     }
 }
