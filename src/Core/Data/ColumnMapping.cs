@@ -61,6 +61,13 @@ public abstract class RowMappingTransformerBase : ITransformer
     /// <returns>The mapping.</returns>
     protected abstract ColumnMapping CreateMapping(DataViewSchema inputSchema);
 
+    /// <summary>Describes the mapping over a whole data view (what <see cref="Transform(IDataView)"/> uses). Override it to
+    /// let cursors read ahead in <paramref name="input"/> (for example to batch several rows per forward pass); the
+    /// default is <see cref="CreateMapping(DataViewSchema)"/> over its schema.</summary>
+    /// <param name="input">The data view being transformed.</param>
+    /// <returns>The mapping.</returns>
+    protected virtual ColumnMapping CreateMapping(IDataView input) => CreateMapping(input.Schema);
+
     /// <inheritdoc />
     public bool IsRowToRowMapper => true;
 
@@ -82,7 +89,7 @@ public abstract class RowMappingTransformerBase : ITransformer
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new MappedDataView(input, CreateMapping(input.Schema));
+        return new MappedDataView(input, CreateMapping(input));
     }
 
     /// <summary>Writes the transformer into a model zip (implemented with <see cref="Persistence.ModelZip"/>).</summary>

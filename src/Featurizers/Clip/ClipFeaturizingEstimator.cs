@@ -43,7 +43,14 @@ public enum ClipFrameLayout
 /// Each frame is resized so its short side is the tower's input size (bicubic; skipped when it already is), centre
 /// cropped, and normalised with the weights' mean/std (OpenAI CLIP values unless the safetensors metadata has
 /// `image_mean`/`image_std`). Frames are batched `FramesPerBatch` at a time under no_grad in eval mode; the weights
-/// never change.
+/// never change. A cursor that reads rows in order encodes the frames of `RowsPerBatch` clips together (it reads ahead
+/// with a second cursor over the input); shuffled cursors and `PredictionEngine` go one clip at a time.
+///
+/// ### Feature cache
+/// With `CacheFolder`, each clip's features are stored on disk under the SHA-256 of the clip's bytes and of every setting
+/// that changes them (weights SHA-256 or random-init seed, variant, layers, q/k, preprocessing, input layout, format
+/// version); a later Fit/Transform reads them instead of running the tower. Files are validated (length, key, dims,
+/// payload SHA-256) and recomputed when damaged. See <xref:MLNetVideo.Featurizers.Clip.ClipFeatureCache>.
 ///
 /// ### Weights in the model zip
 /// The zip records the weights file's path and SHA-256; loading re-reads the file and refuses a different one. With
@@ -61,6 +68,7 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
         public const int LayersKept = 4;
         public const bool IncludeAttention = true;
         public const int FramesPerBatch = 32;
+        public const int RowsPerBatch = 4;
         public const int Seed = 1;
     }
 
@@ -101,6 +109,24 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
         /// <summary>Frames per forward pass. Default 32.</summary>
         public int FramesPerBatch { get; set; } = Defaults.FramesPerBatch;
 
+        /// <summary>Rows (clips) whose frames are encoded together: a cursor that reads the data in order reads this many clips
+        /// ahead and runs their frames through the tower <see cref="FramesPerBatch"/> at a time. 1 = one clip at a time. Default 4.</summary>
+        public int RowsPerBatch { get; set; } = Defaults.RowsPerBatch;
+
+        /// <summary>Folder of the on-disk feature cache, or null (default) for none. Keyed by the SHA-256 of each clip's bytes and
+        /// of every setting that changes the features (see <see cref="ClipFeatureCache"/>); not bounded in size.</summary>
+        public string? CacheFolder { get; set; }
+
+        /// <summary>With <see cref="CacheFolder"/>: a Text column holding the path of the video each clip was decoded from (the
+        /// <c>LoadVideoFrames</c> input column). The cache is then keyed by the file's SHA-256 and <see cref="CacheVideoSampling"/>
+        /// instead of the clip's bytes, so a hit reads neither the clip nor the video. Null (default): key by the clip's bytes.</summary>
+        public string? CacheVideoPathColumnName { get; set; }
+
+        /// <summary>The <c>LoadVideoFrames</c> options that produced the clip column; required with
+        /// <see cref="CacheVideoPathColumnName"/> (part of the key; its <c>VideoFolder</c> resolves relative paths). Its Mode must be
+        /// Inference: random training sampling gives a different clip from the same file.</summary>
+        public MLNetVideo.Transforms.Decoding.VideoFrameLoadingEstimator.Options? CacheVideoSampling { get; set; }
+
         /// <summary>"auto", "cpu" or "cuda[:n]". Default "auto".</summary>
         public string Device { get; set; } = DeviceResolver.Auto;
 
@@ -113,6 +139,16 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
             OptionChecks.Defined(CheckpointLayout, nameof(CheckpointLayout));
             OptionChecks.InRange(LayersKept, 1, ClipVisionSpecs.Get(Variant).Layers, nameof(LayersKept));
             OptionChecks.Positive(FramesPerBatch, nameof(FramesPerBatch));
+            OptionChecks.Positive(RowsPerBatch, nameof(RowsPerBatch));
+            if (CacheFolder is not null) OptionChecks.NotEmpty(CacheFolder, nameof(CacheFolder));
+            if (CacheVideoPathColumnName is not null)
+            {
+                OptionChecks.NotEmpty(CacheVideoPathColumnName, nameof(CacheVideoPathColumnName));
+                if (CacheFolder is null || CacheVideoSampling is null)
+                    throw new ArgumentOutOfRangeException(nameof(CacheVideoPathColumnName), CacheVideoPathColumnName,
+                        "CacheVideoPathColumnName needs CacheFolder and CacheVideoSampling (the LoadVideoFrames options that produced the clips).");
+                _ = ClipFeatureCache.SamplingKey(CacheVideoSampling);
+            }
             DeviceResolver.Validate(Device, nameof(Device));
             if (WeightsPath is not null && !File.Exists(WeightsPath))
                 throw new FileNotFoundException($"The CLIP weights file '{WeightsPath}' does not exist.", WeightsPath);

@@ -28,7 +28,7 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
     private readonly ClipFeaturizingEstimator.Options _options;
     private readonly ClipVisionNetwork _network;
     private readonly Device _device;
-    private readonly object _lock = new();
+    private readonly ClipFeatureComputer _computer;
     private bool _disposed;
 
     private ClipFeaturizingTransformer(ClipFeaturizingEstimator.Options options, ClipVisionNetwork network, ClipPreprocessing preprocessing, string? weightsSha256)
@@ -42,6 +42,10 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
         _network.eval();
         foreach (var p in _network.parameters())
             p.requires_grad = false;
+        _computer = new ClipFeatureComputer(new TowerEncoder(this), new ClipFeatureSettings(
+            options.InputColumnName, options.OutputColumnName, options.InputLayout, options.LayersKept, options.IncludeAttention,
+            options.FramesPerBatch, options.RowsPerBatch, options.CacheFolder, CacheIdentity(), options.CacheVideoPathColumnName,
+            options.CacheVideoSampling is { } sampling ? ClipFeatureCache.SamplingKey(sampling) : null, options.CacheVideoSampling?.VideoFolder));
     }
 
     /// <inheritdoc />
@@ -158,54 +162,56 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
     protected override ColumnMapping CreateMapping(DataViewSchema inputSchema)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return new Mapping(inputSchema, this);
+        return new ClipFeatureMapping(inputSchema, null, _computer);
     }
 
-    /// <summary>Features of one clip: <paramref name="frames"/> [T, 3, H, W] (values in [0, 1]) → [k·M, T, tokens, W].</summary>
-    /// <param name="frames">The clip.</param>
-    /// <returns>The features on the CPU.</returns>
-    internal Tensor Featurize(Tensor frames)
+    /// <inheritdoc />
+    protected override ColumnMapping CreateMapping(IDataView input)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        lock (_lock)
-        {
-            using var grad = no_grad();
-            using var scope = NewDisposeScope();
-            var x = Preprocess(frames.to(_device));
-            long t = x.shape[0];
-            var feats = new List<Tensor>();
-            var qs = new List<Tensor>();
-            var ks = new List<Tensor>();
-            for (long start = 0; start < t; start += _options.FramesPerBatch)
-            {
-                long count = Math.Min(_options.FramesPerBatch, t - start);
-                var (f, q, k) = _network.ExtractFeatures(x.narrow(0, start, count), _options.LayersKept, _options.IncludeAttention);
-                feats.Add(f);
-                if (q is not null) { qs.Add(q); ks.Add(k!); }
-            }
-            var all = cat(feats, 1);
-            if (_options.IncludeAttention)
-                all = cat([all, cat(qs, 1), cat(ks, 1)], 0);
-            return all.to(CPU).contiguous().MoveToOuterDisposeScope();
-        }
+        return new ClipFeatureMapping(input.Schema, input, _computer);
     }
 
-    private Tensor Preprocess(Tensor x)
-    {
-        int size = Preprocessing.ImageSize;
-        long h = x.shape[2], w = x.shape[3];
-        if (h != size || w != size)
+    /// <summary>Forward passes of the tower so far (each over at most <c>FramesPerBatch</c> frames).</summary>
+    internal long EncoderForwards => _computer.EncoderForwards;
+
+    /// <summary>Clips served from the feature cache so far.</summary>
+    internal long CacheHits => _computer.CacheHits;
+
+    /// <summary>Cache files that failed validation and were recomputed.</summary>
+    internal long CacheCorruptions => _computer.CacheCorruptions;
+
+    /// <summary>The identity of this featurizer's features for the cache key: everything that changes them.</summary>
+    private string CacheIdentity()
+        => System.Text.Json.JsonSerializer.Serialize(new
         {
-            double scale = (double)size / Math.Min(h, w);
-            long nh = Math.Max(size, (long)Math.Round(h * scale)), nw = Math.Max(size, (long)Math.Round(w * scale));
-            if (nh != h || nw != w)
-                x = nn.functional.interpolate(x, [nh, nw], mode: InterpolationMode.Bicubic, align_corners: false);
-            long top = (nh - size) / 2, left = (nw - size) / 2;
-            x = x.narrow(2, top, size).narrow(3, left, size);
+            Route = "torchsharp",
+            Variant = _options.Variant.ToString(),
+            Weights = WeightsSha256 ?? $"random-init seed {_options.Seed}",
+            _options.LayersKept,
+            _options.IncludeAttention,
+            Layout = _options.InputLayout.ToString(),
+            Preprocessing.ImageSize,
+            Preprocessing.Mean,
+            Preprocessing.Std,
+        });
+
+    /// <summary>Resize/crop/normalise and the tower's forward, on the transformer's device.</summary>
+    private sealed class TowerEncoder(ClipFeaturizingTransformer owner) : IClipFrameEncoder
+    {
+        public int Tokens => owner.Spec.Tokens;
+
+        public int Width => owner.Spec.Width;
+
+        public Tensor Prepare(Tensor frames) => ClipPreprocessing.Apply(frames.to(owner._device), owner.Preprocessing);
+
+        public Tensor Encode(Tensor prepared)
+        {
+            var o = owner._options;
+            var (f, q, k) = owner._network.ExtractFeatures(prepared.to(owner._device), o.LayersKept, o.IncludeAttention);
+            var all = o.IncludeAttention ? cat([f, q!, k!], 0) : f;
+            return all.to(CPU);
         }
-        var mean = tensor(Preprocessing.Mean, device: x.device).view(1, 3, 1, 1);
-        var std = tensor(Preprocessing.Std, device: x.device).view(1, 3, 1, 1);
-        return (x - mean) / std;
     }
 
     /// <summary>Releases the tower.</summary>
@@ -221,69 +227,5 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
         public ClipFeaturizingEstimator.Options Options { get; set; } = new();
         public ClipPreprocessing Preprocessing { get; set; } = ClipPreprocessing.OpenAI(224);
         public string? WeightsSha256 { get; set; }
-    }
-
-    private sealed class Mapping : ColumnMapping
-    {
-        private readonly ClipFeaturizingTransformer _owner;
-        private readonly DataViewSchema.Column _input;
-        private readonly int _frames, _height, _width;
-        private readonly bool _channelsFirst;
-        private readonly int _outputSize;
-
-        public Mapping(DataViewSchema inputSchema, ClipFeaturizingTransformer owner) : base(inputSchema)
-        {
-            _owner = owner;
-            var o = owner._options;
-            _input = inputSchema.GetColumnOrNull(o.InputColumnName) ?? throw SchemaErrors.ColumnNotFound("input", o.InputColumnName);
-            _channelsFirst = o.InputLayout == ClipFrameLayout.Cthw;
-            string expected = _channelsFirst ? "known-size Vector<Single, 3, T, H, W>" : "known-size Vector<Single, T, 3, H, W>";
-            if (_input.Type is not VectorDataViewType { IsKnownSize: true } vector || !vector.ItemType.Equals(NumberDataViewType.Single)
-                || vector.Dimensions.Length != 4 || vector.Dimensions[_channelsFirst ? 0 : 1] != 3)
-                throw SchemaErrors.Mismatch("input", o.InputColumnName, expected, SchemaErrors.Describe(_input.Type));
-            var d = vector.Dimensions;
-            _frames = _channelsFirst ? d[1] : d[0];
-            _height = d[2];
-            _width = d[3];
-            var spec = owner.Spec;
-            int k = o.IncludeAttention ? 3 : 1;
-            int[] dims = [k * o.LayersKept, _frames, spec.Tokens, spec.Width];
-            _outputSize = dims.Aggregate(1, (a, b) => checked(a * b));
-            OutputColumns = [new DataViewSchema.DetachedColumn(o.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, dims))];
-        }
-
-        public override IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns { get; }
-
-        public override IEnumerable<DataViewSchema.Column> GetDependencies(bool[] activeOutputs) => activeOutputs[0] ? [_input] : [];
-
-        public override Delegate?[] CreateGetters(DataViewRow input, bool[] activeOutputs, out Action? disposer)
-        {
-            disposer = null;
-            if (!activeOutputs[0]) return [null];
-            var source = input.GetGetter<VBuffer<float>>(_input);
-            VBuffer<float> buffer = default;
-            long cachedPosition = -1;
-            float[]? cached = null;
-            ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
-            {
-                if (cached is null || input.Position != cachedPosition)
-                {
-                    source(ref buffer);
-                    var dense = new float[buffer.Length];
-                    buffer.CopyTo(dense);
-                    using var scope = NewDisposeScope();
-                    var clip = _channelsFirst
-                        ? tensor(dense, [3, _frames, _height, _width]).permute(1, 0, 2, 3)
-                        : tensor(dense, [_frames, 3, _height, _width]);
-                    using var features = _owner.Featurize(clip);
-                    cached = features.data<float>().ToArray();
-                    cachedPosition = input.Position;
-                }
-                var editor = VBufferEditor.Create(ref value, _outputSize);
-                cached.AsSpan().CopyTo(editor.Values);
-                value = editor.Commit();
-            };
-            return [getter];
-        }
     }
 }

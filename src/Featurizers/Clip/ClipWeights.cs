@@ -38,6 +38,32 @@ public sealed record ClipPreprocessing(int ImageSize, float[] Mean, float[] Std)
     /// <returns>The preprocessing.</returns>
     public static ClipPreprocessing OpenAI(int imageSize) => new(imageSize, [.. OpenAIMean], [.. OpenAIStd]);
 
+    /// <summary>Applies the preprocessing to frames [N, 3, H, W] with values in [0, 1]: when the frames are not already
+    /// <see cref="ImageSize"/>², resizes the short side to it (bicubic) and centre crops; then (x − mean) / std.</summary>
+    /// <param name="frames">The frames.</param>
+    /// <param name="preprocessing">The preprocessing.</param>
+    /// <returns>Normalised images [N, 3, ImageSize, ImageSize] on the frames' device.</returns>
+    public static TorchSharp.torch.Tensor Apply(TorchSharp.torch.Tensor frames, ClipPreprocessing preprocessing)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(preprocessing);
+        var x = frames;
+        int size = preprocessing.ImageSize;
+        long h = x.shape[2], w = x.shape[3];
+        if (h != size || w != size)
+        {
+            double scale = (double)size / Math.Min(h, w);
+            long nh = Math.Max(size, (long)Math.Round(h * scale)), nw = Math.Max(size, (long)Math.Round(w * scale));
+            if (nh != h || nw != w)
+                x = TorchSharp.torch.nn.functional.interpolate(x, [nh, nw], mode: TorchSharp.torch.InterpolationMode.Bicubic, align_corners: false);
+            long top = (nh - size) / 2, left = (nw - size) / 2;
+            x = x.narrow(2, top, size).narrow(3, left, size);
+        }
+        var mean = TorchSharp.torch.tensor(preprocessing.Mean, device: x.device).view(1, 3, 1, 1);
+        var std = TorchSharp.torch.tensor(preprocessing.Std, device: x.device).view(1, 3, 1, 1);
+        return (x - mean) / std;
+    }
+
     /// <summary>Reads preprocessing from weights metadata (safetensors <c>__metadata__</c>, or the fields of a Hugging Face
     /// <c>preprocessor_config.json</c>): keys <c>image_mean</c> and <c>image_std</c> (JSON arrays of 3 numbers) and
     /// <c>crop_size</c> (a number or <c>{"height": h, "width": w}</c>). Missing keys fall back to the OpenAI values.</summary>
