@@ -24,6 +24,9 @@ public sealed class TsmTrainerTests
         WidthMultiplier = 0.25,
         Clustering = TsmClustering.Cumulative,
         ClusterCount = 4,
+        // The default online clustering path, in chunks of 3 of the 8 frames: chunk borders, halos and the recomputation in
+        // the backward pass are all exercised by learning.
+        ShallowChunkFrames = 3,
         // The synthetic set is [3, T, H, W]; the trainer converts to the network's [T, 3, H, W].
         ClipLayout = ClipLayout.Cthw,
         Epochs = epochs,
@@ -114,5 +117,6 @@ public sealed class TsmTrainerTests
         Assert.AreEqual(TsmDepth.ResNet50, options.Depth);
         Assert.AreEqual(8, options.ShiftDivisor);
         Assert.AreEqual(8, options.ClusterCount);
+        Assert.IsTrue(options.OnlineClustering, "the memory-saving path is the default when clustering is on");
     }
 }
