@@ -256,13 +256,35 @@ public sealed class TsmNetwork : Module<Tensor, Tensor>
 
     /// <summary>The first stage on a window of input frames [N, W, 3, H, W] (see <see cref="ShallowWindow"/>), keeping output
     /// frames [offset, offset + length) of the window: [N, length, C1, h, w].</summary>
+    /// <remarks>The halo shrinks by one frame on each side after every <c>layer1</c> block: block b's output is needed only
+    /// within L − 1 − b frames of the kept ones (L blocks), and a frame whose neighbour was dropped is itself dropped before its
+    /// error can reach a kept frame. The stem runs on the whole window, block b on 2·(L − b) halo frames.</remarks>
     internal Tensor ShallowWindowOutput(Tensor window, int offset, int length)
     {
+        using var scope = NewDisposeScope();
         long videos = window.shape[0];
         int width = (int)window.shape[1];
-        var input = window.reshape(videos * width, window.shape[2], window.shape[3], window.shape[4]);
-        var y = FirstStage(input, width);
-        return y.reshape([videos, width, .. y.shape[1..]]).narrow(1, offset, length);
+        Tensor y;
+        using (var stemScope = NewDisposeScope())
+        {
+            var frames = window.reshape(videos * width, window.shape[2], window.shape[3], window.shape[4]);
+            var stem = functional.relu(bn1.call(conv1.call(frames)));
+            y = functional.max_pool2d(stem, 3, stride: 2, padding: 1).MoveToOuterDisposeScope();
+        }
+        int lo = 0, hi = width;   // the frames of the window that y holds
+        int blocks = layer1.Count;
+        for (int b = 0; b < blocks; b++)
+        {
+            using var blockScope = NewDisposeScope();
+            var z = layer1[b].call(y, hi - lo);
+            int reach = blocks - 1 - b;
+            int keptLo = Math.Max(lo, offset - reach), keptHi = Math.Min(hi, offset + length + reach);
+            if (keptLo != lo || keptHi != hi)
+                z = z.reshape([videos, hi - lo, .. z.shape[1..]]).narrow(1, keptLo - lo, keptHi - keptLo).reshape([videos * (keptHi - keptLo), .. z.shape[1..]]);
+            (lo, hi) = (keptLo, keptHi);
+            y = z.MoveToOuterDisposeScope();
+        }
+        return y.reshape([videos, length, .. y.shape[1..]]).MoveToOuterDisposeScope();
     }
 
     /// <summary>The first stage's parameters (<c>conv1</c>, <c>bn1</c>, <c>layer1</c>), in a fixed order.</summary>

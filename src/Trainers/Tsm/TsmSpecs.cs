@@ -100,7 +100,7 @@ public sealed record TsmSpec
     public bool OnlineClustering { get; init; } = true;
 
     /// <summary>Chunk size of the <see cref="OnlineClustering"/> path when <see cref="ShallowChunkFrames"/> is 0.</summary>
-    public const int DefaultOnlineChunkFrames = 8;
+    public const int DefaultOnlineChunkFrames = 4;
 
     /// <summary>In training, keep only the first stage's output instead of all its intermediate activations, and recompute
     /// the stage (chunk by chunk, see <see cref="ShallowChunkFrames"/>) during the backward pass: gradient checkpointing of

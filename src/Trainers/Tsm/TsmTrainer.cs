@@ -72,7 +72,7 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
         /// uniformly sampled frames. Default null.</summary>
         public int? SampledFrames { get; set; }
 
-        /// <summary>Frames per clip run through the first stage at a time (<see langword="null"/> = all at once, or 8 on the
+        /// <summary>Frames per clip run through the first stage at a time (<see langword="null"/> = all at once, or 4 on the
         /// <see cref="OnlineClustering"/> path). Smaller chunks use less memory and more time (each chunk recomputes a halo of
         /// as many frames as <c>layer1</c> has blocks on each side). Default null.</summary>
         public int? ShallowChunkFrames { get; set; }
