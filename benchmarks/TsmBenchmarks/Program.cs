@@ -5,14 +5,19 @@ using MLNetVideo.Transforms.TemporalClustering;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// Peak memory and time of one TSM training step (forward + backward + SGD step) for
-//   (a) TSM on all T frames, (b) TSM + NFLB clustering (g = 8) after layer1, (c) TSM on 8 uniformly sampled frames,
-//   (d) = (b) with the first stage recomputed in the backward pass (RecomputeShallowStage, chunks of 16 frames),
+// Peak memory and time of one TSM training step (forward + cross-entropy + backward + SGD-momentum step) for
+//   (a) TSM on all T frames,
+//   (b) TSM + NFLB clustering (g = 8) after layer1, online path (the default: chunked counts, chunked sums, per-chunk
+//       recompute in the backward pass; chunks of --chunk frames),
+//   (s) = (b) with the first stage's output stored for all frames (OnlineClustering = false; the previous default),
+//   (d) = (s) with the first stage recomputed in the backward pass (RecomputeShallowStage, chunks of --chunk frames),
+//   (c) TSM on 8 uniformly sampled frames of the T-frame clip (the whole T-frame clip is in memory),
+//   (e) TSM on an 8-frame clip (only the 8 sampled frames decoded: the strictest baseline),
 // at T = 8, 32, 128, 512. Each measurement runs in a fresh child process (this program re-launched with "--child"),
 // which reports its peak resident set (VmHWM) and stops itself when its resident set passes the cap.
 //
-// Usage: dotnet run -c Release --project benchmarks/TsmBenchmarks -- [--depth 18|34|50] [--size 112] [--cap-gib 8]
-//        [--frames 8,32,128,512] [--configs a,b,c,d] [--chunk 16] [--threads 2]
+// Usage: TsmBenchmarks [--depth 18|34|50] [--size 112] [--cap-gib 5] [--frames 8,32,128,512] [--configs a,b,c,e]
+//        [--chunk 4] [--threads 2]
 
 var arguments = Arguments.Parse(args);
 if (arguments.Child is { } child)
@@ -21,8 +26,8 @@ if (arguments.Child is { } child)
 Console.WriteLine($"TSM-ResNet-{arguments.Depth}, {arguments.Size}×{arguments.Size}, batch 1 clip, {arguments.Threads} threads, SGD, cap {arguments.CapGiB} GiB, " +
     $"{Environment.ProcessorCount} cores, TorchSharp-cpu 0.107");
 Console.WriteLine();
-Console.WriteLine("| config | T | deep stages see | peak RSS (MiB) | step peak over idle (MiB) | step time (s) |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+Console.WriteLine("| config | T | deep stages see | peak RSS (MiB) | step peak over idle (MiB) | forward / backward / update peak over idle (MiB) | step time (s) |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
 foreach (var config in arguments.Configs)
 {
     foreach (int frames in arguments.Frames)
@@ -55,26 +60,28 @@ static string RunChild(string config, int frames, Arguments arguments)
     string label = config switch
     {
         "a" => "(a) all frames",
-        "b" => "(b) clustering g = 8",
-        "c" => "(c) 8 sampled frames",
-        _ => $"(d) clustering g = 8, first stage recomputed in chunks of {arguments.Chunk}",
+        "b" => $"(b) clustering g = 8, online, chunks of {arguments.Chunk}",
+        "s" => "(s) clustering g = 8, first stage stored",
+        "c" => "(c) 8 sampled frames of the T-frame clip",
+        "e" => "(e) 8-frame clip (8 frames decoded)",
+        _ => $"(d) clustering g = 8, stored output, stage recomputed in chunks of {arguments.Chunk}",
     };
     string deep = config switch { "a" => frames.ToString(CultureInfo.InvariantCulture), _ => Math.Min(8, frames).ToString(CultureInfo.InvariantCulture) };
     var result = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
     var capLine = output.Split('\n').FirstOrDefault(l => l.StartsWith("CAP ", StringComparison.Ordinal));
     if (capLine is not null)
-        return $"| {label} | {frames} | {deep} | exceeds cap ({arguments.CapGiB} GiB) | – | – |";
+        return $"| {label} | {frames} | {deep} | **exceeds {arguments.CapGiB} GiB** | – | – | – |";
     if (process.ExitCode != 0 || result is null)
-        return $"| {label} | {frames} | {deep} | failed (exit {process.ExitCode}: {error.Split('\n').FirstOrDefault()}) | – | – |";
+        return $"| {label} | {frames} | {deep} | failed (exit {process.ExitCode}: {error.Split('\n').FirstOrDefault()}) | – | – | – |";
     var parts = result.Split(' ');
-    return $"| {label} | {frames} | {deep} | {parts[1]} | {parts[2]} | {parts[3]} |";
+    return $"| {label} | {frames} | {deep} | {parts[1]} | {parts[2]} | {parts[4]} / {parts[5]} / {parts[6]} | {parts[3]} |";
 }
 
 internal sealed record Arguments(string? Child, int T, int Depth, int Size, double CapGiB, int[] Frames, int Threads, string[] Configs, int Chunk)
 {
     public static Arguments Parse(string[] args)
     {
-        var a = new Arguments(null, 8, 50, 112, 8, [8, 32, 128, 512], 2, ["a", "b", "c", "d"], 16);
+        var a = new Arguments(null, 8, 50, 112, 5, [8, 32, 128, 512], 2, ["a", "b", "c", "e"], 4);
         for (int i = 0; i < args.Length; i++)
         {
             string value = i + 1 < args.Length ? args[i + 1] : "";
@@ -109,17 +116,20 @@ internal static class ChildRun
             Depth = (TsmDepth)arguments.Depth,
             NumClasses = 10,
             DropoutRate = 0.5,
-            Clustering = config is "b" or "d" ? TsmClustering.Cumulative : TsmClustering.None,
+            Clustering = config is "b" or "s" or "d" ? TsmClustering.Cumulative : TsmClustering.None,
+            OnlineClustering = config == "b",
             RecomputeShallowStage = config == "d",
-            ShallowChunkFrames = config == "d" ? arguments.Chunk : 0,
+            ShallowChunkFrames = config is "b" or "d" ? arguments.Chunk : 0,
             ClusterCount = 8,
             Aggregation = ClusterAggregation.Sum,
-            SampledFrames = config == "c" ? 8 : 0,
+            SampledFrames = config is "c" or "e" ? 8 : 0,
         };
         using var network = new TsmNetwork(spec);
         network.train();
         using var optimizer = torch.optim.SGD(network.parameters(), 0.01, momentum: 0.9);
-        using var clips = randn([1, arguments.T, 3, arguments.Size, arguments.Size]);
+        // (e): only the frames TSM uses exist, as when a decoder extracts just the 8 sampled frames.
+        int decoded = config == "e" ? Math.Min(8, arguments.T) : arguments.T;
+        using var clips = randn([1, decoded, 3, arguments.Size, arguments.Size]);
         using var labels = tensor(new long[] { 3 });
 
         long idle = Status("VmRSS");
@@ -135,20 +145,33 @@ internal static class ChildRun
             }
         }, null, 0, 5);
 
+        // Peak of each phase: VmHWM is read at the end of the phase, then reset (/proc/self/clear_refs "5") for the next one.
         var watch = Stopwatch.StartNew();
+        long forwardPeak, backwardPeak, updatePeak;
         using (var step = NewDisposeScope())
         {
             optimizer.zero_grad();
             var loss = nn.functional.cross_entropy(network.call(clips), labels);
+            forwardPeak = PhasePeak();
             loss.backward();
+            backwardPeak = PhasePeak();
             optimizer.step();
             _ = loss.item<float>();
         }
         watch.Stop();
-        long peak = Status("VmHWM");
+        updatePeak = PhasePeak();
+        long peak = Math.Max(forwardPeak, Math.Max(backwardPeak, updatePeak));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT {peak / 1048576} {(peak - idle) / 1048576} {watch.Elapsed.TotalSeconds:F2}"));
+            $"RESULT {peak / 1048576} {(peak - idle) / 1048576} {watch.Elapsed.TotalSeconds:F2} {(forwardPeak - idle) / 1048576} {(backwardPeak - idle) / 1048576} {(updatePeak - idle) / 1048576}"));
         return 0;
+    }
+
+    /// <summary>The peak resident set since the last call (or the start), then resets the peak.</summary>
+    private static long PhasePeak()
+    {
+        long peak = Status("VmHWM");
+        File.WriteAllText("/proc/self/clear_refs", "5");
+        return peak;
     }
 
     /// <summary>A /proc/self/status field in bytes (Linux).</summary>

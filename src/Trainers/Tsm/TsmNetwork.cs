@@ -31,6 +31,10 @@ namespace MLNetVideo.Trainers.Tsm;
 /// set <see cref="TsmSpec.RecomputeShallowStage"/>: the stage then runs without recording and is recomputed chunk by chunk in
 /// the backward pass (<see cref="RecomputedShallowStage"/>; TorchSharp has no <c>torch.utils.checkpoint</c>). In training mode batch-norm statistics of the first
 /// stage are computed per chunk (halo frames included), as with a smaller batch.</para>
+/// <para>Online clustering (<see cref="TsmSpec.OnlineClustering"/>, the default when clustering is on): the first stage and the
+/// clustering run chunk by chunk (<see cref="OnlineClusteredShallowStage"/>: a no-gradient pass for the Hamming counts, a
+/// no-gradient pass for the cluster sums, a recomputation per chunk in the backward pass), so neither training nor inference
+/// ever holds <c>layer1</c>'s output for all T frames: memory grows with T only by the input clip.</para>
 /// <para>No hidden per-call state: T and g are derived from each call's input, so the network can serve concurrent
 /// inference calls.</para>
 /// </remarks>
@@ -107,11 +111,17 @@ public sealed class TsmNetwork : Module<Tensor, Tensor>
         var x = SampleFrames(clips);
         long videos = x.shape[0];
         int frames = (int)x.shape[1];
-        var y = Shallow(x);
+        Tensor y;
         int segments = frames;
-        if (Spec.Clustering != TsmClustering.None)
+        if (Spec.Clustering == TsmClustering.None)
         {
-            y = TorchTemporalClustering.AggregateStacked(y, frames, Spec.ClusterCount, Method(Spec.Clustering), Spec.Aggregation);
+            y = Shallow(x);
+        }
+        else
+        {
+            y = Spec.OnlineClustering
+                ? OnlineClusteredShallow(x)
+                : TorchTemporalClustering.AggregateStacked(Shallow(x), frames, Spec.ClusterCount, Method(Spec.Clustering), Spec.Aggregation);
             segments = Spec.ClusterCount;
         }
         y = Stage(layer2, y, segments);
@@ -188,6 +198,28 @@ public sealed class TsmNetwork : Module<Tensor, Tensor>
         return ShallowDirect(x);
     }
 
+    /// <summary>Stem + <c>layer1</c> + clustering on [N, T, 3, H, W] → [N·g, C1, h, w] without materialising <c>layer1</c>'s
+    /// output for all frames (<see cref="OnlineClusteredShallowStage"/>). When nothing needs a gradient (inference), the two
+    /// forward passes run directly.</summary>
+    private Tensor OnlineClusteredShallow(Tensor x)
+    {
+        if (is_grad_enabled() && (x.requires_grad || ShallowParameters().Any(p => p.requires_grad)))
+            return OnlineClusteredShallowStage.apply([x, this, .. ShallowParameters()]);
+        using var noGrad = no_grad();
+        var clusters = OnlineClusteredShallowStage.Assign(this, x);
+        return OnlineClusteredShallowStage.Aggregate(this, x, clusters);
+    }
+
+    /// <summary>Frames per chunk of the online clustering path for a clip of <paramref name="frames"/> frames:
+    /// <see cref="TsmSpec.ShallowChunkFrames"/>, or <see cref="TsmSpec.DefaultOnlineChunkFrames"/> when that is 0.</summary>
+    internal int OnlineChunkFrames(int frames)
+        => Math.Min(frames, Spec.ShallowChunkFrames > 0 ? Spec.ShallowChunkFrames : TsmSpec.DefaultOnlineChunkFrames);
+
+    /// <summary>Saves the first stage's batch-norm buffers (in training; nothing to save in evaluation) and restores them when
+    /// the returned object is disposed.</summary>
+    internal ShallowStatisticsSnapshot SaveShallowStatistics()
+        => new(training ? [.. bn1.buffers(), .. layer1.buffers()] : []);
+
     /// <summary>The first stage with whatever autograd mode is current.</summary>
     internal Tensor ShallowDirect(Tensor x)
     {
@@ -209,15 +241,50 @@ public sealed class TsmNetwork : Module<Tensor, Tensor>
     /// <summary>Frames [start, start + length) of the first stage's output, [N, length, C1, h, w], computed from the frames
     /// with a halo of as many frames as <c>layer1</c> has blocks (each block shifts by one frame, so after L blocks a frame
     /// depends on its ±L neighbours; at the video's ends the zeros of the shift are the true values).</summary>
-    private Tensor ShallowChunk(Tensor x, int start, int length)
+    internal Tensor ShallowChunk(Tensor x, int start, int length)
     {
-        long videos = x.shape[0];
-        int frames = (int)x.shape[1];
+        var (lo, hi) = ShallowWindow((int)x.shape[1], start, length);
+        return ShallowWindowOutput(x.narrow(1, lo, hi - lo), start - lo, length);
+    }
+
+    /// <summary>The input frames [lo, hi) that frames [start, start + length) of the first stage's output depend on.</summary>
+    internal (int Lo, int Hi) ShallowWindow(int frames, int start, int length)
+    {
         int halo = layer1.Count;
-        int lo = Math.Max(0, start - halo), hi = Math.Min(frames, start + length + halo);
-        var input = x.narrow(1, lo, hi - lo).reshape(videos * (hi - lo), x.shape[2], x.shape[3], x.shape[4]);
-        var y = FirstStage(input, hi - lo);
-        return y.reshape([videos, hi - lo, .. y.shape[1..]]).narrow(1, start - lo, length);
+        return (Math.Max(0, start - halo), Math.Min(frames, start + length + halo));
+    }
+
+    /// <summary>The first stage on a window of input frames [N, W, 3, H, W] (see <see cref="ShallowWindow"/>), keeping output
+    /// frames [offset, offset + length) of the window: [N, length, C1, h, w].</summary>
+    /// <remarks>The halo shrinks by one frame on each side after every <c>layer1</c> block: block b's output is needed only
+    /// within L − 1 − b frames of the kept ones (L blocks), and a frame whose neighbour was dropped is itself dropped before its
+    /// error can reach a kept frame. The stem runs on the whole window, block b on 2·(L − b) halo frames.</remarks>
+    internal Tensor ShallowWindowOutput(Tensor window, int offset, int length)
+    {
+        using var scope = NewDisposeScope();
+        long videos = window.shape[0];
+        int width = (int)window.shape[1];
+        Tensor y;
+        using (var stemScope = NewDisposeScope())
+        {
+            var frames = window.reshape(videos * width, window.shape[2], window.shape[3], window.shape[4]);
+            var stem = functional.relu(bn1.call(conv1.call(frames)));
+            y = functional.max_pool2d(stem, 3, stride: 2, padding: 1).MoveToOuterDisposeScope();
+        }
+        int lo = 0, hi = width;   // the frames of the window that y holds
+        int blocks = layer1.Count;
+        for (int b = 0; b < blocks; b++)
+        {
+            using var blockScope = NewDisposeScope();
+            var z = layer1[b].call(y, hi - lo);
+            int reach = blocks - 1 - b;
+            int keptLo = Math.Max(lo, offset - reach), keptHi = Math.Min(hi, offset + length + reach);
+            if (keptLo != lo || keptHi != hi)
+                z = z.reshape([videos, hi - lo, .. z.shape[1..]]).narrow(1, keptLo - lo, keptHi - keptLo).reshape([videos * (keptHi - keptLo), .. z.shape[1..]]);
+            (lo, hi) = (keptLo, keptHi);
+            y = z.MoveToOuterDisposeScope();
+        }
+        return y.reshape([videos, length, .. y.shape[1..]]).MoveToOuterDisposeScope();
     }
 
     /// <summary>The first stage's parameters (<c>conv1</c>, <c>bn1</c>, <c>layer1</c>), in a fixed order.</summary>

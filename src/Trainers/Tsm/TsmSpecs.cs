@@ -85,15 +85,29 @@ public sealed record TsmSpec
     /// equal segments, TSN/TSM test sampling) are picked inside the network before the first layer.</summary>
     public int SampledFrames { get; init; }
 
-    /// <summary>Frames per video run through the first stage at a time (0 = all at once). See <see cref="TsmNetwork"/> for
-    /// what chunking bounds and what it does not.</summary>
+    /// <summary>Frames per video run through the first stage at a time (0 = all at once, or
+    /// <see cref="DefaultOnlineChunkFrames"/> on the <see cref="OnlineClustering"/> path). See <see cref="TsmNetwork"/> for what
+    /// chunking bounds and what it does not.</summary>
     public int ShallowChunkFrames { get; init; }
+
+    /// <summary>With <see cref="Clustering"/> on: compute the first stage and the clustering chunk by chunk, so that no tensor
+    /// holds <c>layer1</c>'s output for all T frames, in training and in inference (default <see langword="true"/>). One pass
+    /// counts the changes between consecutive binarised frames (carrying one frame across chunk borders), a second adds
+    /// each chunk's frames into their clusters, and the backward pass recomputes each chunk with gradients. Same clusters,
+    /// logits and gradients as the stored path (batch norm in training aside: each chunk uses its own statistics), for
+    /// about two more first-stage forward passes per step. <see langword="false"/>: the first stage's output for all frames is
+    /// materialised, then clustered (optionally with <see cref="RecomputeShallowStage"/>). Ignored without clustering.</summary>
+    public bool OnlineClustering { get; init; } = true;
+
+    /// <summary>Chunk size of the <see cref="OnlineClustering"/> path when <see cref="ShallowChunkFrames"/> is 0.</summary>
+    public const int DefaultOnlineChunkFrames = 4;
 
     /// <summary>In training, keep only the first stage's output instead of all its intermediate activations, and recompute
     /// the stage (chunk by chunk, see <see cref="ShallowChunkFrames"/>) during the backward pass: gradient checkpointing of
     /// stem + <c>layer1</c>, so training memory grows with T only by <c>layer1</c>'s output and its gradient. Same gradients,
     /// about one more forward pass of the first stage per step. Batch-norm running statistics of the first stage are updated
-    /// twice per step (forward and recomputation, with the same batch statistics).</summary>
+    /// twice per step (forward and recomputation, with the same batch statistics). Used only when the
+    /// <see cref="OnlineClustering"/> path is not (no clustering, or <see cref="OnlineClustering"/> off).</summary>
     public bool RecomputeShallowStage { get; init; }
 
     /// <summary>Whether the network uses bottleneck blocks (expansion 4).</summary>

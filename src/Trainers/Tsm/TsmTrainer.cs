@@ -72,14 +72,21 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
         /// uniformly sampled frames. Default null.</summary>
         public int? SampledFrames { get; set; }
 
-        /// <summary>Frames per clip run through the first stage at a time (<see langword="null"/> = all at once). Bounds the first
-        /// stage's working memory at inference; in training autograd still keeps every frame's activations (see
-        /// <see cref="TsmNetwork"/>). Default null.</summary>
+        /// <summary>Frames per clip run through the first stage at a time (<see langword="null"/> = all at once, or 4 on the
+        /// <see cref="OnlineClustering"/> path). Smaller chunks use less memory and more time (each chunk recomputes a halo of
+        /// as many frames as <c>layer1</c> has blocks on each side). Default null.</summary>
         public int? ShallowChunkFrames { get; set; }
+
+        /// <summary>With clustering on, compute the first stage and the clustering chunk by chunk so that memory does not hold
+        /// <c>layer1</c>'s output for all frames (in training the stage is recomputed in the backward pass): peak memory of a
+        /// step close to that of TSM on g frames, for about two more first-stage forward passes (see <see cref="TsmSpec.OnlineClustering"/>).
+        /// Default true; false materialises the first stage's output for all frames.</summary>
+        public bool OnlineClustering { get; set; } = true;
 
         /// <summary>Gradient checkpointing of the first stage in training: keep only <c>layer1</c>'s output and recompute stem +
         /// <c>layer1</c> (chunk by chunk) in the backward pass, so memory no longer holds every frame's intermediate activations.
-        /// Same gradients for about one more first-stage forward per step. Default false.</summary>
+        /// Same gradients for about one more first-stage forward per step. Only used where <see cref="OnlineClustering"/> is not
+        /// (clustering off, or online clustering off). Default false.</summary>
         public bool RecomputeShallowStage { get; set; }
 
         /// <summary>Expected frame side (square frames); <see langword="null"/> = whatever the clip column holds (at least 32).</summary>
@@ -152,6 +159,7 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
             SampledFrames = TrainerOptions.SampledFrames ?? 0,
             ShallowChunkFrames = TrainerOptions.ShallowChunkFrames ?? 0,
             RecomputeShallowStage = TrainerOptions.RecomputeShallowStage,
+            OnlineClustering = TrainerOptions.OnlineClustering,
         };
         spec.Validate();
         return spec;
