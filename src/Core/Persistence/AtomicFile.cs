@@ -15,7 +15,8 @@ public static class AtomicFile
 
     /// <summary>Writes <paramref name="path"/> atomically.</summary>
     /// <param name="path">The file to create or replace. Its folder must exist.</param>
-    /// <param name="write">Writes the whole content into the stream it is given (do not dispose the stream).</param>
+    /// <param name="write">Writes the whole content into the stream it is given (readable and seekable, so the writer may
+    /// check what it wrote; do not dispose it).</param>
     /// <exception cref="IOException">The file could not be written or moved into place; the message names it, and the
     /// previous file is unchanged.</exception>
     public static void Write(string path, Action<Stream> write)
@@ -32,7 +33,7 @@ public static class AtomicFile
         string temporary = Path.Combine(folder, $".{name}.{Guid.NewGuid().ToString("N")[..12]}{TemporarySuffix}");
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);

@@ -38,9 +38,77 @@ public static class ModelPersistenceCatalog
         ArgumentNullException.ThrowIfNull(model);
         AtomicFile.Write(filePath, stream =>
         {
-            var target = wrapStream?.Invoke(stream) ?? stream;
-            catalog.Save(model, inputSchema, target);
-            target.Flush();
+            // ML.NET's repository writer swallows some write errors while it closes the zip, so the first error of the
+            // file stream is remembered and raised here, and the finished zip is read back before it replaces the target.
+            var recording = new ErrorRecordingStream(wrapStream?.Invoke(stream) ?? stream);
+            catalog.Save(model, inputSchema, recording);
+            recording.Flush();
+            recording.ThrowIfFailed();
+            stream.Flush();
+            stream.Position = 0;
+            VerifyZip(stream, filePath);
         });
+    }
+
+    /// <summary>Reads every entry of the written zip to its end (deflate streams and the central directory are checked).</summary>
+    private static void VerifyZip(Stream stream, string filePath)
+    {
+        try
+        {
+            using var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true);
+            if (zip.Entries.Count == 0)
+                throw new InvalidDataException("the zip has no entries");
+            var buffer = new byte[81920];
+            foreach (var entry in zip.Entries)
+            {
+                using var content = entry.Open();
+                long total = 0;
+                int read;
+                while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
+                    total += read;
+                if (total != entry.Length)
+                    throw new InvalidDataException($"entry '{entry.FullName}' holds {total} of its {entry.Length} bytes");
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new IOException($"the zip written for '{filePath}' does not read back ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Passes writes through and remembers the first exception the inner stream threw.</summary>
+    private sealed class ErrorRecordingStream(Stream inner) : Stream
+    {
+        private Exception? _error;
+
+        public void ThrowIfFailed()
+        {
+            if (_error is not null)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(_error).Throw();
+        }
+
+        private T Guard<T>(Func<T> action)
+        {
+            try
+            {
+                return action();
+            }
+            catch (Exception e)
+            {
+                _error ??= e;
+                throw;
+            }
+        }
+
+        public override bool CanRead => inner.CanRead;
+        public override bool CanSeek => inner.CanSeek;
+        public override bool CanWrite => inner.CanWrite;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => Guard(() => inner.Position = value); }
+        public override void Flush() => Guard(() => { inner.Flush(); return 0; });
+        public override int Read(byte[] buffer, int offset, int count) => Guard(() => inner.Read(buffer, offset, count));
+        public override long Seek(long offset, SeekOrigin origin) => Guard(() => inner.Seek(offset, origin));
+        public override void SetLength(long value) => Guard(() => { inner.SetLength(value); return 0; });
+        public override void Write(byte[] buffer, int offset, int count) => Guard(() => { inner.Write(buffer, offset, count); return 0; });
     }
 }

@@ -135,6 +135,18 @@ public static class TrainingCheckpoint
         }
     }
 
+    private static int ReadChunk(Stream stream, byte[] chunk, string path, string name)
+    {
+        try
+        {
+            return stream.Read(chunk, 0, chunk.Length);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"Checkpoint '{path}': entry '{name}' is damaged ({e.Message})", e);
+        }
+    }
+
     /// <summary>Largest entry read back (a zip bomb cannot make a resume allocate more).</summary>
     private const long MaxEntryBytes = 16L << 30;
 
@@ -148,7 +160,7 @@ public static class TrainingCheckpoint
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int count;
-        while ((count = stream.Read(chunk, 0, chunk.Length)) > 0)
+        while ((count = ReadChunk(stream, chunk, path, name)) > 0)
         {
             buffer.Write(chunk, 0, count);
             if (buffer.Length > entry.Length)
