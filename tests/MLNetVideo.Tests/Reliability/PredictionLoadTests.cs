@@ -65,15 +65,19 @@ public sealed class PredictionLoadTests
         try
         {
             var clips = Clips(8, 5);
-            using var single = mlContext.Model.CreatePredictionEngine<ClipInput, ClipPrediction>(model);
+            using var single = mlContext.Model.CreatePredictionEngine<ClipInput, ClipPrediction>(model, NotOwning);
             var expected = clips.Select(c => single.Predict(new ClipInput { Frames = c }).Score).ToArray();
             Assert.IsTrue(expected.Select(s => s.Max()).Distinct().Count() > 1, "the clips must score differently");
 
             const int threads = 4, rounds = 3;
             var results = new float[threads][][];
+            var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
             var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
             {
-                using var engine = mlContext.Model.CreatePredictionEngine<ClipInput, ClipPrediction>(model);
+              try
+              {
+                // OwnsTransformer = false: ML.NET's default disposes the shared model with the first engine disposed.
+                using var engine = mlContext.Model.CreatePredictionEngine<ClipInput, ClipPrediction>(model, NotOwning);
                 var mine = new List<float[]>();
                 for (int r = 0; r < rounds; r++)
                     for (int i = 0; i < clips.Length; i++)
@@ -82,9 +86,15 @@ public sealed class PredictionLoadTests
                         mine.Add(engine.Predict(new ClipInput { Frames = clips[k] }).Score);
                     }
                 results[t] = mine.ToArray();
+              }
+              catch (Exception e)
+              {
+                  errors.Enqueue(e);
+              }
             })).ToArray();
             foreach (var w in workers) w.Start();
             foreach (var w in workers) Assert.IsTrue(w.Join(TimeSpan.FromMinutes(3)), "a prediction thread hung");
+            Assert.IsEmpty(errors, string.Join("\n\n", errors));
 
             for (int t = 0; t < threads; t++)
             {
@@ -97,6 +107,51 @@ public sealed class PredictionLoadTests
         {
             (model as IDisposable)?.Dispose();
         }
+    }
+
+    private static PredictionEngineOptions NotOwning => new() { OwnsTransformer = false };
+
+    [TestMethod]
+    public void PooledEngine_ParallelPredictions_MatchSingleThreadedResults_AndKeepTheModel()
+    {
+        var mlContext = new MLContext(2);
+        var model = mlContext.Model.Load(_zip, out _);
+        try
+        {
+            var clips = Clips(8, 11);
+            float[][] expected;
+            using (var single = mlContext.Model.CreatePredictionEngine<ClipInput, ClipPrediction>(model, NotOwning))
+                expected = clips.Select(c => single.Predict(new ClipInput { Frames = c }).Score).ToArray();
+            float[][] actual;
+            using (var pool = mlContext.Model.CreatePooledPredictionEngine<ClipInput, ClipPrediction>(model, maxIdleEngines: 2))
+            {
+                actual = Enumerable.Range(0, 48).AsParallel().WithDegreeOfParallelism(4)
+                    .Select(i => (i, pool.Predict(new ClipInput { Frames = clips[i % clips.Length] }).Score))
+                    .OrderBy(p => p.i).Select(p => p.Score).ToArray();
+                Assert.IsTrue(pool.EnginesCreated is >= 1 and <= 48, $"{pool.EnginesCreated} engines");
+            }
+            for (int i = 0; i < actual.Length; i++)
+                CollectionAssert.AreEqual(expected[i % clips.Length], actual[i], $"prediction {i}");
+            // The pool did not own the model: it still predicts.
+            Assert.HasCount(4, ((S3DTransformer)model).PredictProbabilities(clips[0]));
+        }
+        finally
+        {
+            (model as IDisposable)?.Dispose();
+        }
+    }
+
+    [TestMethod]
+    public void DefaultEngineDisposal_DisposesTheSharedModel_WithAClearError()
+    {
+        // Pins ML.NET 5.0.1's default (PredictionEngineOptions.OwnsTransformer = true) that PooledPredictionEngine works around.
+        var mlContext = new MLContext(2);
+        var model = mlContext.Model.Load(_zip, out _);
+        var clip = Clips(1, 3)[0];
+        using (var first = mlContext.Model.CreatePredictionEngine<ClipInput, ClipPrediction>(model))
+            first.Predict(new ClipInput { Frames = clip });
+        var ex = Assert.ThrowsExactly<ObjectDisposedException>(() => ((S3DTransformer)model).PredictProbabilities(clip));
+        StringAssert.Contains(ex.ObjectName, "S3DTransformer");
     }
 
     [TestMethod]
