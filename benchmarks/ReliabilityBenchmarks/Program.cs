@@ -85,8 +85,14 @@ int Fuzz(int count, int seed)
     int problems = 0;
     foreach (var c in cases)
     {
-        if (outcomes.Count % 50 == 0)
-            Console.WriteLine($"  throw policy: {outcomes.Count}/{count} files, {total.Elapsed.TotalSeconds:0} s");
+        if (outcomes.Count % 25 == 0)
+        {
+            // A running tally, so a run stopped early still reports what it saw.
+            string tally = string.Join(", ", outcomes.Where(o => o.Failure is not null).GroupBy(o => o.Failure!.Value).Select(g => $"{g.Key} {g.Count()}"));
+            Console.WriteLine($"  throw policy: {outcomes.Count}/{count} files, {total.Elapsed.TotalSeconds:0} s; refused {outcomes.Count(o => o.Clip is null)} ({tally}); " +
+                $"problems {problems}; slowest {(outcomes.Count > 0 ? outcomes.Max(o => o.Elapsed).TotalSeconds : 0):0.0} s; " +
+                $"decoder children now {ChildDecoders()}; temp files {Directory.GetFileSystemEntries(temp).Length}");
+        }
         var watch = Stopwatch.StartNew();
         try
         {
