@@ -6,6 +6,7 @@
 using System.Diagnostics;
 using ActionRecognition;
 using Microsoft.ML;
+using MLNetVideo;
 using MLNetVideo.Transforms.Datasets;
 using MLNetVideo.Transforms.SampleData;
 
@@ -48,7 +49,7 @@ Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
 
 // 3. Save, load as a deployed app would, predict.
 string modelPath = Path.Combine(arguments.Output, "model.zip");
-mlContext.Model.Save(model, all.Schema, modelPath);
+mlContext.Model.SaveAtomically(model, all.Schema, modelPath);   // MLNetVideo: temp file + rename, never a half-written zip
 Console.WriteLine($"Saved {modelPath} ({new FileInfo(modelPath).Length / 1024.0:F0} KiB)");
 
 ActionRecognitionModel.ModelPath = modelPath;

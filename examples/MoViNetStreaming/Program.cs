@@ -31,7 +31,7 @@ else
             MetricsCallback = m => Console.WriteLine(m),
         }));
     model = pipeline.Fit(data);
-    mlContext.Model.Save(model, data.Schema, "movinet-motion.zip");
+    mlContext.Model.SaveAtomically(model, data.Schema, "movinet-motion.zip");
     Console.WriteLine("Saved movinet-motion.zip");
 }
 

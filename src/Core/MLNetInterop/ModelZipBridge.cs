@@ -85,6 +85,9 @@ public static class ModelZipBridge
             byte[] hash = reader.ReadBytes(32);
             if (length < 0 || length > MaxEntryBytes || hash.Length != 32)
                 throw new InvalidDataException($"The model zip's manifest entry '{name}' of component {componentId} is damaged.");
+            if (!EntryNames.IsValid(name))
+                throw new InvalidDataException(
+                    $"The model zip's manifest of component {componentId} names entry '{name}', which is not allowed (it could reach outside the component's folder).");
             records.Add(new EntryRecord(name, length, hash));
         }
 

@@ -26,18 +26,8 @@ public static class SafeTensorsWriter
     public static void Write(string path, IReadOnlyDictionary<string, TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
-                Write(stream, tensors, metadata);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
+        // Temporary file in the same folder, flushed, then renamed over the target: a failure never leaves half a file.
+        Persistence.AtomicFile.Write(path, stream => Write(stream, tensors, metadata));
     }
 
     /// <summary>Writes TorchSharp tensors (any device) to a file, replacing it if it exists.</summary>

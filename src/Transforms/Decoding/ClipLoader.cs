@@ -16,7 +16,8 @@ internal sealed class ClipLoader
     {
         _options = options;
         _seed = options.Seed ?? Seeding.DefaultSeed;
-        _settings = new FfmpegSettings(options.FfmpegPath, options.FfprobePath, options.DecodeTimeout, options.MaxResolution);
+        _settings = new FfmpegSettings(options.FfmpegPath, options.FfprobePath, options.DecodeTimeout, options.MaxResolution,
+            options.MaxFrames, options.MaxFileBytes);
         _lookup = new PixelLookup(options.Normalization, options.Channels, options.CustomMean, options.CustomStd);
         _folder = options.VideoFolder is null ? null : Path.GetFullPath(options.VideoFolder);
         Dimensions = options.Dimensions();
@@ -46,19 +47,70 @@ internal sealed class ClipLoader
             if (!IsInside(full))
                 throw new VideoDecodingException(VideoDecodingFailure.OutsideVideoFolder, full,
                     $"the path '{text}' resolves outside VideoFolder '{_folder}'. Move the video into the folder, or set AllowPathsOutsideVideoFolder = true if the data is trusted.");
-            // A symbolic link inside the folder must not lead outside it either (links in parent folders are not followed).
-            FileSystemInfo entry = Directory.Exists(full) ? new DirectoryInfo(full) : new FileInfo(full);
-            if (entry.LinkTarget is not null && entry.ResolveLinkTarget(returnFinalTarget: true) is { } target && !IsInside(target.FullName))
+            // Symbolic links must not lead outside the folder either: the path itself or any folder along it.
+            string real;
+            try
+            {
+                real = RealPath(full);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new VideoDecodingException(VideoDecodingFailure.NotFound, full, $"its symbolic links could not be resolved ({e.Message}).", inner: e);
+            }
+            if (!IsInside(real, RealFolder))
                 throw new VideoDecodingException(VideoDecodingFailure.OutsideVideoFolder, full,
-                    $"the path '{text}' is a symbolic link to '{target.FullName}', outside VideoFolder '{_folder}'. Set AllowPathsOutsideVideoFolder = true if the data is trusted.");
+                    $"the path '{text}' is a symbolic link to (or lies under a symbolic link to) '{real}', outside VideoFolder '{_folder}'. Set AllowPathsOutsideVideoFolder = true if the data is trusted.");
         }
         return full;
     }
 
-    private bool IsInside(string full)
+    private string? _realFolder;
+
+    private string RealFolder => _realFolder ??= RealPath(_folder!);
+
+    private bool IsInside(string full) => IsInside(full, _folder!);
+
+    private static bool IsInside(string full, string folder)
     {
-        string relative = Path.GetRelativePath(_folder!, full);
+        string relative = Path.GetRelativePath(folder, full);
         return !(relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative));
+    }
+
+    /// <summary>The path with every symbolic link along it resolved (parents included), like realpath(3); components
+    /// that do not exist are kept as they are.</summary>
+    internal static string RealPath(string full, int depth = 0)
+    {
+        if (depth > 40)
+            throw new IOException($"Too many levels of symbolic links resolving '{full}'.");
+        string root = Path.GetPathRoot(full) ?? "";
+        string current = root;
+        foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            var entry = new FileInfo(current);
+            if (entry.LinkTarget is null)
+                continue;
+            var target = entry.ResolveLinkTarget(returnFinalTarget: true);
+            if (target is not null)
+                current = RealPath(target.FullName, depth + 1);
+        }
+        return current;
+    }
+
+    /// <summary>A frame folder's images must stay inside VideoFolder too (an image may be a link).</summary>
+    private void CheckFrameLinks(VideoInfo info)
+    {
+        if (_folder is null || _options.AllowPathsOutsideVideoFolder || info.FramePaths is null)
+            return;
+        foreach (var frame in info.FramePaths)
+        {
+            if (new FileInfo(frame).LinkTarget is null)
+                continue;
+            string real = RealPath(frame);
+            if (!IsInside(real, RealFolder))
+                throw new VideoDecodingException(VideoDecodingFailure.OutsideVideoFolder, info.Path,
+                    $"the frame image '{Path.GetFileName(frame)}' is a symbolic link to '{real}', outside VideoFolder '{_folder}'. Set AllowPathsOutsideVideoFolder = true if the data is trusted.");
+        }
     }
 
     /// <summary>The source frame indices of each clip of a row.</summary>
@@ -123,6 +175,7 @@ internal sealed class ClipLoader
         var o = _options;
         string path = ResolvePath(pathText);
         var info = ProbeCached(path, cancellation);
+        CheckFrameLinks(info);
         bool training = o.Mode == VideoLoadingMode.Training;
         int rowIndex = unchecked((int)row);
         var temporal = training || o.ClipStart == ClipStart.Random ? Seeding.CreateRandom(_seed, RandomStream.TemporalJitter, rowIndex) : null;

@@ -25,7 +25,7 @@ public enum VideoDecodingFailure
     Unsupported,
     /// <summary>The video has no frames.</summary>
     NoFrames,
-    /// <summary>The video is larger than <c>MaxResolution</c>.</summary>
+    /// <summary>The video exceeds a limit: <c>MaxResolution</c>, <c>MaxFrames</c> or <c>MaxFileBytes</c>.</summary>
     TooLarge,
     /// <summary>The decoder did not finish within <c>DecodeTimeout</c>.</summary>
     Timeout,

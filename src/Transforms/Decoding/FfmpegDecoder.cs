@@ -10,9 +10,22 @@ namespace MLNetVideo.Transforms.Decoding;
 /// <param name="FfprobePath">The ffprobe executable ("ffprobe": found on PATH).</param>
 /// <param name="Timeout">Longest time one probe or decode may take (streaming: longest wait for one frame).</param>
 /// <param name="MaxResolution">Largest accepted width or height of a source video.</param>
-internal sealed record FfmpegSettings(string FfmpegPath, string FfprobePath, TimeSpan Timeout, int MaxResolution)
+/// <param name="MaxFrames">Largest accepted frame count of a source (as probed; a streaming reader also stops there).</param>
+/// <param name="MaxFileBytes">Largest accepted size of a video file, or of all images of a frame folder together.</param>
+internal sealed record FfmpegSettings(string FfmpegPath, string FfprobePath, TimeSpan Timeout, int MaxResolution,
+    int MaxFrames = DecodingLimits.MaxFrames, long MaxFileBytes = DecodingLimits.MaxFileBytes)
 {
     public static FfmpegSettings Default { get; } = new("ffmpeg", "ffprobe", TimeSpan.FromSeconds(60), 8192);
+}
+
+/// <summary>Default limits shared by <c>LoadVideoFrames</c> and <see cref="VideoFrameReader"/>.</summary>
+internal static class DecodingLimits
+{
+    /// <summary>Default largest frame count: 1,000,000 (about 9 h at 30 frames/s).</summary>
+    public const int MaxFrames = 1_000_000;
+
+    /// <summary>Default largest file size: 64 GiB.</summary>
+    public const long MaxFileBytes = 64L << 30;
 }
 
 /// <summary>
@@ -38,15 +51,29 @@ internal static class FfmpegDecoder
         if (info.Width > settings.MaxResolution || info.Height > settings.MaxResolution)
             throw new VideoDecodingException(VideoDecodingFailure.TooLarge, path,
                 $"the video is {info.Width}×{info.Height}, larger than MaxResolution = {settings.MaxResolution}. Raise MaxResolution to accept it.");
+        if (info.FrameCount > settings.MaxFrames)
+            throw TooManyFrames(path, info.FrameCount.ToString(CultureInfo.InvariantCulture), settings);
         return info;
+    }
+
+    private static VideoDecodingException TooManyFrames(string path, string count, FfmpegSettings settings)
+        => new(VideoDecodingFailure.TooLarge, path, $"the video has {count} frames, more than MaxFrames = {settings.MaxFrames}. Raise MaxFrames to accept it.");
+
+    private static void CheckFileSize(string path, long bytes, FfmpegSettings settings, string what)
+    {
+        if (bytes > settings.MaxFileBytes)
+            throw new VideoDecodingException(VideoDecodingFailure.TooLarge, path,
+                $"{what} {bytes} bytes, more than MaxFileBytes = {settings.MaxFileBytes}. Raise MaxFileBytes to accept it.");
     }
 
     private static VideoInfo ProbeFile(string path, FfmpegSettings settings, CancellationToken cancellation)
     {
         if (!File.Exists(path))
             throw new VideoDecodingException(VideoDecodingFailure.NotFound, path, "the file does not exist.");
-        if (new FileInfo(path).Length == 0)
+        long length = new FileInfo(path).Length;
+        if (length == 0)
             throw new VideoDecodingException(VideoDecodingFailure.InvalidData, path, "the file is empty (0 bytes).");
+        CheckFileSize(path, length, settings, "the file holds");
         var json = RunProbe(path, settings, cancellation, "-show_entries",
             "stream=codec_name,width,height,nb_frames,r_frame_rate,avg_frame_rate,duration:format=duration");
         using var document = ParseJson(json, path);
@@ -75,10 +102,24 @@ internal static class FfmpegDecoder
 
     private static VideoInfo ProbeFolder(string path, FfmpegSettings settings, CancellationToken cancellation)
     {
-        var frames = Directory.EnumerateFiles(path)
-            .Where(f => FrameExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-            .OrderBy(f => f, FrameNameComparer.Instance)
-            .ToArray();
+        // Counted while listing, so a folder of millions of files is refused without sorting them all.
+        var listed = new List<string>();
+        long bytes = 0;
+        foreach (var file in new DirectoryInfo(path).EnumerateFiles())
+        {
+            if (!FrameExtensions.Contains(file.Extension, StringComparer.OrdinalIgnoreCase))
+                continue;
+            // The images are listed to the decoder one per line: a line break in a name could add a line of its own.
+            if (file.Name.Any(char.IsControl))
+                throw new VideoDecodingException(VideoDecodingFailure.InvalidData, path,
+                    $"the frame image '{file.Name.ReplaceLineEndings("\\n")}' has a control character (such as a line break) in its name; rename it.");
+            if (listed.Count == settings.MaxFrames)
+                throw TooManyFrames(path, "more than " + settings.MaxFrames.ToString(CultureInfo.InvariantCulture), settings);
+            listed.Add(file.FullName);
+            bytes += file.Length;
+        }
+        CheckFileSize(path, bytes, settings, "the frame images hold");
+        var frames = listed.OrderBy(f => f, FrameNameComparer.Instance).ToArray();
         if (frames.Length == 0)
             throw new VideoDecodingException(VideoDecodingFailure.NoFrames, path,
                 $"the folder has no frame images ({string.Join(", ", FrameExtensions)}).");

@@ -129,6 +129,14 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
         /// <see cref="VideoDecodingFailure.TooLarge"/>. Default 8192.</summary>
         public int MaxResolution { get; set; } = Defaults.MaxResolution;
 
+        /// <summary>Largest accepted frame count of a source video (or number of images of a frame folder); longer sources fail
+        /// with <see cref="VideoDecodingFailure.TooLarge"/> before decoding. Default 1,000,000 (about 9 h at 30 frames/s).</summary>
+        public int MaxFrames { get; set; } = DecodingLimits.MaxFrames;
+
+        /// <summary>Largest accepted size in bytes of a video file (or of all images of a frame folder together); larger sources fail
+        /// with <see cref="VideoDecodingFailure.TooLarge"/> before the decoder starts. Default 64 GiB.</summary>
+        public long MaxFileBytes { get; set; } = DecodingLimits.MaxFileBytes;
+
         /// <summary>The ffmpeg program. Default "ffmpeg" (found on PATH).</summary>
         public string FfmpegPath { get; set; } = "ffmpeg";
 
@@ -168,6 +176,8 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
             OptionChecks.Positive(ClipsPerVideo, nameof(ClipsPerVideo));
             OptionChecks.Positive(FrameSize, nameof(FrameSize));
             OptionChecks.Positive(MaxResolution, nameof(MaxResolution));
+            OptionChecks.Positive(MaxFrames, nameof(MaxFrames));
+            OptionChecks.Positive(MaxFileBytes, nameof(MaxFileBytes));
             if (SpatialCrops is not (1 or 3))
                 throw new ArgumentOutOfRangeException(nameof(SpatialCrops), SpatialCrops, $"SpatialCrops must be 1 or 3; got {SpatialCrops}.");
             if (SpatialCrops == 3 && Resize != ResizeMode.ShortSideThenCrop)

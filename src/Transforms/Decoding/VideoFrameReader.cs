@@ -27,6 +27,13 @@ public sealed class VideoFrameReader : IDisposable
         /// <summary>Largest accepted source width or height. Default 8192.</summary>
         public int MaxResolution { get; set; } = 8192;
 
+        /// <summary>Largest accepted frame count: a source whose probed count is larger is refused, and reading stops with
+        /// <see cref="VideoDecodingFailure.TooLarge"/> if the decoder delivers more frames than this. Default 1,000,000.</summary>
+        public int MaxFrames { get; set; } = DecodingLimits.MaxFrames;
+
+        /// <summary>Largest accepted file size in bytes (frame folder: all images together). Default 64 GiB.</summary>
+        public long MaxFileBytes { get; set; } = DecodingLimits.MaxFileBytes;
+
         /// <summary>The ffmpeg program. Default "ffmpeg".</summary>
         public string FfmpegPath { get; set; } = "ffmpeg";
 
@@ -41,8 +48,11 @@ public sealed class VideoFrameReader : IDisposable
     private bool _ended;
     private bool _disposed;
 
-    private VideoFrameReader(VideoInfo info, int width, int height, FfmpegProcess process, CancellationToken cancellation)
+    private readonly int _maxFrames;
+
+    private VideoFrameReader(VideoInfo info, int width, int height, FfmpegProcess process, int maxFrames, CancellationToken cancellation)
     {
+        _maxFrames = maxFrames;
         Info = info;
         Width = width;
         Height = height;
@@ -63,12 +73,19 @@ public sealed class VideoFrameReader : IDisposable
         options ??= new Options();
         if (options.Width is <= 0 || options.Height is <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), $"Width and Height must be positive; got {options.Width}×{options.Height}.");
-        var settings = new FfmpegSettings(options.FfmpegPath, options.FfprobePath, options.FrameTimeout, options.MaxResolution);
+        if (options.MaxResolution <= 0 || options.MaxFrames <= 0 || options.MaxFileBytes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"MaxResolution, MaxFrames and MaxFileBytes must be positive; got {options.MaxResolution}, {options.MaxFrames}, {options.MaxFileBytes}.");
+        if (options.Width > options.MaxResolution || options.Height > options.MaxResolution)
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"Width and Height may not exceed MaxResolution = {options.MaxResolution}; got {options.Width}×{options.Height}.");
+        var settings = new FfmpegSettings(options.FfmpegPath, options.FfprobePath, options.FrameTimeout, options.MaxResolution,
+            options.MaxFrames, options.MaxFileBytes);
         string full = Path.GetFullPath(path);
         var info = FfmpegDecoder.Probe(full, settings, cancellation);
         int width = options.Width ?? info.Width, height = options.Height ?? info.Height;
         var process = FfmpegDecoder.StartStream(info, width, height, settings, cancellation);
-        return new VideoFrameReader(info, width, height, process, cancellation);
+        return new VideoFrameReader(info, width, height, process, options.MaxFrames, cancellation);
     }
 
     /// <summary>What the probe learned about the source.</summary>
@@ -100,6 +117,13 @@ public sealed class VideoFrameReader : IDisposable
         _process.ResetDeadline();
         if (_process.ReadFrame(_frame))
         {
+            if (FrameIndex + 1 >= _maxFrames)
+            {
+                _ended = true;
+                _process.Stop();
+                throw new VideoDecodingException(VideoDecodingFailure.TooLarge, Info.Path,
+                    $"the decoder delivered more than MaxFrames = {_maxFrames} frames (the file claims {Info.FrameCount}). Raise MaxFrames to read further.");
+            }
             FrameIndex++;
             return true;
         }
