@@ -43,6 +43,12 @@ public sealed class MoViNetStream : IDisposable
     /// <summary>Classes in the logits.</summary>
     public int NumClasses { get; }
 
+    /// <summary>The input the model expects (frame size, resize, pixel normalization), used by
+    /// <see cref="MoViNetStreaming.StreamVideoFile"/>: set from the trained model by <see cref="MoViNetTransformer.CreateStream"/>
+    /// (its training frame size, RGB in [0, 1], stretched) or, for a model that includes its LoadVideoFrames step, from that
+    /// step; <see langword="null"/> for a stream opened on a bare network. Settable to match a custom preprocessing.</summary>
+    public MoViNetFrameFormat? InputFormat { get; set; }
+
     /// <summary>Frames consumed since creation or the last <see cref="Reset"/> ("frame_count").</summary>
     public long FramesSeen => _states.Sum(s => s.FramesSeen);
 
