@@ -18,7 +18,8 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// same frame (to float error).</para>
 /// <para>One session is not thread-safe, but any number of sessions may run at once on one network: the network is in
 /// eval mode and stateless. Each <see cref="Push(Tensor)"/> runs under <c>inference_mode</c> in its own dispose scope;
-/// replaced state tensors are disposed. Dispose the session to free its state.</para>
+/// the state is double-buffered (each push writes the new state into spare tensors with <c>copy_</c>), so after the
+/// second push streaming allocates no long-lived memory. Dispose the session to free its state.</para>
 /// </remarks>
 public sealed class MoViNetStream : IDisposable
 {
