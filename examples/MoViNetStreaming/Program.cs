@@ -1,89 +1,49 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using MLNetVideo;
-using MLNetVideo.Trainers;
-using MLNetVideo.Trainers.MoViNet;
+// MoViNetStreaming: classify a video while it plays, frame by frame, with constant memory.
+//   1. without --model: make the built-in sample set (moving shapes), train a tiny stream MoViNet-A0 on it, save the zip;
+//   2. without a video argument: write a sample video whose motion changes every few seconds;
+//   3. stream the video FILE through the model (decoder → resize/normalize as in training → one frame per push) and print
+//      the running top-3 once per second of video.
+// Run: dotnet run --project examples/MoViNetStreaming -c Release -- [video] [--model model.zip] [--out DIR]
+//      [--epochs N] [--videos-per-class N] [--seconds N]
+using MoViNetStreaming;
 
-// Usage: dotnet run --project examples/MoViNetStreaming [-- model.zip]
-// Without a model, trains a tiny stream MoViNet-A0 on synthetic "square moving left/right/up/down" clips (8 frames, 32²)
-// and saves it to movinet-motion.zip. Then streams a synthetic 12-second video at 5 fps whose motion changes every 4 s,
-// one frame per push, and prints the running top-3 once per second of video. To stream a real file, replace Video(...)
-// by the decoded frames of a video reader (3×H×W floats in [0, 1] per frame, e.g. MoViNetStreaming.FrameFromRgb24).
-const int Size = 32, Fps = 5;
-string[] directions = ["down", "left", "right", "up"];   // key order of MapValueToKey (by value)
-var mlContext = new MLContext(seed: 1);
-ITransformer model;
-if (args.Length > 0)
-{
-    model = mlContext.Model.Load(args[0], out _);
-}
-else
-{
-    var rows = Enumerable.Range(0, 96).Select(i => new Row { Label = directions[i % 4], Frames = Clip(i % 4, 8, new Random(i)) }).ToList();
-    var schema = SchemaDefinition.Create(typeof(Row));
-    schema[nameof(Row.Frames)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3, 8, Size, Size);
-    var data = mlContext.Data.LoadFromEnumerable(rows, schema);
-    var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
-        .Append(mlContext.MulticlassClassification.Trainers.MoViNet(new MoViNetTrainer.Options
-        {
-            Variant = MoViNetVariant.A0, Mode = MoViNetMode.Stream, WidthMultiplier = 0.25, ClassifierHiddenChannels = 64,
-            Epochs = 15, BatchSize = 8, Optimizer = VideoOptimizer.AdamW, LearningRate = 1e-2, WarmupEpochs = 0.5, DropoutRate = 0, Device = "cpu",
-            MetricsCallback = m => Console.WriteLine(m),
-        }));
-    model = pipeline.Fit(data);
-    mlContext.Model.SaveAtomically(model, data.Schema, "movinet-motion.zip");
-    Console.WriteLine("Saved movinet-motion.zip");
-}
+var arguments = Arguments.Parse(args);
+Directory.CreateDirectory(arguments.Output);
 
-using var stream = model.CreateStream();
-var names = directions;
-foreach (var prediction in stream.StreamFrames(Video(12 * Fps), Size, Size))
+string modelPath = arguments.Model ?? Path.Combine(arguments.Output, "movinet-stream.zip");
+if (arguments.Model is null)
 {
-    if ((prediction.FrameIndex + 1) % Fps != 0) continue;
-    var top = prediction.Top(3).Select(t => $"{names[t.Class]} {t.Probability:P0}");
-    Console.WriteLine($"t = {(prediction.FrameIndex + 1) / Fps,2} s  (state {stream.StateElementCount:N0} floats)  top-3: {string.Join(", ", top)}");
-}
-
-// A synthetic video: the square moves down, then right, then up (4 s each), wrapping around the frame.
-static IEnumerable<float[]> Video(int frames)
-{
-    int[] plan = [0, 2, 3];
-    for (int t = 0; t < frames; t++)
+    var settings = new MoViNetStreamingModel.TrainingSettings
     {
-        int direction = plan[Math.Min(plan.Length - 1, t / (4 * Fps))];
-        yield return Frame(direction, t % 20, 10);
-    }
+        Epochs = arguments.Epochs,
+        VideosPerClass = arguments.VideosPerClass,
+        OnEpoch = m => Console.WriteLine($"  epoch {m.Epoch,2}/{m.Epochs}  loss {m.TrainLoss:F3}  accuracy {m.TrainAccuracy:P0}"),
+    };
+    Console.WriteLine($"Training a stream MoViNet-A0 (width ×{settings.WidthMultiplier}, {settings.FramesPerClip}×{settings.FrameSize}², {settings.Epochs} epochs) on the sample set ...");
+    MoViNetStreamingModel.TrainAndSave(Path.Combine(arguments.Output, "sample-data"), modelPath, settings);
+    Console.WriteLine($"Saved {modelPath}");
 }
+MoViNetStreamingModel.ModelPath = modelPath;
 
-static float[] Clip(int direction, int frames, Random random)
+string video = arguments.Video ?? SampleVideos.WriteChangingMotion(Path.Combine(arguments.Output, "changing-motion.mp4"), arguments.Seconds);
+Console.WriteLine($"Streaming {video} (running prediction over everything seen so far):");
+foreach (var second in MoViNetStreamingModel.StreamVideo(video))
+    Console.WriteLine($"t = {second.Second,3} s  top-3: {string.Join(", ", second.Top.Select(t => $"{t.Label} {t.Probability:F3}"))}");
+return 0;
+
+internal sealed record Arguments(string? Video, string? Model, string Output, int Epochs, int VideosPerClass, int Seconds)
 {
-    int start = random.Next(4), across = random.Next(Size - 6);
-    var clip = new float[3 * frames * Size * Size];
-    for (int t = 0; t < frames; t++)
+    public static Arguments Parse(string[] args)
     {
-        var frame = Frame(direction, start + (2 * t), across);
-        for (int c = 0; c < 3; c++)
-            Array.Copy(frame, c * Size * Size, clip, ((c * frames) + t) * Size * Size, Size * Size);
+        string[] options = ["--model", "--out", "--epochs", "--videos-per-class", "--seconds"];
+        string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        string? video = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !options.Contains(args[i - 1]))).FirstOrDefault();
+        return new Arguments(
+            video is null ? null : Path.GetFullPath(video),
+            Value("--model") is { } model ? Path.GetFullPath(model) : null,
+            Path.GetFullPath(Value("--out") ?? "out/movinet-streaming"),
+            int.Parse(Value("--epochs") ?? "15", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Value("--videos-per-class") ?? "24", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Value("--seconds") ?? "12", System.Globalization.CultureInfo.InvariantCulture));
     }
-    return clip;
-}
-
-static float[] Frame(int direction, int step, int across)
-{
-    var frame = new float[3 * Size * Size];
-    int along = direction is 0 or 2 ? step : Size - 7 - step;   // down/right move forward, left/up backward
-    along = ((along % (Size - 6)) + (Size - 6)) % (Size - 6);
-    int x = direction is 1 or 2 ? along : across, y = direction is 1 or 2 ? across : along;
-    for (int c = 0; c < 3; c++)
-        for (int dy = 0; dy < 6; dy++)
-            for (int dx = 0; dx < 6; dx++)
-                frame[(c * Size * Size) + ((y + dy) * Size) + x + dx] = 1f;
-    return frame;
-}
-
-internal sealed class Row
-{
-    public float[] Frames { get; set; } = [];
-
-    public string Label { get; set; } = "";
 }

@@ -18,7 +18,8 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// same frame (to float error).</para>
 /// <para>One session is not thread-safe, but any number of sessions may run at once on one network: the network is in
 /// eval mode and stateless. Each <see cref="Push(Tensor)"/> runs under <c>inference_mode</c> in its own dispose scope;
-/// replaced state tensors are disposed. Dispose the session to free its state.</para>
+/// the state is double-buffered (each push writes the new state into spare tensors with <c>copy_</c>), so after the
+/// second push streaming allocates no long-lived memory. Dispose the session to free its state.</para>
 /// </remarks>
 public sealed class MoViNetStream : IDisposable
 {
@@ -42,6 +43,12 @@ public sealed class MoViNetStream : IDisposable
 
     /// <summary>Classes in the logits.</summary>
     public int NumClasses { get; }
+
+    /// <summary>The input the model expects (frame size, resize, pixel normalization), used by
+    /// <see cref="MoViNetStreaming.StreamVideoFile"/>: set from the trained model by <see cref="MoViNetTransformer.CreateStream"/>
+    /// (its training frame size, RGB in [0, 1], stretched) or, for a model that includes its LoadVideoFrames step, from that
+    /// step; <see langword="null"/> for a stream opened on a bare network. Settable to match a custom preprocessing.</summary>
+    public MoViNetFrameFormat? InputFormat { get; set; }
 
     /// <summary>Frames consumed since creation or the last <see cref="Reset"/> ("frame_count").</summary>
     public long FramesSeen => _states.Sum(s => s.FramesSeen);

@@ -1,14 +1,19 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Trainers.MoViNet;
 
 /// <summary>The prediction of a stream after a frame.</summary>
-/// <param name="FrameIndex">Index of the last frame consumed (0-based).</param>
+/// <param name="FrameIndex">Index of the last frame consumed (0-based; in a file, its index in the file).</param>
 /// <param name="Logits">Logits of the video so far.</param>
 /// <param name="Probabilities">Softmax of <paramref name="Logits"/>.</param>
 public sealed record MoViNetStreamPrediction(long FrameIndex, float[] Logits, float[] Probabilities)
 {
+    /// <summary>Time of frame <see cref="FrameIndex"/> in the video (index / frame rate), when the frame rate is known
+    /// (<see cref="MoViNetStreaming.StreamVideoFile"/>, or <see cref="MoViNetStreaming.StreamFrames"/> with a frame rate).</summary>
+    public TimeSpan? Time { get; init; }
+
     /// <summary>The <paramref name="k"/> most probable classes, best first.</summary>
     /// <param name="k">How many.</param>
     /// <returns>(class index, probability) pairs.</returns>
@@ -17,7 +22,7 @@ public sealed record MoViNetStreamPrediction(long FrameIndex, float[] Logits, fl
 }
 
 /// <summary>Streaming helpers: find the MoViNet in a (loaded) model and run frame sequences through a session.</summary>
-public static class MoViNetStreaming
+public static partial class MoViNetStreaming
 {
     /// <summary>Finds the <see cref="MoViNetTransformer"/> in a model (itself, or inside a <see cref="TransformerChain{TLastTransformer}"/>,
     /// for example one returned by <c>mlContext.Model.Load</c>).</summary>
@@ -26,13 +31,26 @@ public static class MoViNetStreaming
     public static MoViNetTransformer FindMoViNet(this ITransformer model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Find(model) ?? throw new ArgumentException("The model contains no MoViNet transformer.", nameof(model));
+        return Find<MoViNetTransformer>(model) ?? throw new ArgumentException("The model contains no MoViNet transformer.", nameof(model));
     }
 
-    /// <summary>Opens a streaming session on the MoViNet inside <paramref name="model"/> (see <see cref="MoViNetTransformer.CreateStream"/>).</summary>
+    /// <summary>Opens a streaming session on the MoViNet inside <paramref name="model"/> (see <see cref="MoViNetTransformer.CreateStream"/>).
+    /// When the model also holds the LoadVideoFrames step it was trained with (a pipeline from video paths), the session's
+    /// <see cref="MoViNetStream.InputFormat"/> is that step's frame size, resize and pixel normalization.</summary>
     /// <param name="model">A model that contains a stream-mode <see cref="MoViNetTransformer"/>.</param>
     /// <returns>The session.</returns>
-    public static MoViNetStream CreateStream(this ITransformer model) => model.FindMoViNet().CreateStream();
+    public static MoViNetStream CreateStream(this ITransformer model)
+    {
+        var movinet = model.FindMoViNet();
+        var stream = movinet.CreateStream();
+        if (Find<VideoFrameLoadingTransformer>(model) is { } loader)
+        {
+            var format = MoViNetFrameFormat.FromLoader(loader.GetOptions());
+            if (stream.InputFormat is not { } trained || (trained.Height == format.Height && trained.Width == format.Width))
+                stream.InputFormat = format;
+        }
+        return stream;
+    }
 
     /// <summary>
     /// Streams frames (each 3 × <paramref name="height"/> × <paramref name="width"/> floats, channel-major, in the model's
@@ -44,13 +62,17 @@ public static class MoViNetStreaming
     /// <param name="height">Frame height.</param>
     /// <param name="width">Frame width.</param>
     /// <param name="framesPerPush">Frames per push (1 = lowest latency).</param>
+    /// <param name="framesPerSecond">Frame rate of the frames, to set <see cref="MoViNetStreamPrediction.Time"/>; null = unknown.</param>
     /// <returns>One prediction per push.</returns>
-    public static IEnumerable<MoViNetStreamPrediction> StreamFrames(this MoViNetStream stream, IEnumerable<float[]> frames, int height, int width, int framesPerPush = 1)
+    public static IEnumerable<MoViNetStreamPrediction> StreamFrames(this MoViNetStream stream, IEnumerable<float[]> frames, int height, int width, int framesPerPush = 1,
+        double? framesPerSecond = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentOutOfRangeException.ThrowIfLessThan(framesPerPush, 1);
-        return Iterate(stream, frames, height, width, framesPerPush);
+        if (framesPerSecond is double fps && !(fps > 0 && double.IsFinite(fps)))
+            throw new ArgumentOutOfRangeException(nameof(framesPerSecond), fps, "The frame rate must be positive.");
+        return Iterate(stream, frames, height, width, framesPerPush, framesPerSecond);
     }
 
     /// <summary>Converts interleaved RGB bytes (H × W × 3, as decoders produce) to a channel-major float frame in [0, 1]
@@ -86,7 +108,7 @@ public static class MoViNetStreaming
         return result;
     }
 
-    private static IEnumerable<MoViNetStreamPrediction> Iterate(MoViNetStream stream, IEnumerable<float[]> frames, int height, int width, int framesPerPush)
+    private static IEnumerable<MoViNetStreamPrediction> Iterate(MoViNetStream stream, IEnumerable<float[]> frames, int height, int width, int framesPerPush, double? fps)
     {
         int frameSize = 3 * height * width;
         var batch = new List<float[]>(framesPerPush);
@@ -97,32 +119,33 @@ public static class MoViNetStreaming
             batch.Add(frame);
             if (batch.Count == framesPerPush)
             {
-                yield return PushBatch(stream, batch, height, width);
+                yield return PushBatch(stream, batch, height, width, fps);
                 batch.Clear();
             }
         }
         if (batch.Count > 0)
-            yield return PushBatch(stream, batch, height, width);
+            yield return PushBatch(stream, batch, height, width, fps);
     }
 
-    private static MoViNetStreamPrediction PushBatch(MoViNetStream stream, List<float[]> batch, int height, int width)
+    private static MoViNetStreamPrediction PushBatch(MoViNetStream stream, List<float[]> batch, int height, int width, double? fps)
     {
         var flat = new float[batch.Count * batch[0].Length];
         for (int i = 0; i < batch.Count; i++)
             batch[i].CopyTo(flat, i * batch[0].Length);
         var logits = stream.Push(flat, height, width);
-        return new MoViNetStreamPrediction(stream.FramesSeen - 1, logits, Softmax(logits));
+        long index = stream.FramesSeen - 1;
+        return new MoViNetStreamPrediction(index, logits, Softmax(logits)) { Time = fps is double f ? TimeSpan.FromSeconds(index / f) : null };
     }
 
-    private static MoViNetTransformer? Find(ITransformer model)
+    private static T? Find<T>(ITransformer model) where T : class, ITransformer
     {
         switch (model)
         {
-            case MoViNetTransformer movinet:
-                return movinet;
+            case T match:
+                return match;
             case IEnumerable<ITransformer> chain:
                 foreach (var inner in chain)
-                    if (Find(inner) is { } found) return found;
+                    if (Find<T>(inner) is { } found) return found;
                 return null;
             default:
                 return null;

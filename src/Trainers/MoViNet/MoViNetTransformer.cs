@@ -44,7 +44,10 @@ public sealed class MoViNetTransformer : VideoClassifierTransformer<MoViNetTrans
             MoViNetEnsembleNetwork ensemble => ensemble.Members,
             _ => throw new InvalidOperationException($"Unexpected MoViNet network type {network.GetType().Name}."),
         };
-        return new MoViNetStream(members, device);
+        return new MoViNetStream(members, device)
+        {
+            InputFormat = new MoViNetFrameFormat { Height = Info.Clip.Height, Width = Info.Clip.Width },
+        };
     }
 
     /// <summary>Builds the (untrained) network for a spec: one network, or the two-member temporal ensemble.</summary>

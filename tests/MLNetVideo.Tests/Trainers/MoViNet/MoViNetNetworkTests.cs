@@ -48,8 +48,11 @@ public sealed class MoViNetNetworkTests
 
     // Exact counts of this implementation at full width, 600 classes (Kinetics-600), next to the figures of models.md §2.7
     // ("Params (paper, recalled — verify)"): A0 3.1 M (matches to rounding), A1 4.6 M (ours 4.69 M, +2 %), A2 4.8 M (ours
-    // 5.25 M, +9 %). The block tables are confirmed independently by the state sizes (FullWidthStream_StateShapes…, which
-    // reproduce the official state-shape figures exactly), so the A1/A2 gaps are reported, not forced; see BENCHMARKS.md (MoViNet).
+    // 5.25 M, +9 %). Every width was checked against the official Model Garden BLOCK_SPECS / movinet_layers (stem, expand,
+    // SE = make_divisible(0.25 · expand · se_multiplier, 8), skip, head 480/600/640 → 2048), the state sizes reproduce the
+    // official state-shape figures exactly (FullWidthStream_StateShapes…), and the official base checkpoint sizes
+    // (12/18/20 MB) match these counts in float32 (11.9/17.9/20.0 MiB), not 4.8 M (18.3 MiB): the recalled A1/A2 figures
+    // are what is off; see BENCHMARKS.md (MoViNet).
     [TestMethod]
     [DataRow(MoViNetVariant.A0, 3_111_799L)]
     [DataRow(MoViNetVariant.A1, 4_690_296L)]

@@ -88,11 +88,39 @@ public sealed class MoViNetStreamTests
         using var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Stream);
         using var stream = Open(network);
         using var frame = rand([1, 3, 2, Size, Size]);
-        stream.Push(frame).Dispose();   // warm-up: the state tensors are created once
+        stream.Push(frame).Dispose();   // warm-up: the state tensors are created by the first push,
+        stream.Push(frame).Dispose();   // and their spares (double buffering) by the second
         DisposeScopeManager.Statistics.Reset();
         for (int i = 0; i < 6; i++)
             stream.Push(frame).Dispose();
         Assert.AreEqual(0L, DisposeScopeManager.Statistics.ThreadTotalLiveCount, DisposeScopeManager.Statistics.ToString());
+    }
+
+    [TestMethod]
+    public void LongStream_StateSizeAndLiveTensorCount_DoNotGrowBetweenFrame16AndFrame256()
+    {
+        using var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Stream);
+        using var stream = Open(network);
+        using var frame = rand([1, 3, 1, Size, Size]);
+        long stateAt16 = 0, liveAt16 = 0;
+        DisposeScopeManager.Statistics.Reset();
+        for (int t = 1; t <= 256; t++)
+        {
+            stream.Push(frame).Dispose();
+            if (t == 16)
+            {
+                stateAt16 = stream.StateElementCount;
+                liveAt16 = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            }
+        }
+        Assert.AreEqual(256, stream.FramesSeen);
+        Assert.IsTrue(stateAt16 > 0);
+        Assert.AreEqual(stateAt16, stream.StateElementCount, "state floats at frame 16 vs 256");
+        Assert.AreEqual(liveAt16, DisposeScopeManager.Statistics.ThreadTotalLiveCount, "live TorchSharp tensors at frame 16 vs 256");
+        // The live tensors are exactly the session's: committed state + spares + the last logits.
+        Assert.AreEqual((2 * stream.StateShapes.Count) + 1, liveAt16, DisposeScopeManager.Statistics.ToString());
+        stream.Dispose();
+        Assert.AreEqual(0L, DisposeScopeManager.Statistics.ThreadTotalLiveCount, "disposing the session frees everything");
     }
 
     [TestMethod]

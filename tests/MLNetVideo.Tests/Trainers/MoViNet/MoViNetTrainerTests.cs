@@ -72,6 +72,7 @@ public sealed class MoViNetTrainerTests
             var scores = mlContext.Data.CreateEnumerable<ScoreRow>(loaded.Transform(test), reuseRowObject: false).Take(4).ToArray();
             var rows = SyntheticClips.Motion(4, seed: 2).ToArray();
             using var stream = loaded.CreateStream();
+            Assert.AreEqual(new MoViNetFrameFormat { Height = 32, Width = 32 }, stream.InputFormat, "the trained input size, RGB in [0, 1]");
             for (int r = 0; r < rows.Length; r++)
             {
                 stream.Reset();
@@ -90,9 +91,12 @@ public sealed class MoViNetTrainerTests
     }
 
     [TestMethod]
+    [DataRow(MoViNetVariant.A0, MoViNetMode.Base, false)]
     [DataRow(MoViNetVariant.A1, MoViNetMode.Base, false)]
+    [DataRow(MoViNetVariant.A1, MoViNetMode.Stream, false)]
+    [DataRow(MoViNetVariant.A2, MoViNetMode.Base, false)]
     [DataRow(MoViNetVariant.A2, MoViNetMode.Stream, true)]
-    public void TinyA1AndA2_TrainAndEvaluateThroughTheCatalog(MoViNetVariant variant, MoViNetMode mode, bool ensemble)
+    public void EveryVariantAndMode_TrainsAndEvaluatesThroughTheCatalog(MoViNetVariant variant, MoViNetMode mode, bool ensemble)
     {
         var mlContext = new MLContext(seed: 5);
         var data = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(8, seed: 1, frames: 4), frames: 4);
@@ -114,7 +118,8 @@ public sealed class MoViNetTrainerTests
             using var stream = model.CreateStream();
             var logits = stream.Push(SyntheticClips.Motion(1, seed: 9, frames: 4)[0].Frames is var f ? ToFrameMajor(f, 4, 32) : [], 32, 32);
             Assert.AreEqual(4, logits.Length);
-            Assert.IsTrue(stream.StateShapes.ContainsKey("model_0.head.pool_sum") && stream.StateShapes.ContainsKey("model_1.b1_l0.stream_buffer"));
+            string prefix = ensemble ? "model_1." : "";
+            Assert.IsTrue(stream.StateShapes.ContainsKey(prefix + "head.pool_sum") && stream.StateShapes.ContainsKey(prefix + "b1_l0.stream_buffer"));
         }
     }
 
