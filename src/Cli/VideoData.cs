@@ -69,6 +69,5 @@ internal static class VideoData
         FrameSize = s.Size,
         Layout = ClipLayout.Cthw,
         Normalization = normalization,
-        Seed = s.Seed,
     };
 }

@@ -101,7 +101,7 @@ public static class Plots
             plot.Axes.SetLimitsY(0, 100, plot.Axes.Right);
             plot.Axes.SetLimitsY(0, Math.Max(1e-3, epochs.Max(e => e.TrainLoss)) * 1.05, plot.Axes.Left);
             plot.Axes.SetLimitsX(Math.Min(0.5, x[0] - 0.5), x[^1] + 0.5);
-            plot.ShowLegend(Alignment.MiddleRight);
+            plot.ShowLegend(Alignment.LowerRight);
         }
         plot.XLabel("epoch");
         plot.YLabel("training loss");

@@ -41,7 +41,16 @@ internal static class PredictCommand
             string common = files.Length > 1 ? CommonFolder(files) : Path.GetDirectoryName(files[0])!;
             foreach (var file in files)
             {
-                var output = engine.Predict(new Input { VideoPath = file });
+                string videoPath;
+                try
+                {
+                    videoPath = ModelInputs.VideoPathFor(loaded, file);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CliException(e.Message, e);
+                }
+                var output = engine.Predict(new Input { VideoPath = videoPath });
                 var best = output.Score.Select((s, i) => (Name: i < names.Length ? names[i] : $"class {i}", Score: s))
                     .OrderByDescending(p => p.Score).Take(k)
                     .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Name} {p.Score:P1}"));

@@ -28,9 +28,10 @@ internal static class TrainCommand
         var clipWeights = new Option<string?>("--clip-weights") { Description = "evl only: CLIP ViT-B/16 weights (safetensors or PyTorch zip). Without it a tiny random CLIP is used." };
         var device = CommonOptions.Device();
         var seed = CommonOptions.Seed();
+        var splitSeed = new Option<int>("--split-seed") { Description = "Seed of the train/test split (3: the split the README's figures come from).", DefaultValueFactory = _ => 3 };
         var command = new Command("train", "Train a video classifier on a folder-per-class dataset, evaluate it on held-out videos and save model.zip, metrics.json and plots.")
         {
-            data, model, output, report, epochs, frames, size, batch, rate, width, testFraction, clipWeights, device, seed,
+            data, model, output, report, epochs, frames, size, batch, rate, width, testFraction, clipWeights, device, seed, splitSeed,
         };
         command.SetAction(parse =>
         {
@@ -59,7 +60,7 @@ internal static class TrainCommand
                 OnEpoch = history.OnEpoch,
             };
             settings = settings with { Epochs = entry.Epochs(settings) };
-            var result = Train(io, entry, rows, settings, fraction, history);
+            var result = Train(io, entry, rows, settings, fraction, history, parse.GetValue(splitSeed));
 
             var mlContext = result.MLContext;
             Directory.CreateDirectory(Path.GetDirectoryName(modelPath)!);
@@ -87,14 +88,14 @@ internal static class TrainCommand
         double TrainSeconds, EvaluationReport? Evaluation, IReadOnlyDictionary<string, object?> SettingsForReport);
 
     internal static TrainResult Train(CliOutput io, ModelEntry entry, IReadOnlyList<Transforms.Datasets.VideoDatasetRow> rows, ModelSettings settings,
-        double testFraction, TrainingHistory history)
+        double testFraction, TrainingHistory history, int splitSeed = 3)
     {
         var mlContext = new MLContext(seed: settings.Seed);
         var all = VideoData.Load(mlContext, rows);
         IDataView train = all, test = all;
         if (testFraction > 0)
         {
-            var split = mlContext.Data.TrainTestSplit(all, testFraction, seed: settings.Seed);
+            var split = mlContext.Data.TrainTestSplit(all, testFraction, seed: splitSeed);
             (train, test) = (split.TrainSet, split.TestSet);
         }
         int trainCount = (int)Count(train), classes = rows.Select(r => r.Label).Distinct().Count();
@@ -135,7 +136,7 @@ internal static class TrainCommand
         var report = new Dictionary<string, object?>
         {
             ["frames"] = settings.Frames, ["size"] = settings.Size, ["epochs"] = settings.Epochs, ["batchSize"] = settings.BatchSize,
-            ["learningRate"] = settings.LearningRate, ["width"] = settings.Width, ["seed"] = settings.Seed, ["device"] = settings.Device,
+            ["learningRate"] = settings.LearningRate, ["width"] = settings.Width, ["seed"] = settings.Seed, ["splitSeed"] = splitSeed, ["device"] = settings.Device,
             ["testFraction"] = testFraction, ["clipWeights"] = settings.ClipWeights, ["classes"] = classes,
         };
         return new TrainResult(mlContext, model, all.Schema, trainCount, decodeSeconds, trainSeconds, evaluation, report);
