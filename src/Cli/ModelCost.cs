@@ -22,7 +22,9 @@ internal static class ModelCost
             case S3DTransformer s3d:
             {
                 using var net = new S3DNetwork(s3d.Spec);
-                return (net.ParameterCount(), CountMacs(net, s3d.Info.Clip, s3d.Info.NetworkLayout, oneRow));
+                var clip = s3d.Info.Clip;
+                return (net.ParameterCount(), CountMacs(net, clip, s3d.Info.NetworkLayout, oneRow)
+                    ?? S3DCost.MultiplyAccumulates(s3d.Spec, clip.Frames, clip.Height, clip.Width));
             }
             case MoViNetTransformer movinet:
             {

@@ -49,7 +49,7 @@ internal static class BenchmarkCommand
             };
             var result = Measure(io, entry, settings, n, history);
             io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{entry.Name} at {t}×{s}²: {result.Parameters / 1e6:F3} M parameters, {(result.Gflops is { } g ? g.ToString("F3", CultureInfo.InvariantCulture) + " GFLOPs/clip" : "FLOPs n/a")}, training {result.TrainClipsPerSecond:F1} clips/s, inference {result.InferenceClipsPerSecond:F1} clips/s ({result.Device})"));
+                $"{entry.Name} at {t}×{s}²: {result.Parameters / 1e6:F3} M parameters, {(result.Gmacs is { } g ? g.ToString("F4", CultureInfo.InvariantCulture) + " GMACs/clip (" + (2 * g).ToString("F4", CultureInfo.InvariantCulture) + " GFLOPs)" : "FLOPs n/a")}, training {result.TrainClipsPerSecond:F1} clips/s, inference {result.InferenceClipsPerSecond:F1} clips/s ({result.Device})"));
             if (parse.GetValue(json) is { } path)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -60,7 +60,7 @@ internal static class BenchmarkCommand
         return command;
     }
 
-    internal sealed record BenchmarkResult(string Model, int Frames, int Size, long Parameters, double? Gflops, double TrainClipsPerSecond,
+    internal sealed record BenchmarkResult(string Model, int Frames, int Size, long Parameters, double? Gmacs, double? Gflops, double TrainClipsPerSecond,
         double InferenceClipsPerSecond, string Device);
 
     internal static BenchmarkResult Measure(CliOutput io, ModelEntry entry, ModelSettings settings, int clipCount, TrainingHistory history)
@@ -102,7 +102,7 @@ internal static class BenchmarkCommand
         var firstRow = prepared.GetColumn<VBuffer<float>>(column).First().DenseValues().ToArray();
         var (parameters, macs) = ModelCost.Measure(classifier, firstRow);
         double training = history.Epochs.Count > 0 ? history.Epochs[^1].ClipsPerSecond : 0;
-        return new BenchmarkResult(entry.Name, t, s, parameters, macs is { } m ? 2.0 * m / 1e9 : null, training, inference,
+        return new BenchmarkResult(entry.Name, t, s, parameters, macs / 1e9, macs is { } m ? 2.0 * m / 1e9 : null, training, inference,
             MLNetVideo.Devices.DeviceResolver.Resolve(settings.Device).ToString());
     }
 
