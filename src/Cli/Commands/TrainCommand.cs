@@ -43,6 +43,7 @@ internal static class TrainCommand
             if (weights is not null && !File.Exists(weights)) throw new CliException($"--clip-weights: the file '{Path.GetFullPath(weights)}' does not exist.");
             if (weights is not null && entry.CreateFeaturizer is null) throw new CliException($"--clip-weights applies to evl only, not {entry.Name}.");
             if (parse.GetValue(frames) < 1 || parse.GetValue(size) < 8) throw new CliException("--frames must be ≥ 1 and --size ≥ 8.");
+            if (parse.GetValue(epochs) is < 1) throw new CliException("--epochs must be at least 1.");
             string modelPath = Path.GetFullPath(parse.GetValue(output)!);
             string reportFolder = Path.GetFullPath(parse.GetValue(report) ?? Path.GetDirectoryName(modelPath)!);
 
@@ -51,6 +52,7 @@ internal static class TrainCommand
             {
                 Frames = parse.GetValue(frames),
                 Size = parse.GetValue(size),
+                Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(rate),
                 Width = parse.GetValue(width),
