@@ -54,9 +54,6 @@ internal static class CliApp
         }
     }
 
-    /// <summary>Runs a command body, turning <see cref="CliException"/> into exit code 2.</summary>
-    public static int Guard(CliOutput io, Func<int> body) => body();
-
     private static Exception Unwrap(Exception e)
     {
         for (var current = e; current is not null; current = current.InnerException)
