@@ -20,7 +20,7 @@ internal static class TrainCommand
         var report = new Option<string?>("--report") { Description = "Folder for metrics.json and the PNG plots (default: the model's folder)." };
         var epochs = new Option<int?>("--epochs") { Description = "Passes over the training videos (default: the model's, 30)." };
         var frames = new Option<int>("--frames") { Description = "Frames sampled per video (uniform segments).", DefaultValueFactory = _ => 8 };
-        var size = new Option<int>("--size") { Description = "Square frame size in pixels.", DefaultValueFactory = _ => 32 };
+        var size = new Option<int?>("--size") { Description = "Square frame size in pixels (default 32; 224 for evl with --clip-weights, CLIP's input size)." };
         var batch = new Option<int?>("--batch-size") { Description = "Clips per optimisation step (default: the model's)." };
         var rate = new Option<double?>("--learning-rate") { Description = "Peak learning rate, AdamW with warm-up and cosine decay (default: the model's)." };
         var width = new Option<double?>("--width") { Description = "Channel width multiplier (default: the model's; 1.0 = the paper's network)." };
@@ -42,7 +42,8 @@ internal static class TrainCommand
             string? weights = parse.GetValue(clipWeights);
             if (weights is not null && !File.Exists(weights)) throw new CliException($"--clip-weights: the file '{Path.GetFullPath(weights)}' does not exist.");
             if (weights is not null && entry.CreateFeaturizer is null) throw new CliException($"--clip-weights applies to evl only, not {entry.Name}.");
-            if (parse.GetValue(frames) < 1 || parse.GetValue(size) < 8) throw new CliException("--frames must be ≥ 1 and --size ≥ 8.");
+            int frameSize = parse.GetValue(size) ?? (weights is not null ? 224 : 32);
+            if (parse.GetValue(frames) < 1 || frameSize < 8) throw new CliException("--frames must be ≥ 1 and --size ≥ 8.");
             if (parse.GetValue(epochs) is < 1) throw new CliException("--epochs must be at least 1.");
             string modelPath = Path.GetFullPath(parse.GetValue(output)!);
             string reportFolder = Path.GetFullPath(parse.GetValue(report) ?? Path.GetDirectoryName(modelPath)!);
@@ -51,7 +52,7 @@ internal static class TrainCommand
             var settings = new ModelSettings
             {
                 Frames = parse.GetValue(frames),
-                Size = parse.GetValue(size),
+                Size = frameSize,
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(rate),
