@@ -1,6 +1,8 @@
 // This file builds and trains the pipeline (the shape Model Builder generates): videos → clips → S3D-G → labels.
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNetVideo;
+using MLNetVideo.Reporting;
 using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Transforms.Decoding;
@@ -37,15 +39,12 @@ public partial class ActionRecognitionModel
         public Action<EpochMetrics>? OnEpoch { get; init; }
     }
 
-    /// <summary>
-    /// The training pipeline: label names → keys, decode each video into a [3, T, H, W] clip, cache the clips
-    /// in memory (they are decoded once, not once per epoch), train S3D-G, then turn keys back into names.
-    /// </summary>
+    /// <summary>The data part of the pipeline: label names → keys, and each video decoded into a [3, T, H, W] clip.</summary>
     /// <param name="mlContext">The ML.NET context.</param>
     /// <param name="videoFolder">Folder that the VideoPath column is relative to.</param>
     /// <param name="settings">Training settings.</param>
-    /// <returns>The untrained pipeline.</returns>
-    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, string videoFolder, TrainingSettings settings)
+    /// <returns>The untrained data pipeline.</returns>
+    public static IEstimator<ITransformer> BuildDataPipeline(MLContext mlContext, string videoFolder, TrainingSettings settings)
         => mlContext.Transforms.Conversion.MapValueToKey("Label")
             .Append(mlContext.Transforms.LoadVideoFrames(new VideoFrameLoadingEstimator.Options
             {
@@ -57,31 +56,61 @@ public partial class ActionRecognitionModel
                 FrameSize = settings.FrameSize,
                 Layout = ClipLayout.Cthw,
                 Normalization = PixelNormalization.MinusOneToOne,
-            }))
+            }));
+
+    /// <summary>The trainer: S3D-G with AdamW, warm-up and cosine decay.</summary>
+    /// <param name="mlContext">The ML.NET context.</param>
+    /// <param name="settings">Training settings.</param>
+    /// <returns>The trainer.</returns>
+    public static IEstimator<ITransformer> BuildTrainer(MLContext mlContext, TrainingSettings settings)
+        => mlContext.MulticlassClassification.Trainers.S3D(new S3DTrainer.Options
+        {
+            LabelColumnName = "Label",
+            ClipColumnName = "Frames",
+            Variant = S3DVariant.S3DG,
+            WidthMultiplier = settings.WidthMultiplier,
+            Epochs = settings.Epochs,
+            BatchSize = settings.BatchSize,
+            Optimizer = VideoOptimizer.AdamW,
+            LearningRate = settings.LearningRate,
+            WarmupEpochs = 0.5,
+            DropoutRate = 0,
+            Seed = settings.Seed,
+            MetricsCallback = settings.OnEpoch,
+        });
+
+    /// <summary>
+    /// The whole training pipeline in one estimator: data pipeline, an in-memory cache (clips are decoded once, not
+    /// once per epoch), S3D-G, then keys back to label names.
+    /// </summary>
+    /// <param name="mlContext">The ML.NET context.</param>
+    /// <param name="videoFolder">Folder that the VideoPath column is relative to.</param>
+    /// <param name="settings">Training settings.</param>
+    /// <returns>The untrained pipeline.</returns>
+    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, string videoFolder, TrainingSettings settings)
+        => BuildDataPipeline(mlContext, videoFolder, settings)
             .AppendCacheCheckpoint(mlContext)
-            .Append(mlContext.MulticlassClassification.Trainers.S3D(new S3DTrainer.Options
-            {
-                LabelColumnName = "Label",
-                ClipColumnName = "Frames",
-                Variant = S3DVariant.S3DG,
-                WidthMultiplier = settings.WidthMultiplier,
-                Epochs = settings.Epochs,
-                BatchSize = settings.BatchSize,
-                Optimizer = VideoOptimizer.AdamW,
-                LearningRate = settings.LearningRate,
-                WarmupEpochs = 0.5,
-                DropoutRate = 0,
-                Seed = settings.Seed,
-                MetricsCallback = settings.OnEpoch,
-            }))
+            .Append(BuildTrainer(mlContext, settings))
             .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 
-    /// <summary>Fits the pipeline on <paramref name="trainData"/>.</summary>
+    /// <summary>
+    /// Fits the pipeline on <paramref name="trainData"/>: the same steps as <see cref="BuildPipeline"/>, with the
+    /// decoding done up front so that it can show progress.
+    /// </summary>
     /// <param name="mlContext">The ML.NET context.</param>
     /// <param name="trainData">Rows with VideoPath and Label.</param>
     /// <param name="videoFolder">Folder that the VideoPath column is relative to.</param>
     /// <param name="settings">Training settings.</param>
+    /// <param name="decodeProgress">Progress of decoding the training videos, or null for none.</param>
     /// <returns>The trained model.</returns>
-    public static ITransformer RetrainPipeline(MLContext mlContext, IDataView trainData, string videoFolder, TrainingSettings settings)
-        => BuildPipeline(mlContext, videoFolder, settings).Fit(trainData);
+    public static ITransformer RetrainPipeline(MLContext mlContext, IDataView trainData, string videoFolder, TrainingSettings settings,
+        ConsoleProgress? decodeProgress = null)
+    {
+        if (decodeProgress is null) return BuildPipeline(mlContext, videoFolder, settings).Fit(trainData);
+        var data = BuildDataPipeline(mlContext, videoFolder, settings).Fit(trainData);
+        var clips = VideoEvaluation.Materialize(mlContext, data.Transform(trainData), "Frames", decodeProgress);
+        var classifier = BuildTrainer(mlContext, settings).Fit(clips);
+        var labels = mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(classifier.Transform(clips));
+        return new TransformerChain<ITransformer>([.. VideoEvaluation.Flatten(data), classifier, labels]);
+    }
 }

@@ -1,12 +1,14 @@
 // ActionRecognition: the whole first hour in one program.
 //   1. make the built-in sample set (synthetic moving shapes whose class depends on motion direction),
-//   2. split it, train S3D-G on the training videos, evaluate on the test videos,
-//   3. save model.zip, load it back the way a deployed app would, and classify single videos.
-// Run: dotnet run --project examples/ActionRecognition -c Release -- [--data DIR] [--out DIR] [--epochs N]
+//   2. split it, decode and train S3D-G on the training videos (with progress), evaluate on the test videos,
+//   3. save model.zip, metrics.json, confusion-matrix.png and training-curves.png,
+//   4. load model.zip back the way a deployed app would, and classify single videos.
+// Run: dotnet run --project examples/ActionRecognition -c Release -- [--data DIR] [--out DIR] [--epochs N] [--videos-per-class N]
 using System.Diagnostics;
 using ActionRecognition;
 using Microsoft.ML;
 using MLNetVideo;
+using MLNetVideo.Reporting;
 using MLNetVideo.Transforms.Datasets;
 using MLNetVideo.Transforms.SampleData;
 
@@ -32,26 +34,39 @@ if (arguments.Data is null && !Directory.Exists(dataFolder))
 var all = VideoDataset.FromDirectory(mlContext, dataFolder);
 var split = mlContext.Data.TrainTestSplit(all, testFraction: 0.25, seed: 3);
 
-// 2. Train and evaluate.
-var settings = new ActionRecognitionModel.TrainingSettings
-{
-    Epochs = arguments.Epochs,
-    OnEpoch = m => Console.WriteLine($"  epoch {m.Epoch,2}/{m.Epochs}  loss {m.TrainLoss:F3}  accuracy {m.TrainAccuracy:P0}  {m.ClipsPerSecond,6:F1} clips/s  ETA {m.EstimatedRemaining:mm\\:ss}"),
-};
+// 2. Train (decoding progress, then one line per epoch) and evaluate.
+var history = new TrainingHistory(Console.Out);
+var settings = new ActionRecognitionModel.TrainingSettings { Epochs = arguments.Epochs, OnEpoch = history.OnEpoch };
 Console.WriteLine($"Training S3D-G (width ×{settings.WidthMultiplier}, {settings.FramesPerClip}×{settings.FrameSize}², {settings.Epochs} epochs) ...");
 var watch = Stopwatch.StartNew();
-var model = ActionRecognitionModel.RetrainPipeline(mlContext, split.TrainSet, dataFolder, settings);
+var model = ActionRecognitionModel.RetrainPipeline(mlContext, split.TrainSet, dataFolder, settings, new ConsoleProgress("decoding training videos", "videos"));
 Console.WriteLine($"  trained in {watch.Elapsed.TotalSeconds:F0} s");
 
-var metrics = Evaluation.Evaluate(mlContext, model, split.TestSet);
-Console.WriteLine($"Test set: micro accuracy {metrics.MicroAccuracy:P1}, macro accuracy {metrics.MacroAccuracy:P1}, log-loss {metrics.LogLoss:F3}");
-Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
+var evaluation = VideoEvaluation.Evaluate(mlContext, model, split.TestSet, progress: new ConsoleProgress("decoding + scoring test videos", "videos"));
+Console.Write(ReportText.Summary(evaluation));
 
-// 3. Save, load as a deployed app would, predict.
+// 3. Save the model, the metrics and the plots.
 string modelPath = Path.Combine(arguments.Output, "model.zip");
 mlContext.Model.SaveAtomically(model, all.Schema, modelPath);   // MLNetVideo: temp file + rename, never a half-written zip
 Console.WriteLine($"Saved {modelPath} ({new FileInfo(modelPath).Length / 1024.0:F0} KiB)");
+new RunReport
+{
+    Model = "s3dg",
+    Settings = new Dictionary<string, object?>
+    {
+        ["frames"] = settings.FramesPerClip, ["size"] = settings.FrameSize, ["epochs"] = settings.Epochs,
+        ["batchSize"] = settings.BatchSize, ["width"] = settings.WidthMultiplier, ["learningRate"] = settings.LearningRate,
+    },
+    TrainSeconds = watch.Elapsed.TotalSeconds,
+    Epochs = history.Epochs.Select(EpochRecord.From).ToArray(),
+    Evaluation = evaluation,
+    ModelPath = modelPath,
+}.Save(Path.Combine(arguments.Output, "metrics.json"));
+Plots.SaveConfusionMatrix(evaluation, Path.Combine(arguments.Output, "confusion-matrix.png"));
+Plots.SaveTrainingCurves(history.Epochs, Path.Combine(arguments.Output, "training-curves.png"), title: "S3D-G on the sample set");
+Console.WriteLine($"Wrote metrics.json, confusion-matrix.png and training-curves.png in {arguments.Output}");
 
+// 4. Load as a deployed app would, and predict.
 ActionRecognitionModel.ModelPath = modelPath;
 foreach (var row in VideoDataset.List(dataFolder).Where((_, i) => i % Math.Max(1, arguments.VideosPerClass) == 0).Take(4))
 {

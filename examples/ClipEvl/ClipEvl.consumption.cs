@@ -1,0 +1,42 @@
+// This file loads the trained model and predicts; it has no training code (the shape Model Builder generates).
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetVideo.Reporting;
+
+namespace ClipEvl;
+
+public partial class ClipEvlModel
+{
+    /// <summary>One video to classify.</summary>
+    public class ModelInput
+    {
+        /// <summary>Path of the video, relative to the video folder used in training.</summary>
+        public string VideoPath { get; set; } = "";
+
+        /// <summary>The action name (only needed for training and evaluation).</summary>
+        public string Label { get; set; } = "";
+    }
+
+    /// <summary>The prediction for one video.</summary>
+    public class ModelOutput
+    {
+        /// <summary>The most likely action.</summary>
+        [ColumnName("PredictedLabel")]
+        public string PredictedLabel { get; set; } = "";
+
+        /// <summary>Probability of every action.</summary>
+        public float[] Score { get; set; } = [];
+    }
+
+    /// <summary>Loads <paramref name="modelPath"/> and returns a prediction function and the class names.</summary>
+    /// <param name="modelPath">The saved model.</param>
+    /// <returns>The predictor and the names in score order.</returns>
+    public static (Func<ModelInput, ModelOutput> Predict, string[] ClassNames) Load(string modelPath)
+    {
+        var mlContext = new MLContext();
+        var model = mlContext.Model.Load(modelPath, out var inputSchema);
+        var names = VideoEvaluation.ClassNames(model.GetOutputSchema(inputSchema));
+        var engine = mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model, inputSchema: inputSchema);
+        return (engine.Predict, names);
+    }
+}

@@ -1,0 +1,73 @@
+using Microsoft.ML;
+using MLNetVideo.Transforms.Datasets;
+using MLNetVideo.Transforms.Decoding;
+
+namespace MLNetVideo.Cli;
+
+/// <summary>Finds videos on disk for the commands, with clear errors.</summary>
+internal static class VideoData
+{
+    /// <summary>Folder-per-class videos under <paramref name="folder"/>, with absolute paths (so a saved model reads
+    /// them, and any other file, wherever it runs).</summary>
+    public static IReadOnlyList<VideoDatasetRow> Labelled(string folder)
+    {
+        string root = ExistingFolder(folder, "--data");
+        var rows = VideoDataset.List(root);
+        if (rows.Count == 0)
+            throw new CliException($"No videos found in '{root}'. Expected one sub-folder per class with video files ({string.Join(", ", VideoDataset.DefaultExtensions)}); `mlnetvideo sample-data` makes an example.");
+        var classes = rows.Select(r => r.Label).Distinct().Count();
+        if (classes < 2)
+            throw new CliException($"'{root}' holds only {classes} class folder; a classifier needs at least two.");
+        return rows.Select(r => new VideoDatasetRow { VideoPath = Path.GetFullPath(Path.Combine(root, r.VideoPath)), Label = r.Label }).ToArray();
+    }
+
+    /// <summary>One video file, or every video under a folder (recursively).</summary>
+    public static IReadOnlyList<string> Files(string path)
+    {
+        if (File.Exists(path)) return [Path.GetFullPath(path)];
+        if (!Directory.Exists(path)) throw new CliException($"'{path}' is neither a video file nor a folder.");
+        var files = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+            .Where(f => VideoDataset.DefaultExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Select(Path.GetFullPath).Order(StringComparer.Ordinal).ToArray();
+        if (files.Length == 0) throw new CliException($"No video files in '{path}'.");
+        return files;
+    }
+
+    public static IDataView Load(MLContext mlContext, IReadOnlyList<VideoDatasetRow> rows) => mlContext.Data.LoadFromEnumerable(rows);
+
+    public static string ExistingFolder(string folder, string option)
+    {
+        if (string.IsNullOrWhiteSpace(folder)) throw new CliException($"{option}: no folder given.");
+        string full = Path.GetFullPath(folder);
+        if (!Directory.Exists(full)) throw new CliException($"{option}: the folder '{full}' does not exist.");
+        return full;
+    }
+
+    /// <summary>Loads a model zip, turning every failure into one clear line.</summary>
+    public static ITransformer LoadModel(MLContext mlContext, string path, out DataViewSchema inputSchema)
+    {
+        string full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new CliException($"--model: the file '{full}' does not exist.");
+        try
+        {
+            return mlContext.Model.Load(full, out inputSchema);
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or FormatException or IOException or ArgumentException or NotSupportedException
+                                       || e.GetType().Name.Contains("Zip", StringComparison.Ordinal))
+        {
+            throw new CliException($"--model: cannot load '{full}' as an ML.NET model zip: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The video-loading options a CLI model uses for training and prediction.</summary>
+    public static VideoFrameLoadingEstimator.Options LoaderOptions(ModelSettings s, PixelNormalization normalization) => new()
+    {
+        InputColumnName = "VideoPath",
+        OutputColumnName = "Frames",
+        Sampling = SamplingMode.Uniform,
+        FramesPerClip = s.Frames,
+        FrameSize = s.Size,
+        Layout = ClipLayout.Cthw,
+        Normalization = normalization,
+    };
+}

@@ -1,0 +1,191 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
+
+namespace MLNetVideo.Reporting;
+
+/// <summary>One class's precision, recall and F1 on a test set.</summary>
+/// <param name="ClassName">The class (label value).</param>
+/// <param name="Precision">Of the videos predicted as this class, the fraction that are.</param>
+/// <param name="Recall">Of the videos of this class, the fraction predicted as it.</param>
+/// <param name="F1">Harmonic mean of precision and recall (0 when both are 0).</param>
+/// <param name="Support">Test videos of this class.</param>
+public sealed record ClassMetrics(string ClassName, double Precision, double Recall, double F1, int Support);
+
+/// <summary>What a model achieved on a labelled set of videos: the numbers of ML.NET's multiclass evaluator plus
+/// per-class F1 and the confusion matrix, with class names.</summary>
+public sealed record EvaluationReport
+{
+    /// <summary>Class names, in the order of the score vector and of the confusion matrix's rows and columns.</summary>
+    public required IReadOnlyList<string> ClassNames { get; init; }
+
+    /// <summary>Videos evaluated.</summary>
+    public required int Count { get; init; }
+
+    /// <summary>Fraction of videos classified correctly.</summary>
+    public required double MicroAccuracy { get; init; }
+
+    /// <summary>Mean over classes of each class's accuracy (recall).</summary>
+    public required double MacroAccuracy { get; init; }
+
+    /// <summary>k of <see cref="TopKAccuracy"/>: 5, or the number of classes when there are fewer.</summary>
+    public required int TopK { get; init; }
+
+    /// <summary>Fraction of videos whose true class is among the k most likely.</summary>
+    public required double TopKAccuracy { get; init; }
+
+    /// <summary>Mean negative log-probability of the true class.</summary>
+    public required double LogLoss { get; init; }
+
+    /// <summary>Improvement of the log-loss over always predicting the class priors (1 is perfect, ≤ 0 is no better).</summary>
+    public required double LogLossReduction { get; init; }
+
+    /// <summary>Precision, recall and F1 of every class.</summary>
+    public required IReadOnlyList<ClassMetrics> PerClass { get; init; }
+
+    /// <summary>Counts: row = true class, column = predicted class.</summary>
+    public required IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix { get; init; }
+
+    /// <summary>The confusion matrix as a text table (ML.NET's format).</summary>
+    public string? ConfusionTable { get; init; }
+}
+
+/// <summary>Scores labelled videos with a trained model and builds an <see cref="EvaluationReport"/>.</summary>
+public static class VideoEvaluation
+{
+    /// <summary>
+    /// Evaluates <paramref name="model"/> (a fitted pipeline that ends with a video classifier, optionally followed by
+    /// <c>MapKeyToValue</c> steps) on <paramref name="data"/> (rows with the model's input columns and a key-typed or
+    /// text label). Clips are decoded and scored once, with progress when <paramref name="progress"/> is given.
+    /// </summary>
+    /// <param name="mlContext">The ML.NET context.</param>
+    /// <param name="model">The trained model (for example loaded from a zip).</param>
+    /// <param name="data">Labelled rows to evaluate.</param>
+    /// <param name="labelColumnName">Label column after the model's own label mapping.</param>
+    /// <param name="progress">Reports scored videos, or null for none.</param>
+    /// <returns>The metrics.</returns>
+    public static EvaluationReport Evaluate(MLContext mlContext, ITransformer model, IDataView data,
+        string labelColumnName = "Label", ConsoleProgress? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        var scorer = WithoutTrailingKeyToValue(model);
+        var scored = scorer.Transform(data);
+        if (scored.Schema.GetColumnOrNull("Score") is null)
+            throw new InvalidOperationException("The model has no Score column: it does not end with a video classifier.");
+        if (progress is not null)
+            scored = Materialize(mlContext, scored, "Score", progress);
+
+        var names = ClassNames(scored.Schema);
+        int topK = Math.Max(1, Math.Min(5, names.Length));
+        var metrics = mlContext.MulticlassClassification.Evaluate(scored, labelColumnName, topKPredictionCount: topK);
+        var counts = metrics.ConfusionMatrix.Counts.Select(row => (IReadOnlyList<int>)row.Select(c => (int)Math.Round(c)).ToArray()).ToArray();
+        int classes = counts.Length;
+        if (names.Length < classes) names = [.. names, .. Enumerable.Range(names.Length, classes - names.Length).Select(i => $"class {i}")];
+        var perClass = Enumerable.Range(0, classes).Select(c =>
+        {
+            double p = metrics.ConfusionMatrix.PerClassPrecision[c], r = metrics.ConfusionMatrix.PerClassRecall[c];
+            p = double.IsNaN(p) ? 0 : p;
+            r = double.IsNaN(r) ? 0 : r;
+            return new ClassMetrics(names[c], p, r, p + r > 0 ? 2 * p * r / (p + r) : 0, counts[c].Sum());
+        }).ToArray();
+        return new EvaluationReport
+        {
+            ClassNames = names[..classes],
+            Count = counts.Sum(row => row.Sum()),
+            MicroAccuracy = metrics.MicroAccuracy,
+            MacroAccuracy = metrics.MacroAccuracy,
+            TopK = topK,
+            TopKAccuracy = metrics.TopKAccuracy,
+            LogLoss = metrics.LogLoss,
+            LogLossReduction = metrics.LogLossReduction,
+            PerClass = perClass,
+            ConfusionMatrix = counts,
+            ConfusionTable = metrics.ConfusionMatrix.GetFormattedConfusionTable(),
+        };
+    }
+
+    /// <summary>
+    /// Caches <paramref name="data"/> in memory and reads it once, so that every row's <paramref name="columnName"/>
+    /// (for example decoded clips) is computed now, with progress, and never again by later passes.
+    /// </summary>
+    /// <param name="mlContext">The ML.NET context.</param>
+    /// <param name="data">Lazy rows.</param>
+    /// <param name="columnName">The expensive column to compute.</param>
+    /// <param name="progress">Reports rows done.</param>
+    /// <returns>The cached rows.</returns>
+    public static IDataView Materialize(MLContext mlContext, IDataView data, string columnName, ConsoleProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(progress);
+        var column = data.Schema.GetColumnOrNull(columnName)
+            ?? throw new ArgumentException($"Column '{columnName}' does not exist.", nameof(columnName));
+        long total = data.GetRowCount() ?? CountRows(data);
+        var cached = mlContext.Data.Cache(data);
+        progress.Start(total);
+        using (var cursor = cached.GetRowCursor([cached.Schema[column.Name]]))
+        {
+            long done = 0;
+            while (cursor.MoveNext())
+                progress.Report(++done);
+        }
+        progress.Complete();
+        return cached;
+    }
+
+    /// <summary>Class names from the Score column's slot names (written by MLNetVideo's classifiers), else "class i".</summary>
+    /// <param name="schema">A scored schema.</param>
+    /// <returns>One name per score slot.</returns>
+    public static string[] ClassNames(DataViewSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var score = schema["Score"];
+        int size = score.Type is VectorDataViewType v ? v.Size : 0;
+        if (score.HasSlotNames())
+        {
+            var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+            score.GetSlotNames(ref slotNames);
+            var names = slotNames.DenseValues().Select(n => n.ToString()).ToArray();
+            if (names.Length == size && names.All(n => n.Length > 0)) return names;
+        }
+        return Enumerable.Range(0, size).Select(i => $"class {i}").ToArray();
+    }
+
+    /// <summary>The model without the <c>MapKeyToValue</c> steps at its end (the evaluator wants key-typed labels).</summary>
+    /// <param name="model">A fitted pipeline.</param>
+    /// <returns>A scorer whose output has key-typed Label/PredictedLabel and a Score vector.</returns>
+    public static ITransformer WithoutTrailingKeyToValue(ITransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var steps = Flatten(model).ToList();
+        while (steps.Count > 1 && steps[^1] is KeyToValueMappingTransformer) steps.RemoveAt(steps.Count - 1);
+        return new TransformerChain<ITransformer>([.. steps]);
+    }
+
+    /// <summary>Every step of a (possibly nested) transformer chain, in order.</summary>
+    /// <param name="model">A fitted pipeline or a single transformer.</param>
+    /// <returns>The leaf transformers.</returns>
+    public static IEnumerable<ITransformer> Flatten(ITransformer model)
+    {
+        if (model is IEnumerable<ITransformer> chain)
+        {
+            foreach (var step in chain)
+                foreach (var leaf in Flatten(step))
+                    yield return leaf;
+        }
+        else
+        {
+            yield return model;
+        }
+    }
+
+    private static long CountRows(IDataView data)
+    {
+        long n = 0;
+        using var cursor = data.GetRowCursor([]);
+        while (cursor.MoveNext()) n++;
+        return n;
+    }
+}

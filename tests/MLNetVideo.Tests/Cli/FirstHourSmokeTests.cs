@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.ML;
+using MLNetVideo.Cli;
+using MLNetVideo.Reporting;
+using MLNetVideo.Tests.TestSupport;
+using MLNetVideo.Transforms.SampleData;
+
+namespace MLNetVideo.Tests.Cli;
+
+/// <summary>
+/// Smoke tests of the user's first hour: every mlnetvideo command and every example (except MoViNetStreaming) runs on
+/// tiny settings and its outputs exist and make sense. One tiny sample set and one tiny CLI-trained model are shared.
+/// </summary>
+[TestClass]
+public sealed class FirstHourSmokeTests
+{
+    private static TempFolder s_folder = null!;
+    private static string s_data = null!;
+    private static string s_model = null!;
+    private static (int Code, string Out, string Error) s_train;
+
+    [ClassInitialize]
+    public static void MakeSampleSetAndTrainOnce(TestContext context)
+    {
+        s_folder = new TempFolder("mlnetvideo-cli");
+        s_data = s_folder.File("data");
+        SyntheticActionVideos.Generate(s_data, new SyntheticActionOptions
+        {
+            VideosPerClass = 3,
+            Classes = [SyntheticAction.Left, SyntheticAction.Right, SyntheticAction.Up, SyntheticAction.Down],
+            Frames = 8,
+            Size = 32,
+            Seed = 7,
+        });
+        s_model = s_folder.File("s3dg/model.zip");
+        s_train = Cli("train", "--data", s_data, "--model", "s3dg", "--epochs", "2", "--test-fraction", "0.34", "--output", s_model, "--device", "cpu");
+    }
+
+    [ClassCleanup]
+    public static void Cleanup() => s_folder?.Dispose();
+
+    [TestMethod]
+    public void Train_SavesLoadableZip_MetricsInRange_AndPlotsOfTheRightSize()
+    {
+        Assert.AreEqual(0, s_train.Code, s_train.Error + s_train.Out);
+        StringAssert.Contains(s_train.Out, "epoch 2/2");
+        StringAssert.Contains(s_train.Out, "clips/s");
+        var loaded = new MLContext().Model.Load(s_model, out var schema);
+        CollectionAssert.AreEquivalent(new[] { "down", "left", "right", "up" }, VideoEvaluation.ClassNames(loaded.GetOutputSchema(schema)));
+
+        string folder = Path.GetDirectoryName(s_model)!;
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")));
+        var root = json.RootElement;
+        Assert.AreEqual("s3dg", root.GetProperty("model").GetString());
+        Assert.AreEqual(2, root.GetProperty("epochs").GetArrayLength());
+        foreach (var epoch in root.GetProperty("epochs").EnumerateArray())
+            Assert.IsTrue(epoch.GetProperty("trainLoss").GetDouble() is > 0 and < 10, epoch.ToString());
+        var evaluation = root.GetProperty("evaluation");
+        int count = evaluation.GetProperty("count").GetInt32();
+        Assert.IsTrue(count is >= 2 and <= 6, $"held-out videos: {count}");
+        Assert.AreEqual(12 - count, root.GetProperty("trainCount").GetInt32());
+        AssertMetricsInRange(evaluation, count);
+
+        Assert.AreEqual((Plots.ConfusionMatrixWidth, Plots.ConfusionMatrixHeight), PngInfo.ReadSize(Path.Combine(folder, "confusion-matrix.png")));
+        Assert.AreEqual((Plots.CurvesWidth, Plots.CurvesHeight), PngInfo.ReadSize(Path.Combine(folder, "training-curves.png")));
+    }
+
+    [TestMethod]
+    public void Evaluate_ScoresEveryVideo_AndWritesJsonAndConfusionMatrix()
+    {
+        Assert.AreEqual(0, s_train.Code, s_train.Error);
+        string report = s_folder.File("evaluation");
+        var (code, output, error) = Cli("evaluate", "--model", s_model, "--data", s_data, "--report", report);
+        Assert.AreEqual(0, code, error + output);
+        StringAssert.Contains(output, "12 videos: micro accuracy");
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "metrics.json")));
+        var evaluation = json.RootElement.GetProperty("evaluation");
+        Assert.AreEqual(12, evaluation.GetProperty("count").GetInt32());
+        AssertMetricsInRange(evaluation, 12);
+        Assert.AreEqual((Plots.ConfusionMatrixWidth, Plots.ConfusionMatrixHeight), PngInfo.ReadSize(Path.Combine(report, "confusion-matrix.png")));
+    }
+
+    [TestMethod]
+    public void Predict_PrintsLabelAndTop3_ForAFileAndAFolder()
+    {
+        Assert.AreEqual(0, s_train.Code, s_train.Error);
+        string[] labels = ["down", "left", "right", "up"];
+        var (code, output, error) = Cli("predict", "--model", s_model, s_data);
+        Assert.AreEqual(0, code, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.AreEqual(12, lines.Length, output);
+        foreach (var line in lines)
+        {
+            var fields = line.Split('\t');
+            Assert.AreEqual(3, fields.Length, line);
+            CollectionAssert.Contains(labels, fields[1], line);
+            Assert.AreEqual(3, fields[2].Split(", ").Length, line);
+        }
+        var one = Cli("predict", "--model", s_model, Path.Combine(s_data, "up", "000.mp4"), "--top", "2");
+        Assert.AreEqual(0, one.Code, one.Error);
+        Assert.AreEqual(1, one.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.AreEqual(2, one.Out.Trim().Split('\t')[2].Split(", ").Length);
+    }
+
+    [TestMethod]
+    public void SampleData_WritesFolderPerClass_AndKeepsAnExistingSet()
+    {
+        string folder = s_folder.File("sample");
+        var (code, output, error) = Cli("sample-data", "--output", folder, "--videos-per-class", "1", "--classes", "left,growing", "--frames", "4", "--size", "16");
+        Assert.AreEqual(0, code, error);
+        Assert.IsTrue(File.Exists(Path.Combine(folder, "left", "000.mp4")), output);
+        Assert.IsTrue(File.Exists(Path.Combine(folder, "growing", "000.mp4")), output);
+        var again = Cli("sample-data", "--output", folder);
+        Assert.AreEqual(0, again.Code);
+        StringAssert.Contains(again.Out, "keeping them");
+        Assert.AreEqual(2, Directory.GetFiles(folder, "*.mp4", SearchOption.AllDirectories).Length);
+    }
+
+    [TestMethod]
+    public void Stream_PrintsTheRunningTop3_OfAMoViNetModel()
+    {
+        string model = s_folder.File("movinet/model.zip");
+        var train = Cli("train", "--data", s_data, "--model", "movinet-a0", "--epochs", "1", "--test-fraction", "0", "--output", model, "--device", "cpu");
+        Assert.AreEqual(0, train.Code, train.Error + train.Out);
+        var (code, output, error) = Cli("stream", "--model", model, "--video", Path.Combine(s_data, "left", "001.mp4"), "--every", "4");
+        Assert.AreEqual(0, code, error + output);
+        var frames = output.Split('\n').Where(l => l.Contains("top-3:", StringComparison.Ordinal)).ToArray();
+        Assert.AreEqual(2, frames.Length, output);     // 8 frames, a line every 4
+        StringAssert.Contains(frames[1], "frame     8");
+        Assert.AreEqual(3, frames[1][(frames[1].IndexOf("top-3:", StringComparison.Ordinal) + 6)..].Split(", ").Length);
+    }
+
+    [TestMethod]
+    public void Benchmark_ReportsParametersFlopsAndThroughput()
+    {
+        string path = s_folder.File("bench/s3dg.json");
+        var (code, output, error) = Cli("benchmark", "--model", "s3dg", "--clips", "8", "--epochs", "1", "--json", path, "--device", "cpu");
+        Assert.AreEqual(0, code, error + output);
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        var r = json.RootElement;
+        Assert.IsTrue(r.GetProperty("parameters").GetInt64() is > 10_000 and < 2_000_000, r.ToString());
+        Assert.IsTrue(r.GetProperty("gflops").GetDouble() > 0, r.ToString());
+        Assert.IsTrue(r.GetProperty("trainClipsPerSecond").GetDouble() > 0, r.ToString());
+        Assert.IsTrue(r.GetProperty("inferenceClipsPerSecond").GetDouble() > 0, r.ToString());
+    }
+
+    [TestMethod]
+    public void BadArguments_GiveOneClearLine_AndNonZeroExitCodes()
+    {
+        var missing = Cli("train", "--data", s_folder.File("nope"), "--model", "s3dg");
+        Assert.AreEqual(CliApp.InputError, missing.Code);
+        StringAssert.Contains(missing.Error, "does not exist");
+
+        var unknown = Cli("train", "--data", s_data, "--model", "resnet9000");
+        Assert.AreEqual(CliApp.InputError, unknown.Code);
+        StringAssert.Contains(unknown.Error, "Unknown model 'resnet9000'");
+        StringAssert.Contains(unknown.Error, "s3dg");
+
+        string garbage = s_folder.File("garbage.zip");
+        File.WriteAllText(garbage, "this is not a zip");
+        var unreadable = Cli("predict", "--model", garbage, s_data);
+        Assert.AreEqual(CliApp.InputError, unreadable.Code, unreadable.Error);
+        StringAssert.Contains(unreadable.Error, "cannot load");
+
+        var usage = Cli("train", "--model", "s3dg");
+        Assert.AreEqual(CliApp.UsageError, usage.Code);
+        StringAssert.Contains(usage.Error, "--data");
+
+        Assert.AreEqual(0, s_train.Code, s_train.Error);
+        var notMoViNet = Cli("stream", "--model", s_model, "--video", Path.Combine(s_data, "up", "000.mp4"));
+        Assert.AreEqual(CliApp.InputError, notMoViNet.Code);
+        StringAssert.Contains(notMoViNet.Error, "no MoViNet");
+    }
+
+    [TestMethod]
+    public void Examples_ActionRecognitionThenConsume_TrainSaveAndPredict()
+    {
+        string output = s_folder.File("example");
+        var train = RunExample("ActionRecognition", "--data", s_data, "--out", output, "--epochs", "2", "--videos-per-class", "3");
+        Assert.AreEqual(0, train.Code, train.Output);
+        StringAssert.Contains(train.Output, "micro accuracy");
+        StringAssert.Contains(train.Output, "top-3:");
+        Assert.IsTrue(File.Exists(Path.Combine(output, "model.zip")));
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json"))))
+            AssertMetricsInRange(json.RootElement.GetProperty("evaluation"), json.RootElement.GetProperty("evaluation").GetProperty("count").GetInt32());
+        Assert.AreEqual((Plots.ConfusionMatrixWidth, Plots.ConfusionMatrixHeight), PngInfo.ReadSize(Path.Combine(output, "confusion-matrix.png")));
+        Assert.AreEqual((Plots.CurvesWidth, Plots.CurvesHeight), PngInfo.ReadSize(Path.Combine(output, "training-curves.png")));
+
+        var consume = RunExample("Consume", Path.Combine(output, "model.zip"), Path.Combine(s_data, "left", "000.mp4"), s_data);
+        Assert.AreEqual(0, consume.Code, consume.Output);
+        StringAssert.Contains(consume.Output, "Classified 13 videos.");
+        Assert.AreEqual(13, consume.Output.Split('\n').Count(l => l.Contains("top-3:", StringComparison.Ordinal)), consume.Output);
+    }
+
+    [TestMethod]
+    public void Examples_ClipEvl_RunsOnATinyRandomClip_AndSaysSo()
+    {
+        string output = s_folder.File("clip-evl");
+        var run = RunExample("ClipEvl", "--data", s_data, "--out", output, "--epochs", "1");
+        Assert.AreEqual(0, run.Code, run.Output);
+        StringAssert.Contains(run.Output, "TINY RANDOMLY INITIALISED CLIP");
+        Assert.IsTrue(new MLContext().Model.Load(Path.Combine(output, "model.zip"), out _) is not null);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        AssertMetricsInRange(json.RootElement.GetProperty("evaluation"), json.RootElement.GetProperty("evaluation").GetProperty("count").GetInt32());
+        Assert.AreEqual((Plots.CurvesWidth, Plots.CurvesHeight), PngInfo.ReadSize(Path.Combine(output, "training-curves.png")));
+    }
+
+    private static void AssertMetricsInRange(JsonElement evaluation, int count)
+    {
+        foreach (var name in new[] { "microAccuracy", "macroAccuracy", "topKAccuracy" })
+            Assert.IsTrue(evaluation.GetProperty(name).GetDouble() is >= 0 and <= 1, $"{name}: {evaluation}");
+        Assert.IsTrue(evaluation.GetProperty("topKAccuracy").GetDouble() >= evaluation.GetProperty("microAccuracy").GetDouble());
+        Assert.IsTrue(evaluation.GetProperty("logLoss").GetDouble() is >= 0 and < 50, evaluation.ToString());
+        Assert.AreEqual(4, evaluation.GetProperty("classNames").GetArrayLength());
+        Assert.AreEqual(4, evaluation.GetProperty("perClass").GetArrayLength());
+        int sum = evaluation.GetProperty("confusionMatrix").EnumerateArray().Sum(row => row.EnumerateArray().Sum(c => c.GetInt32()));
+        Assert.AreEqual(count, sum);
+        foreach (var c in evaluation.GetProperty("perClass").EnumerateArray())
+            Assert.IsTrue(c.GetProperty("f1").GetDouble() is >= 0 and <= 1, c.ToString());
+    }
+
+    private static (int Code, string Out, string Error) Cli(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = CliApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static (int Code, string Output) RunExample(string name, params string[] args)
+    {
+        // tests/MLNetVideo.Tests/bin/<Configuration>/net10.0/ → examples/<name>/bin/<Configuration>/net10.0/<name>.dll
+        var binary = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string repo = binary.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        string dll = Path.Combine(repo, "examples", name, "bin", binary.Parent.Name, binary.Name, name + ".dll");
+        Assert.IsTrue(File.Exists(dll), $"example not built at {dll}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{name} did not finish in 5 minutes:\n{stdout}");
+        }
+        return (process.ExitCode, stdout + stderr.Result);
+    }
+}
