@@ -8,7 +8,7 @@ namespace MLNetVideo.Cli.Commands;
 
 /// <summary>
 /// <c>mlnetvideo stream</c>: pushes a video file frame by frame through a stream-mode MoViNet (constant memory) and
-/// prints the running top-k. Uses MoViNetStreaming.CreateStream + VideoFrameReader.
+/// prints the running top-k, through the model's own frame format (<c>StreamVideoFile</c>).
 /// </summary>
 internal static class StreamCommand
 {
@@ -36,38 +36,49 @@ internal static class StreamCommand
             {
                 throw new CliException("--model: the model contains no MoViNet; `stream` needs one trained with --model movinet-a0.", e);
             }
-            int height = movinet.Info.Clip.Height, width = movinet.Info.Clip.Width;
             var names = movinet.Info.ClassNames ?? Enumerable.Range(0, movinet.Info.NumClasses).Select(i => $"class {i}").ToArray();
             if (!movinet.CanStream)
                 throw new CliException("--model: this MoViNet was trained in base (non-causal) mode and cannot stream; train a stream-mode model (--model movinet-a0).");
-            using (var stream = movinet.CreateStream())
-            using (var reader = VideoFrameReader.Open(path, new VideoFrameReader.Options { Width = width, Height = height }))
+            int? interval = parse.GetValue(every);
+            if (interval < 1) throw new CliException("--every must be at least 1.");
+            // The model-level session knows the LoadVideoFrames step it was trained with, so StreamVideoFile resizes and
+            // normalizes every frame exactly as in training.
+            using var stream = loaded.CreateStream();
+            io.Out.WriteLine($"Streaming {path} through the {names.Length}-class MoViNet ({stream.InputFormat?.Width}×{stream.InputFormat?.Height} input, {stream.StateElementCount:N0} state floats)");
+            MoViNetStreamPrediction? last = null;
+            long printedSecond = -1;
+            bool lastPrinted = false;
+            try
             {
-                double fps = reader.Info.FramesPerSecond > 0 ? reader.Info.FramesPerSecond : 25;
-                int interval = parse.GetValue(every) ?? Math.Max(1, (int)Math.Round(fps));
-                if (interval < 1) throw new CliException("--every must be at least 1.");
-                io.Out.WriteLine($"Streaming {path} ({reader.Width}×{reader.Height} → {width}×{height}, {fps:F1} fps) through {names.Length}-class MoViNet, {stream.StateElementCount:N0} state floats");
-                float[]? last = null;
-                int frame = 0;
-                while (reader.MoveNext())
+                foreach (var prediction in stream.StreamVideoFile(path))
                 {
-                    var logits = stream.Push(MoViNetStreaming.FrameFromRgb24(reader.CurrentFrame, height, width), height, width);
-                    last = MoViNetStreaming.Softmax(logits);
-                    frame++;
-                    if (frame % interval == 0) io.Out.WriteLine(Line(frame, fps, last, names, k));
+                    last = prediction;
+                    lastPrinted = false;
+                    long frame = prediction.FrameIndex + 1;
+                    bool due = interval is int n
+                        ? frame % n == 0
+                        : prediction.Time is TimeSpan time ? (long)time.TotalSeconds > printedSecond : frame % 25 == 0;
+                    if (!due) continue;
+                    printedSecond = prediction.Time is TimeSpan t ? (long)t.TotalSeconds : printedSecond;
+                    io.Out.WriteLine(Line(prediction, names, k));
+                    lastPrinted = true;
                 }
-                if (last is null) throw new CliException($"--video: '{path}' has no frames.");
-                if (frame % interval != 0) io.Out.WriteLine(Line(frame, fps, last, names, k));
             }
+            catch (VideoDecodingException e)
+            {
+                throw new CliException($"--video: {e.Message}", e);
+            }
+            if (last is null) throw new CliException($"--video: '{path}' has no frames.");
+            if (!lastPrinted) io.Out.WriteLine(Line(last, names, k));
             return CliApp.Success;
         });
         return command;
     }
 
-    private static string Line(int frame, double fps, float[] probabilities, IReadOnlyList<string> names, int k)
+    private static string Line(MoViNetStreamPrediction prediction, IReadOnlyList<string> names, int k)
     {
-        var best = probabilities.Select((p, i) => (Name: i < names.Count ? names[i] : $"class {i}", P: p)).OrderByDescending(t => t.P).Take(k)
-            .Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} {t.P:P0}"));
-        return string.Create(CultureInfo.InvariantCulture, $"  frame {frame,5}  t = {frame / fps,6:F2} s  top-{k}: {string.Join(", ", best)}");
+        var best = prediction.Top(k).Select(t => string.Create(CultureInfo.InvariantCulture, $"{(t.Class < names.Count ? names[t.Class] : $"class {t.Class}")} {t.Probability:P0}"));
+        string time = prediction.Time is TimeSpan at ? string.Create(CultureInfo.InvariantCulture, $"{at.TotalSeconds,6:F2} s") : "     ? s";
+        return string.Create(CultureInfo.InvariantCulture, $"  frame {prediction.FrameIndex + 1,5}  t = {time}  top-{k}: {string.Join(", ", best)}");
     }
 }
