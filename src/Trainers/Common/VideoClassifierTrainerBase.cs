@@ -87,11 +87,16 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     protected abstract TTransformer CreateTransformer(TSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,
         IReadOnlyDictionary<string, object?> trainingOptions);
 
-    /// <summary>The options worth recording in the model zip (scalar settings; data and callbacks are left out).</summary>
+    // How a run was executed, not what it trained: a local folder path and the resume switch would make a resumed run's
+    // zip differ from an uninterrupted one (and leak a path into a shared model file).
+    private static readonly HashSet<string> s_runSettings = [nameof(VideoTrainerOptionsBase.CheckpointFolder), nameof(VideoTrainerOptionsBase.ResumeFromCheckpoint)];
+
+    /// <summary>The options worth recording in the model zip (scalar settings; data, callbacks, the checkpoint folder and
+    /// the resume switch are left out).</summary>
     /// <returns>Name → value.</returns>
     protected virtual IReadOnlyDictionary<string, object?> DescribeOptions()
         => TrainerOptions.GetType().GetProperties()
-            .Where(p => p.CanRead && (p.PropertyType.IsPrimitive || p.PropertyType.IsEnum || p.PropertyType == typeof(string)
+            .Where(p => p.CanRead && !s_runSettings.Contains(p.Name) && (p.PropertyType.IsPrimitive || p.PropertyType.IsEnum || p.PropertyType == typeof(string)
                 || Nullable.GetUnderlyingType(p.PropertyType) is { } u && (u.IsPrimitive || u.IsEnum)))
             .ToDictionary(p => p.Name, p => p.GetValue(TrainerOptions) is { } v && v.GetType().IsEnum ? v.ToString() : p.GetValue(TrainerOptions));
 
