@@ -151,7 +151,7 @@ foreach (var (variant, paperParams, paperFlops) in new[] { (MoViNetVariant.A0, "
     foreach (var mode in new[] { MoViNetMode.Base, MoViNetMode.Stream })
     {
         using var network = new MoViNetNetwork(MoViNetSpecs.For(variant, mode, 600));
-        double macs = Macs(network.Spec, MoViNetSpecs.ReferenceFrames, size) / 1e9;
+        double macs = MoViNetCost.MultiplyAccumulates(network.Spec, MoViNetSpecs.ReferenceFrames, size, size) / 1e9;
         long classifier = network.named_parameters().Where(p => p.name.StartsWith("classifier.", StringComparison.Ordinal)).Sum(p => p.parameter.numel());
         Console.WriteLine(string.Create(invariant,
             $"| {variant}-{mode} | {MoViNetSpecs.ReferenceFrames}×{size}² | {network.ParameterCount():N0} | {classifier:N0} | {(mode == MoViNetMode.Base ? paperParams : "–")} | {macs:F2} | {paperFlops} |"));
@@ -183,26 +183,3 @@ static long ChildRssKiB(int pid)
 
 static string RuntimeInformationText() => System.Runtime.InteropServices.RuntimeInformation.OSDescription;
 
-// Multiply-accumulates of one clip: every conv counts output elements × (input channels / groups) × kernel volume; the
-// SE and classifier are counted once per clip (base) — per frame for the stream SE, whose gate is per frame.
-static double Macs(MoViNetSpec spec, int frames, int size)
-{
-    double total = 0;
-    long h = (size + 1) / 2, w = (size + 1) / 2;
-    total += (double)frames * h * w * spec.Stem.OutChannels * 3 * 9;
-    bool stream = spec.Mode == MoViNetMode.Stream;
-    foreach (var b in spec.Blocks)
-    {
-        total += (double)frames * h * w * b.ExpandChannels * b.InChannels;            // expand (before the stride)
-        long ho = (h + b.Stride.H - 1) / b.Stride.H, wo = (w + b.Stride.W - 1) / b.Stride.W;
-        total += (double)frames * ho * wo * b.ExpandChannels * (stream ? (b.Kernel.H * b.Kernel.W) + (b.Kernel.T > 1 ? b.Kernel.T : 0) : b.Kernel.T * b.Kernel.H * b.Kernel.W);
-        int hidden = b.SeHidden(spec.Mode), seIn = stream ? 2 * b.ExpandChannels : b.ExpandChannels;
-        total += (stream ? frames : 1) * (((double)seIn * hidden) + ((double)hidden * b.ExpandChannels));
-        total += (double)frames * ho * wo * b.OutChannels * b.ExpandChannels;           // project
-        if (b.ProjectedSkip) total += (double)frames * ho * wo * b.OutChannels * b.InChannels;
-        h = ho; w = wo;
-    }
-    total += (double)frames * h * w * spec.Head.ProjectChannels * spec.Blocks[^1].OutChannels;
-    total += ((double)spec.Head.ProjectChannels * spec.Head.HiddenChannels) + ((double)spec.Head.HiddenChannels * spec.NumClasses);
-    return total;
-}

@@ -29,7 +29,9 @@ internal static class ModelCost
             case MoViNetTransformer movinet:
             {
                 using var net = new MoViNetNetwork(movinet.Spec);
-                return (net.ParameterCount(), CountMacs(net, movinet.Info.Clip, movinet.Info.NetworkLayout, oneRow));
+                var clip = movinet.Info.Clip;
+                return (net.ParameterCount(), CountMacs(net, clip, movinet.Info.NetworkLayout, oneRow)
+                    ?? (long)MoViNetCost.MultiplyAccumulates(movinet.Spec, clip.Frames, clip.Height, clip.Width));
             }
             case TsmTransformer tsm:
             {

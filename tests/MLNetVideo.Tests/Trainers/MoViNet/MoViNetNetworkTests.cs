@@ -70,6 +70,20 @@ public sealed class MoViNetNetworkTests
     }
 
     [TestMethod]
+    [DataRow(MoViNetVariant.A0, 172, 2.7)]
+    [DataRow(MoViNetVariant.A1, 172, 6.0)]
+    public void Cost_AtTheReferenceInput_IsWithinFivePercentOfThePaper(MoViNetVariant variant, int size, double paperGiga)
+    {
+        var spec = MoViNetSpecs.For(variant, MoViNetMode.Base, numClasses: 600);
+        double macs = MoViNetCost.MultiplyAccumulates(spec, MoViNetSpecs.ReferenceFrames, size, size);
+        Assert.AreEqual(paperGiga, macs / 1e9, paperGiga * 0.05, $"{variant}: {macs / 1e9:F2} GMACs");
+        // Everything except the classifier (and the once-per-clip SE) scales with the number of frames.
+        double doubled = MoViNetCost.MultiplyAccumulates(spec, 2 * MoViNetSpecs.ReferenceFrames, size, size);
+        Assert.AreEqual(2.0, doubled / macs, 0.01);
+        Assert.IsTrue(doubled < 2 * macs);
+    }
+
+    [TestMethod]
     public void FullWidthStream_DiffersFromBaseOnlyInTheSplitDepthwiseAndTheWiderCausalSe()
     {
         using var baseA0 = new MoViNetNetwork(MoViNetSpecs.For(MoViNetVariant.A0, MoViNetMode.Base, numClasses: 600));
