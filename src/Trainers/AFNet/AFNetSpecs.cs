@@ -40,7 +40,7 @@ public sealed record AFNetSpec
     /// network is built for this T and refuses other clip lengths.</summary>
     public int Frames { get; init; } = 8;
 
-    /// <summary>Multiplies every channel count (1.0 = the reference widths). Otherwise rounded to a multiple of 16, at least 16.</summary>
+    /// <summary>Multiplies every channel count (1.0 = the reference widths; otherwise rounded, see <see cref="Widths"/>).</summary>
     public double WidthMultiplier { get; init; } = 1.0;
 
     /// <summary>Channel reduction of the ample branch (the reference's <c>alpha</c>): its blocks are this many times narrower. 1 or 2.</summary>
@@ -77,13 +77,19 @@ public sealed record AFNetSpec
     /// <summary>Navigation modules (masks) per forward pass: Σ over <c>layer1</c>…<c>layer3</c> of (blocks − 1); 10 for AF-ResNet-50.</summary>
     public int NavigationCount => BlocksPerStage.Take(3).Sum(b => b - 1);
 
-    /// <summary>Stem width and the output width of each stage, after the width multiplier.</summary>
+    /// <summary>Stem width and the output width of each stage, after the width multiplier. At 1.0 the reference widths; otherwise
+    /// the stem and each stage's inner width are rounded to a multiple of 16·<see cref="Alpha"/> (at least that), so that the ample branch's
+    /// inner width stays a multiple of 16: libtorch 2.10's CPU k×k convolution kernels shipped with TorchSharp-cpu 0.107 read
+    /// uninitialised memory for other small channel counts (seen here as NaN input gradients of an 8-channel 3×3 conv).</summary>
     /// <returns>Stem channels and four stage output widths.</returns>
     public (int Stem, int[] Outputs) Widths()
     {
         int expansion = UsesBottleneck ? 4 : 1;
-        return (TsmSpec.ScaleChannels(64, WidthMultiplier),
-            [.. new[] { 64, 128, 256, 512 }.Select(c => TsmSpec.ScaleChannels(c, WidthMultiplier) * expansion)]);
+        int step = 16 * Alpha;
+        int Planes(int c) => WidthMultiplier == 1.0
+            ? c
+            : Math.Max(step, (int)Math.Round(c * WidthMultiplier / step, MidpointRounding.AwayFromZero) * step);
+        return (Planes(64), [.. new[] { 64, 128, 256, 512 }.Select(c => Planes(c) * expansion)]);
     }
 
     /// <summary>Channels entering <c>fc</c>.</summary>

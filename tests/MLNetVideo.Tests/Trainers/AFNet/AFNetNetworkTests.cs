@@ -29,6 +29,9 @@ public sealed class AFNetNetworkTests
     {
         using var network = new AFNetNetwork(Tiny(depth));
         Assert.AreEqual(navigationModules, network.Spec.NavigationCount);
+        // Scaled widths keep every k×k conv (stem aside) at multiples of 16 channels per group (libtorch CPU defect, see Widths).
+        foreach (var (name, weight) in network.state_dict().Where(kv => kv.Value.dim() == 4 && kv.Value.shape[2] > 1 && kv.Key != "conv1.weight"))
+            Assert.IsTrue(weight.shape[0] % 16 == 0 && weight.shape[1] % 16 == 0, $"{name} [{string.Join(", ", weight.shape)}]");
         network.eval();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
