@@ -107,9 +107,34 @@ internal sealed class AFModule : Module
                     context.Trace?.Conv(conv, ample);
             }
         }
-        ample = functional.interpolate(ample, size: [focal.shape[2], focal.shape[3]], mode: InterpolationMode.Nearest);
-        var attention = att_gen.forward(ample + focal, context.Trace);
-        var fused = functional.relu((attention * ample) + ((1 - attention) * focal));
-        return fusion[0].Ample(fused, context);
+        return fusion[0].Ample(Fuse(ample, focal, context.Trace), context);
+    }
+
+    /// <summary>y = ReLU(a·up(x_ample) + (1 − a)·x_focal) with a = att_gen(GAP(up(x_ample) + x_focal)), up = nearest upsampling
+    /// to the focal size. Written to allocate one full-size tensor instead of six: GAP is linear, so it pools the two branches
+    /// separately (the GAP of an exact 2× nearest upsampling is the GAP of its input); the blend is one <c>lerp</c>; an exact 2×
+    /// upsampling is a broadcast view of the ample tensor rather than a copy. (On the 2-core CPU the temporaries of the plain
+    /// formulation cost more than the focal convolutions they follow, see BENCHMARKS.md.)</summary>
+    private Tensor Fuse(Tensor ample, Tensor focal, AFNetExecutionTrace? trace)
+    {
+        long n = focal.shape[0], c = focal.shape[1], h = focal.shape[2], w = focal.shape[3];
+        long ah = ample.shape[2], aw = ample.shape[3];
+        Tensor fused;
+        if (h == 2 * ah && w == 2 * aw)
+        {
+            var pooled = functional.adaptive_avg_pool2d(ample, 1).flatten(1) + functional.adaptive_avg_pool2d(focal, 1).flatten(1);
+            var attention = att_gen.FromPooled(pooled, trace).reshape(n, c, 1, 1, 1, 1);
+            fused = focal.reshape(n, c, ah, 2, aw, 2).lerp(ample.reshape(n, c, ah, 1, aw, 1), attention).reshape(n, c, h, w);
+        }
+        else
+        {
+            var upsampled = ample.shape[2] == h && ample.shape[3] == w
+                ? ample
+                : functional.interpolate(ample, size: [h, w], mode: InterpolationMode.Nearest);
+            var pooled = functional.adaptive_avg_pool2d(upsampled, 1).flatten(1) + functional.adaptive_avg_pool2d(focal, 1).flatten(1);
+            var attention = att_gen.FromPooled(pooled, trace).reshape(n, c, 1, 1);
+            fused = focal.lerp(upsampled, attention);
+        }
+        return fused.relu_();
     }
 }

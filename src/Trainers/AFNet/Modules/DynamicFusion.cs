@@ -38,12 +38,18 @@ internal sealed class DynamicFusion : Module<Tensor, Tensor>
     public Tensor forward(Tensor x, AFNetExecutionTrace? trace)
     {
         var pooled = functional.adaptive_avg_pool2d(x, 1).flatten(1);
+        return FromPooled(pooled, trace).reshape(x.shape[0], x.shape[1], 1, 1);
+    }
+
+    /// <summary>Attention weights [N·T, C] from the already pooled input [N·T, C], counting the two FCs in <paramref name="trace"/>.</summary>
+    public Tensor FromPooled(Tensor pooled, AFNetExecutionTrace? trace)
+    {
         var attention = fc.call(pooled);
         if (trace is not null)
         {
             foreach (var linear in _linears)
                 trace.Linear(linear, trace.Frames);
         }
-        return attention.reshape(x.shape[0], x.shape[1], 1, 1);
+        return attention;
     }
 }
