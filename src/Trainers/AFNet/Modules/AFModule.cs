@@ -61,6 +61,9 @@ internal sealed class AFModule : Module
     /// <summary>Blocks built as ample blocks (<c>base_module</c> and <c>fusion</c>), whose last BN starts at zero.</summary>
     internal IEnumerable<AFBlock> AmpleBlocks => base_module.Concat(fusion);
 
+    /// <summary>The fusion attention (<c>att_gen</c>).</summary>
+    internal DynamicFusion Attention => att_gen;
+
     /// <summary>Focal blocks (<c>refine_module</c>).</summary>
     internal IReadOnlyList<AFBlock> FocalBlocks => [.. refine_module];
 
@@ -113,9 +116,9 @@ internal sealed class AFModule : Module
     /// <summary>y = ReLU(a·up(x_ample) + (1 − a)·x_focal) with a = att_gen(GAP(up(x_ample) + x_focal)), up = nearest upsampling
     /// to the focal size. Written to allocate one full-size tensor instead of six: GAP is linear, so it pools the two branches
     /// separately (the GAP of an exact 2× nearest upsampling is the GAP of its input); the blend is one <c>lerp</c>; an exact 2×
-    /// upsampling is a broadcast view of the ample tensor rather than a copy. (On the 2-core CPU the temporaries of the plain
-    /// formulation cost more than the focal convolutions they follow, see BENCHMARKS.md.)</summary>
-    private Tensor Fuse(Tensor ample, Tensor focal, AFNetExecutionTrace? trace)
+    /// upsampling is a broadcast view of the ample tensor rather than a copy. (On an idle CPU this is no faster; on a loaded
+    /// machine, where fresh allocations page-fault, the plain formulation's temporaries were seen to cost over 200 ms per clip.)</summary>
+    internal Tensor Fuse(Tensor ample, Tensor focal, AFNetExecutionTrace? trace)
     {
         long n = focal.shape[0], c = focal.shape[1], h = focal.shape[2], w = focal.shape[3];
         long ah = ample.shape[2], aw = ample.shape[3];

@@ -348,4 +348,32 @@ public sealed class AFNetNetworkTests
         }
         return total;
     }
+
+    [TestMethod]
+    [DataRow(4, 4, 8, 8)]   // exact 2× upsampling: broadcast view
+    [DataRow(4, 4, 7, 7)]   // odd focal size (stage 3 at 112²): interpolation
+    [DataRow(3, 5, 3, 5)]   // same size (no upsampling)
+    public void Fusion_EqualsThePlainFormula(int ah, int aw, int h, int w)
+    {
+        // y = ReLU(a·up(x_a) + (1 − a)·x_f), a = att_gen(up(x_a) + x_f), up = nearest: the allocation-saving Fuse must compute it.
+        using var stage = new MLNetVideo.Trainers.AFNet.Modules.AFModule(Tiny(AFNetDepth.ResNet18), 16, 32, 2, 2);
+        stage.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        // The reference init N(0, 0.01) leaves every attention weight at ≈ 0.5, where swapping a and 1 − a would go unnoticed:
+        // scale the FCs up so the weights spread over (0, 1).
+        foreach (var p in stage.Attention.parameters())
+            p.mul_(300);
+        var ample = randn(new long[] { 8, 32, ah, aw });
+        var focal = randn(new long[] { 8, 32, h, w });
+        var up = nn.functional.interpolate(ample, size: [h, w], mode: InterpolationMode.Nearest);
+        var a = stage.Attention.forward(up + focal);
+        var expected = nn.functional.relu((a * up) + ((1 - a) * focal));
+        var spread = (a - 0.5).abs().mean().item<float>();
+        Assert.IsTrue(spread > 0.1f, $"attention weights too close to 0.5 (mean |a − 0.5| = {spread})");
+        var actual = stage.Fuse(ample, focal, null);
+        CollectionAssert.AreEqual(focal.shape, actual.shape);
+        var difference = (actual - expected).abs().max().item<float>();
+        Assert.IsTrue(difference < 1e-5f, $"fusion differs by {difference}");
+    }
 }
