@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using MLNetVideo.Interop;
+using MLNetVideo.Trainers.AFNet;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Evl;
 using MLNetVideo.Trainers.MoViNet;
@@ -201,6 +202,57 @@ public static class VideoTrainersCatalog
     /// <param name="options">All settings; validated here, so a bad value fails before any data is read.</param>
     /// <returns>The trainer.</returns>
     public static MoViNetTrainer MoViNet(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, MoViNetTrainer.Options options)
+        => new(MLNetHost.From(catalog), options);
+
+    #endregion
+
+    #region AFNet
+
+    /// <summary>
+    /// Creates an <see cref="AFNetTrainer"/> that trains an AFNet (AF-ResNet with ample and focal branches and navigation
+    /// modules that skip frames) on the clips in <paramref name="clipColumnName"/>.
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">Label column; its type must be a key (use <c>MapValueToKey</c>).</param>
+    /// <param name="clipColumnName">Clip column: a known-size vector of <see cref="float"/> with dimensions [T, 3, H, W]
+    /// (or [K, T, 3, H, W] for K views), frames of at least 32×32.</param>
+    /// <param name="depth">AF-ResNet-50 (reference) or AF-ResNet-18.</param>
+    /// <param name="targetRatio">RT: fraction of frames the focal branches should compute, in (0, 1].</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="batchSize">Clips per step.</param>
+    /// <param name="learningRate">Peak learning rate (SGD with momentum 0.9, cosine schedule).</param>
+    /// <returns>The trainer.</returns>
+    /// <example><code language="csharp">
+    /// var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
+    ///     .Append(mlContext.MulticlassClassification.Trainers.AFNet("Label", "Frames", AFNetDepth.ResNet50, targetRatio: 0.4))
+    ///     .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+    /// // The scored data also has a "SelectedFrameRatio" column (Single).
+    /// </code></example>
+    public static AFNetTrainer AFNet(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label",
+        string clipColumnName = "Frames",
+        AFNetDepth depth = AFNetTrainer.Defaults.Depth,
+        double targetRatio = AFNetTrainer.Defaults.TargetRatio,
+        int epochs = AFNetTrainer.Defaults.Epochs,
+        int batchSize = AFNetTrainer.Defaults.BatchSize,
+        double learningRate = AFNetTrainer.Defaults.LearningRate)
+        => AFNet(catalog, new AFNetTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            ClipColumnName = clipColumnName,
+            Depth = depth,
+            TargetRatio = targetRatio,
+            Epochs = epochs,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+        });
+
+    /// <summary>Creates an <see cref="AFNetTrainer"/> with every option exposed.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">All settings; validated here, so a bad value fails before any data is read.</param>
+    /// <returns>The trainer.</returns>
+    public static AFNetTrainer AFNet(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, AFNetTrainer.Options options)
         => new(MLNetHost.From(catalog), options);
 
     #endregion

@@ -39,6 +39,11 @@ public sealed record EpochMetrics
     /// <summary>Whether early stopping ends training after this epoch.</summary>
     public bool StoppedEarly { get; init; }
 
+    /// <summary>Family-specific figures of the epoch (for example AFNet's "SelectedFrameRatio"); empty for most families.</summary>
+    public IReadOnlyDictionary<string, double> FamilyMetrics { get; init; } = NoFamilyMetrics;
+
+    internal static IReadOnlyDictionary<string, double> NoFamilyMetrics { get; } = new Dictionary<string, double>();
+
     /// <summary>One log line.</summary>
     /// <returns>For example "epoch 3/10: loss 0.8123, acc 0.6500, val loss …, 41.2 clips/s, ETA 00:02:13".</returns>
     public override string ToString()
@@ -46,6 +51,8 @@ public sealed record EpochMetrics
         var text = FormattableString.Invariant($"epoch {Epoch}/{Epochs}: loss {TrainLoss:F4}, acc {TrainAccuracy:F4}");
         if (ValidationAccuracy is { } va)
             text += FormattableString.Invariant($", val loss {ValidationLoss:F4}, val acc {va:F4}, val top-k {ValidationTopKAccuracy:F4}");
+        foreach (var (name, value) in FamilyMetrics)
+            text += FormattableString.Invariant($", {name} {value:G4}");
         text += FormattableString.Invariant($", lr {LearningRate:G4}, {ClipsPerSecond:F1} clips/s, ETA {EstimatedRemaining:hh\\:mm\\:ss}");
         return StoppedEarly ? text + " (early stop)" : text;
     }

@@ -23,7 +23,9 @@ internal sealed record TrainingRun(
     int Seed,
     Device Device,
     string Fingerprint,
-    Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor?> AuxiliaryLoss);
+    Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor?> AuxiliaryLoss,
+    Action<nn.Module<Tensor, Tensor>, TrainingPosition>? BeforeTrainingBatch = null,
+    Func<nn.Module<Tensor, Tensor>, IReadOnlyDictionary<string, double>?>? EpochFamilyMetrics = null);
 
 /// <summary>
 /// The training loop shared by every family: seeded per-epoch data order and dropout, gradient accumulation and clipping,
@@ -69,6 +71,7 @@ internal static class TorchTrainingLoop
             long correct = 0, clips = 0, micro = 0;
             double learningRate = LearningRateSchedules.At(o, progress.OptimizerSteps, stepsPerEpoch);
             long steps = progress.OptimizerSteps;
+            long batchIndex = 0;
             foreach (var batch in ClipBatcher.Read(train, o.ClipColumnName, o.LabelColumnName, run.Clip.RowSize, o.BatchSize,
                 o.ShufflePoolSize > 0 ? order : null, o.ShufflePoolSize, o.PrefetchBatches))
             {
@@ -77,6 +80,7 @@ internal static class TorchTrainingLoop
                 // (the rows are reshuffled next epoch), as PyTorch users do with drop_last.
                 if ((long)batch.Count * run.Clip.Views < 2 && rows > 1)
                     continue;
+                run.BeforeTrainingBatch?.Invoke(network, new TrainingPosition(epoch, batchIndex++, batchesPerEpoch));
                 using (var scope = NewDisposeScope())
                 {
                     long n = (long)batch.Count * run.Clip.Views;
@@ -128,6 +132,7 @@ internal static class TorchTrainingLoop
                 Elapsed = clock.Elapsed,
                 EstimatedRemaining = progress.Stopped ? TimeSpan.Zero : average * (o.Epochs - epoch - 1),
                 StoppedEarly = progress.Stopped,
+                FamilyMetrics = run.EpochFamilyMetrics?.Invoke(network) ?? EpochMetrics.NoFamilyMetrics,
             };
             MLNetHost.LogInfo(run.Environment, run.Family, metrics.ToString());
             o.MetricsCallback?.Invoke(metrics);

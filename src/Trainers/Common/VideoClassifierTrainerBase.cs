@@ -78,6 +78,22 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     /// <returns>A scalar tensor, or null.</returns>
     protected virtual Tensor? AuxiliaryLoss(nn.Module<Tensor, Tensor> network, Tensor logits, Tensor labels) => null;
 
+    /// <summary>Called before each training forward pass with where training stands (for schedules that change per
+    /// iteration, such as a Gumbel-Softmax temperature). Default: nothing.</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="position">Epoch (0-based), batch within the epoch (0-based) and batches per epoch.</param>
+    protected virtual void OnTrainingBatch(nn.Module<Tensor, Tensor> network, TrainingPosition position)
+    {
+    }
+
+    /// <summary>Names of extra <see cref="float"/> columns the family's transformer writes after PredictedLabel. Default: none.</summary>
+    protected virtual IReadOnlyList<string> ExtraOutputColumns => [];
+
+    /// <summary>Family-specific figures of the epoch just trained, added to <see cref="EpochMetrics.FamilyMetrics"/>, or null.</summary>
+    /// <param name="network">The network.</param>
+    /// <returns>Name → value, or null.</returns>
+    protected virtual IReadOnlyDictionary<string, double>? EpochFamilyMetrics(nn.Module<Tensor, Tensor> network) => null;
+
     /// <summary>Wraps the trained network in the family's transformer.</summary>
     /// <param name="spec">The spec.</param>
     /// <param name="network">The trained network (ownership passes to the transformer).</param>
@@ -123,7 +139,8 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
         {
             network.to(device);
             string fingerprint = Fingerprint(spec, clip, numClasses, seed);
-            var run = new TrainingRun(Environment, FamilyName, TrainerOptions, network, clip, NetworkLayout, numClasses, seed, device, fingerprint, AuxiliaryLoss);
+            var run = new TrainingRun(Environment, FamilyName, TrainerOptions, network, clip, NetworkLayout, numClasses, seed, device, fingerprint, AuxiliaryLoss,
+                OnTrainingBatch, EpochFamilyMetrics);
             MLNetHost.LogInfo(Environment, FamilyName,
                 $"Training {FamilyName} on {clip}, {numClasses} classes, {TrainerOptions.Epochs} epochs, batch {TrainerOptions.BatchSize}, device {device}, seed {seed}.");
             TorchTrainingLoop.Run(run, input);
@@ -169,7 +186,8 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
             named ? SchemaShapes.Annotations(SchemaShapes.Column("SlotNames", textVector)) : null);
         var predicted = SchemaShapes.Column(TrainerOptions.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), uint.MaxValue),
             named ? SchemaShapes.Annotations(SchemaShapes.Column("KeyValues", textVector)) : null);
-        return SchemaShapes.Append(inputSchema, score, predicted);
+        return SchemaShapes.Append(inputSchema,
+            [score, predicted, .. ExtraOutputColumns.Select(name => SchemaShapes.Column(name, NumberDataViewType.Single))]);
     }
 
     private (ClipGeometry Clip, int NumClasses, string[]? ClassNames) CheckSchema(DataViewSchema schema, string role)

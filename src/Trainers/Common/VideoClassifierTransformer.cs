@@ -73,11 +73,28 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
     /// <summary>Class probabilities of several rows in one forward pass (batched inference).</summary>
     /// <param name="rows">Rows of the clip column, each K × view floats with the same K.</param>
     /// <returns>Per row, softmax probabilities averaged over its views.</returns>
-    public float[][] PredictProbabilities(IReadOnlyList<float[]> rows)
+    public float[][] PredictProbabilities(IReadOnlyList<float[]> rows) => PredictRows(rows).Probabilities;
+
+    /// <summary>Names of extra <see cref="float"/> output columns the family writes after PredictedLabel (one value per row,
+    /// averaged over the views), in the order of the columns of <see cref="RunNetwork"/>'s extras. Default: none.</summary>
+    protected virtual IReadOnlyList<string> ExtraOutputColumns => [];
+
+    /// <summary>Runs the network (eval mode, inference mode, inside a dispose scope) on clips in the network layout.</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="clips">The clips.</param>
+    /// <returns>Logits [B, classes] and, when <see cref="ExtraOutputColumns"/> is not empty, per-clip extras
+    /// [B, extras]; otherwise null.</returns>
+    protected virtual (Tensor Logits, Tensor? Extras) RunNetwork(nn.Module<Tensor, Tensor> network, Tensor clips) => (network.call(clips), null);
+
+    /// <summary>Probabilities and extra outputs of several rows in one forward pass.</summary>
+    /// <param name="rows">Rows of the clip column, each K × view floats with the same K.</param>
+    /// <returns>Per row, softmax probabilities averaged over its views, and the extras averaged over its views (empty
+    /// arrays when the family has none).</returns>
+    protected (float[][] Probabilities, float[][] Extras) PredictRows(IReadOnlyList<float[]> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (rows.Count == 0) return [];
+        if (rows.Count == 0) return ([], []);
         int viewSize = Info.Clip.ViewSize;
         int views = rows[0].Length / viewSize;
         if (views < 1 || rows.Any(r => r.Length != views * viewSize))
@@ -88,12 +105,20 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         var x = Info.Clip.ToTensor(flat, (long)rows.Count * views, Info.NetworkLayout, _device);
-        var probabilities = nn.functional.softmax(_network.call(x), 1).view(rows.Count, views, Info.NumClasses).mean([1L]).cpu();
+        var (logits, extras) = RunNetwork(_network, x);
+        var probabilities = nn.functional.softmax(logits, 1).view(rows.Count, views, Info.NumClasses).mean([1L]).cpu();
         var data = probabilities.data<float>().ToArray();
         var result = new float[rows.Count][];
         for (int i = 0; i < rows.Count; i++)
             result[i] = data.AsSpan(i * Info.NumClasses, Info.NumClasses).ToArray();
-        return result;
+        int extraCount = ExtraOutputColumns.Count;
+        var extraRows = new float[rows.Count][];
+        float[] extraData = extraCount > 0 && extras is not null
+            ? extras.to(ScalarType.Float32).view(rows.Count, views, extraCount).mean([1L]).cpu().data<float>().ToArray()
+            : [];
+        for (int i = 0; i < rows.Count; i++)
+            extraRows[i] = extraData.Length > 0 ? extraData.AsSpan(i * extraCount, extraCount).ToArray() : new float[extraCount];
+        return (result, extraRows);
     }
 
     /// <inheritdoc />
@@ -162,7 +187,8 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
                 throw SchemaErrors.Mismatch("clip", info.ClipColumnName,
                     $"Vector<Single, {string.Join(", ", info.Clip.ViewDimensions())}> or Vector<Single, K, {string.Join(", ", info.Clip.ViewDimensions())}>",
                     SchemaErrors.Describe(_clip.Type));
-            _outputs = [ScoreColumn(info), PredictedLabelColumn(info)];
+            _outputs = [ScoreColumn(info), PredictedLabelColumn(info),
+                .. owner.ExtraOutputColumns.Select(name => new DataViewSchema.DetachedColumn(name, NumberDataViewType.Single))];
         }
 
         public override IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns => _outputs;
@@ -173,13 +199,14 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
         public override Delegate?[] CreateGetters(DataViewRow input, bool[] activeOutputs, out Action? disposer)
         {
             disposer = null;
-            var getters = new Delegate?[2];
+            var getters = new Delegate?[_outputs.Length];
             if (!activeOutputs.Any(a => a))
                 return getters;
             var clipGetter = input.GetGetter<VBuffer<float>>(_clip);
             var buffer = default(VBuffer<float>);
             long cachedPosition = -1;
             float[] probabilities = [];
+            float[] extras = [];
             var owner = _owner;
 
             float[] Compute()
@@ -189,10 +216,23 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
                     clipGetter(ref buffer);
                     var values = new float[buffer.Length];
                     buffer.CopyTo(values);
-                    probabilities = owner.PredictProbabilities([values])[0];
+                    var (p, e) = owner.PredictRows([values]);
+                    (probabilities, extras) = (p[0], e[0]);
                     cachedPosition = input.Position;
                 }
                 return probabilities;
+            }
+
+            for (int k = 2; k < _outputs.Length; k++)
+            {
+                if (!activeOutputs[k])
+                    continue;
+                int extra = k - 2;
+                getters[k] = (ValueGetter<float>)((ref float value) =>
+                {
+                    Compute();
+                    value = extras[extra];
+                });
             }
 
             if (activeOutputs[0])

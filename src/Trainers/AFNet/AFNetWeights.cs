@@ -1,0 +1,30 @@
+using MLNetVideo.Weights;
+
+namespace MLNetVideo.Trainers.AFNet;
+
+/// <summary>
+/// Key mappings from the official AFNet checkpoints (BeSpontaneous/AFNet-pytorch, models.md §4.6) to
+/// <see cref="AFNetNetwork"/>'s state-dict names.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <listheader><term>Checkpoint</term><description>Keys → ours</description></listheader>
+/// <item><term>Video models (Something-Something V1, <c>state_dict</c> of the saved dict)</term>
+/// <description><c>module.base_model.layer1.list_gen.0.conv_gs.weight</c> → <c>layer1.list_gen.0.conv_gs.weight</c> (identical
+/// below the prefix); <c>module.new_fc.{weight,bias}</c> → <c>fc.{weight,bias}</c>. Build the network with
+/// <see cref="AFNetSpecs.For"/>(ResNet50, 174, frames) and the checkpoint's frame count (the navigation's <c>conv_gs</c> has
+/// 2T channels).</description></item>
+/// <item><term>ImageNet AF-ResNet backbones (<c>AF-ResNet50.pth.tar</c>)</term>
+/// <description><c>module.</c> prefix stripped; <c>fc</c> has 1,000 classes and the navigation modules were built for the
+/// image setting, so import with <c>fc.*</c> (and any shape-mismatched <c>conv_gs</c>) re-initialised.</description></item>
+/// </list>
+/// These mappings are written from the key listing in models.md; no official checkpoint was available to test them here.
+/// </remarks>
+public static class AFNetWeights
+{
+    /// <summary>The official video checkpoints' keys (<c>module.</c>, <c>base_model.</c>, <c>new_fc</c>) → ours.</summary>
+    public static KeyMapping ReferenceCheckpoint { get; } =
+        KeyMapping.StripPrefix("module.")
+            .Then(KeyMapping.StripPrefix("base_model."))
+            .Then(KeyMapping.RenameRegex(@"new_fc\.(weight|bias)", "fc.$1"));
+}

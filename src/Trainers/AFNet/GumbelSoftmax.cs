@@ -1,0 +1,36 @@
+using static TorchSharp.torch;
+
+namespace MLNetVideo.Trainers.AFNet;
+
+/// <summary>
+/// Hard Gumbel-Softmax sampling with the straight-through estimator, as AFNet's navigation modules use it (models.md §4.3;
+/// the reference's <c>GumbleSoftmax</c> with <c>force_hard=True</c>).
+/// </summary>
+public static class GumbelSoftmax
+{
+    /// <summary>ε of the Gumbel noise: g = −log(ε − log(u + ε)), u ~ U(0, 1).</summary>
+    public const double Epsilon = 1e-10;
+
+    /// <summary>One hard sample per row over the last dimension: forward value one-hot(argmax((logits + g) / τ)), gradient that
+    /// of the soft sample softmax((logits + g) / τ) (y_hard − stop_grad(y) + y).</summary>
+    /// <param name="logits">[..., K] unnormalised log-probabilities.</param>
+    /// <param name="temperature">τ &gt; 0.</param>
+    /// <param name="noise">Add Gumbel noise (training); false gives the deterministic argmax with the same gradient form.</param>
+    /// <returns>Same shape as <paramref name="logits"/>, one-hot along the last dimension.</returns>
+    public static Tensor HardStraightThrough(Tensor logits, double temperature, bool noise = true)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        if (!(temperature > 0))
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, $"The temperature must be positive; got {temperature}.");
+        using var scope = NewDisposeScope();
+        var z = logits;
+        if (noise)
+        {
+            var u = rand_like(logits).detach();
+            z = logits - (Epsilon - (u + Epsilon).log()).log();
+        }
+        var soft = nn.functional.softmax(z / temperature, -1);
+        var hard = nn.functional.one_hot(soft.argmax(-1), soft.shape[^1]).to(soft.dtype);
+        return (hard - soft.detach() + soft).MoveToOuterDisposeScope();
+    }
+}
