@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.AFNet;
 using MLNetVideo.Trainers.Evl;
 using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
@@ -37,6 +38,13 @@ internal static class ModelCost
             {
                 using var net = new TsmNetwork(tsm.Spec);
                 return (net.ParameterCount(), CountMacs(net, tsm.Info.Clip, tsm.Info.NetworkLayout, oneRow));
+            }
+            case AFNetTransformer afnet:
+            {
+                // The executed cost depends on the frames the navigation picks for this clip: AFNet counts it itself.
+                using var net = new AFNetNetwork(afnet.Spec);
+                var prediction = afnet.Predict(oneRow.AsSpan(0, afnet.Info.Clip.ViewSize));
+                return (net.ParameterCount(), (long)prediction.MultiplyAccumulates);
             }
             case EvlTransformer evl:
             {

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Trainers;
+using MLNetVideo.Trainers.AFNet;
 using MLNetVideo.Trainers.Evl;
 using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
@@ -76,6 +77,14 @@ internal static class ModelRegistry
                 Depth = TsmDepth.ResNet18,
                 WidthMultiplier = s.Width ?? 0.25,
                 DropoutRate = 0,
+            }, s, learningRate: 3e-3))),
+        new("afnet", "AFNet (AF-ResNet18: ample branch on all frames, navigation picks frames for the focal branch), width x0.25, target ratio 0.5",
+            PixelNormalization.ImageNet, 30,
+            (ml, s) => ml.MulticlassClassification.Trainers.AFNet(Common(new AFNetTrainer.Options
+            {
+                Depth = AFNetDepth.ResNet18,
+                WidthMultiplier = s.Width ?? 0.25,
+                TargetRatio = 0.5,
             }, s, learningRate: 3e-3))),
         new("evl", "EVL decoder on frozen CLIP features (tiny random CLIP unless --clip-weights is given)", PixelNormalization.ZeroToOne, 30,
             (ml, s) => ml.MulticlassClassification.Trainers.Evl(Common(new EvlTrainer.Options

@@ -82,6 +82,20 @@ public sealed class FirstHourSmokeTests
     }
 
     [TestMethod]
+    public void TrainAFNet_ThenPredict_FromTheSavedZip()
+    {
+        string model = s_folder.File("afnet/model.zip");
+        var train = Cli("train", "--data", s_data, "--model", "afnet", "--epochs", "1", "--test-fraction", "0.34", "--output", model, "--device", "cpu");
+        Assert.AreEqual(0, train.Code, train.Error + train.Out);
+        Assert.IsTrue(File.Exists(model));
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(model)!, "metrics.json"))))
+            Assert.IsTrue(json.RootElement.GetProperty("evaluation").GetProperty("microAccuracy").GetDouble() is >= 0 and <= 1);
+        var one = Cli("predict", "--model", model, Path.Combine(s_data, "up", "000.mp4"));
+        Assert.AreEqual(0, one.Code, one.Error);
+        CollectionAssert.Contains(new[] { "down", "left", "right", "up" }, one.Out.Trim().Split('\t')[1], one.Out);
+    }
+
+    [TestMethod]
     public void Predict_PrintsLabelAndTop3_ForAFileAndAFolder()
     {
         Assert.AreEqual(0, s_train.Code, s_train.Error);
@@ -132,10 +146,13 @@ public sealed class FirstHourSmokeTests
     }
 
     [TestMethod]
-    public void Benchmark_ReportsParametersFlopsAndThroughput()
+    [DataRow("s3dg")]
+    [DataRow("movinet-a0")]
+    [DataRow("afnet")]
+    public void Benchmark_ReportsParametersFlopsAndThroughput(string name)
     {
-        string path = s_folder.File("bench/s3dg.json");
-        var (code, output, error) = Cli("benchmark", "--model", "s3dg", "--clips", "8", "--epochs", "1", "--json", path, "--device", "cpu");
+        string path = s_folder.File($"bench/{name}.json");
+        var (code, output, error) = Cli("benchmark", "--model", name, "--clips", "8", "--epochs", "1", "--json", path, "--device", "cpu");
         Assert.AreEqual(0, code, error + output);
         using var json = JsonDocument.Parse(File.ReadAllText(path));
         var r = json.RootElement;
