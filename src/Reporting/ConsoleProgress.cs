@@ -115,6 +115,8 @@ public sealed class ConsoleProgress
         int width = m.Epochs.ToString(CultureInfo.InvariantCulture).Length;
         string validation = m.ValidationAccuracy is { } va
             ? string.Create(CultureInfo.InvariantCulture, $"  val loss {m.ValidationLoss:F3}  val acc {va * 100,5:F1}%") : "";
+        // A family's own figures (AFNet: selected-frame ratio, its target, the Gumbel temperature).
+        validation += string.Concat(m.FamilyMetrics.Select(f => string.Create(CultureInfo.InvariantCulture, $"  {f.Key} {f.Value:G3}")));
         return string.Create(CultureInfo.InvariantCulture,
             $"  epoch {m.Epoch.ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{m.Epochs} {Bar((double)m.Epoch / m.Epochs)} loss {m.TrainLoss:F3}  acc {m.TrainAccuracy * 100,5:F1}%{validation}  {m.ClipsPerSecond,6:F1} clips/s  ETA {FormatDuration(m.EstimatedRemaining)}{(m.StoppedEarly ? "  (early stop)" : "")}");
     }

@@ -16,13 +16,20 @@ namespace MLNetVideo.Reporting;
 public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainAccuracy, double? ValidationLoss, double? ValidationAccuracy,
     double LearningRate, double ClipsPerSecond, double Seconds)
 {
+    /// <summary>A family's own per-epoch figures (for example AFNet's <c>SelectedFrameRatio</c>); omitted when empty.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, double>? FamilyMetrics { get; init; }
+
     /// <summary>Converts a trainer's epoch metrics.</summary>
     /// <param name="m">The metrics.</param>
     /// <returns>The record.</returns>
     public static EpochRecord From(EpochMetrics m)
     {
         ArgumentNullException.ThrowIfNull(m);
-        return new(m.Epoch, m.TrainLoss, m.TrainAccuracy, m.ValidationLoss, m.ValidationAccuracy, m.LearningRate, m.ClipsPerSecond, m.Elapsed.TotalSeconds);
+        return new(m.Epoch, m.TrainLoss, m.TrainAccuracy, m.ValidationLoss, m.ValidationAccuracy, m.LearningRate, m.ClipsPerSecond, m.Elapsed.TotalSeconds)
+        {
+            FamilyMetrics = m.FamilyMetrics.Count == 0 ? null : new Dictionary<string, double>(m.FamilyMetrics),
+        };
     }
 }
 

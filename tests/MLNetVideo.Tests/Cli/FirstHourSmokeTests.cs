@@ -88,8 +88,15 @@ public sealed class FirstHourSmokeTests
         var train = Cli("train", "--data", s_data, "--model", "afnet", "--epochs", "1", "--test-fraction", "0.34", "--output", model, "--device", "cpu");
         Assert.AreEqual(0, train.Code, train.Error + train.Out);
         Assert.IsTrue(File.Exists(model));
+        // The selected-frame ratio is reported per epoch: on the progress line and in metrics.json.
+        StringAssert.Contains(train.Out, "SelectedFrameRatio");
         using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(model)!, "metrics.json"))))
+        {
             Assert.IsTrue(json.RootElement.GetProperty("evaluation").GetProperty("microAccuracy").GetDouble() is >= 0 and <= 1);
+            var family = json.RootElement.GetProperty("epochs")[0].EnumerateObject().Single(p => p.Name.Equals("familyMetrics", StringComparison.OrdinalIgnoreCase)).Value;
+            double ratio = family.EnumerateObject().Single(p => p.Name.Equals("SelectedFrameRatio", StringComparison.OrdinalIgnoreCase)).Value.GetDouble();
+            Assert.IsTrue(ratio is > 0 and <= 1, $"selected-frame ratio {ratio}");
+        }
         var one = Cli("predict", "--model", model, Path.Combine(s_data, "up", "000.mp4"));
         Assert.AreEqual(0, one.Code, one.Error);
         CollectionAssert.Contains(new[] { "down", "left", "right", "up" }, one.Out.Trim().Split('\t')[1], one.Out);
