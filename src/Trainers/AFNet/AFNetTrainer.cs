@@ -100,6 +100,13 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         /// <summary>Batch-norm momentum (PyTorch convention). Default 0.1.</summary>
         public double BatchNormMomentum { get; set; } = Defaults.BatchNormMomentum;
 
+        /// <summary>Multiplier of the learning rate for the navigation modules (<c>list_gen</c>). Default 1 (the reference).
+        /// The gates start with a keep/skip logit gap of 9, which the ratio loss closes only over the reference's tens of
+        /// thousands of steps. On a small dataset or a short run, a large value (≈ 300 with AdamW at 3e-3) together with a
+        /// slow temperature decay (<see cref="TemperatureDecayEpochs"/> well beyond <c>Epochs</c>, so the soft
+        /// Gumbel-Softmax still passes gradient) lets the gates learn to skip frames within a few epochs.</summary>
+        public double NavigationLearningRateScale { get; set; } = 1.0;
+
         /// <summary>Creates options with the AFNet defaults (AF-ResNet-50, clips [T, 3, H, W], 10 epochs, batch 8, SGD momentum 0.9,
         /// lr 0.01 cosine, weight decay 5e-4, gradient-norm clip 20, dropout 0.5, RT 0.5, λ 0.5).</summary>
         public Options()
@@ -150,6 +157,7 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
             if (FrameSize is { } size && size < AFNetSpecs.MinFrameSize)
                 throw new ArgumentOutOfRangeException(nameof(FrameSize), size, $"FrameSize must be at least {AFNetSpecs.MinFrameSize} for AFNet; got {size}.");
             OptionChecks.InRange(BatchNormMomentum, 0, 1, nameof(BatchNormMomentum));
+            OptionChecks.InRange(NavigationLearningRateScale, 1e-3, 1e3, nameof(NavigationLearningRateScale));
         }
     }
 
@@ -198,6 +206,10 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
 
     /// <inheritdoc />
     protected override nn.Module<Tensor, Tensor> CreateNetwork(AFNetSpec spec) => new AFNetNetwork(spec);
+
+    /// <inheritdoc />
+    protected override double LearningRateScale(string parameterName)
+        => parameterName.Contains(".list_gen.", StringComparison.Ordinal) ? TrainerOptions.NavigationLearningRateScale : 1.0;
 
     /// <inheritdoc />
     protected override void OnTrainingBatch(nn.Module<Tensor, Tensor> network, TrainingPosition position)

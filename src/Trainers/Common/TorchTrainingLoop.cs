@@ -25,7 +25,8 @@ internal sealed record TrainingRun(
     string Fingerprint,
     Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor?> AuxiliaryLoss,
     Action<nn.Module<Tensor, Tensor>, TrainingPosition>? BeforeTrainingBatch = null,
-    Func<nn.Module<Tensor, Tensor>, IReadOnlyDictionary<string, double>?>? EpochFamilyMetrics = null);
+    Func<nn.Module<Tensor, Tensor>, IReadOnlyDictionary<string, double>?>? EpochFamilyMetrics = null,
+    Func<string, double>? LearningRateScale = null);
 
 /// <summary>
 /// The training loop shared by every family: seeded per-epoch data order and dropout, gradient accumulation and clipping,
@@ -37,7 +38,8 @@ internal static class TorchTrainingLoop
     {
         var o = run.Options;
         var network = run.Network;
-        using var optimizer = CreateOptimizer(o, network);
+        var (optimizer, scales) = CreateOptimizer(o, network, run.LearningRateScale);
+        using var disposeOptimizer = optimizer;
         long rows = ClipBatcher.CountLabeledRows(train, o.LabelColumnName);
         if (rows == 0)
             throw new InvalidOperationException($"The training data has no row with a label in column '{o.LabelColumnName}'.");
@@ -96,10 +98,10 @@ internal static class TorchTrainingLoop
                     clips += n;
                 }
                 if (++micro % o.GradientAccumulationSteps == 0)
-                    learningRate = Step(o, network, optimizer, ref steps, stepsPerEpoch);
+                    learningRate = Step(o, network, optimizer, scales, ref steps, stepsPerEpoch);
             }
             if (micro % o.GradientAccumulationSteps != 0)
-                learningRate = Step(o, network, optimizer, ref steps, stepsPerEpoch);
+                learningRate = Step(o, network, optimizer, scales, ref steps, stepsPerEpoch);
             double trainSeconds = clock.Elapsed.TotalSeconds;
 
             (double Loss, double Accuracy, double TopK)? validation = o.ValidationSet is { } v ? Evaluate(run, v) : null;
@@ -166,24 +168,41 @@ internal static class TorchTrainingLoop
         return rows == 0 ? (double.NaN, double.NaN, double.NaN) : (lossSum / rows, (double)correct / rows, (double)topK / rows);
     }
 
-    private static double Step(VideoTrainerOptionsBase o, nn.Module network, OptimizerHelper optimizer, ref long steps, long stepsPerEpoch)
+    private static double Step(VideoTrainerOptionsBase o, nn.Module network, OptimizerHelper optimizer, double[] scales, ref long steps, long stepsPerEpoch)
     {
         if (o.GradientClipNorm is { } clip)
             nn.utils.clip_grad_norm_(network.parameters(), clip);
         double rate = LearningRateSchedules.At(o, steps, stepsPerEpoch);
+        int g = 0;
         foreach (var group in optimizer.ParamGroups)
-            group.LearningRate = rate;
+            group.LearningRate = rate * scales[g++];
         optimizer.step();
         optimizer.zero_grad();
         steps++;
         return rate;
     }
 
-    private static OptimizerHelper CreateOptimizer(VideoTrainerOptionsBase o, nn.Module network) => o.Optimizer switch
+    // One parameter group per distinct learning-rate scale (in order of first appearance, so a resumed run rebuilds the
+    // same groups); the schedule's rate is multiplied by each group's scale at every step.
+    private static (OptimizerHelper Optimizer, double[] Scales) CreateOptimizer(VideoTrainerOptionsBase o, nn.Module network,
+        Func<string, double>? scaleOf)
     {
-        VideoOptimizer.AdamW => optim.AdamW(network.parameters(), o.LearningRate, weight_decay: o.WeightDecay),
-        _ => optim.SGD(network.parameters(), o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
-    };
+        var groups = network.named_parameters()
+            .GroupBy(p => scaleOf?.Invoke(p.name) ?? 1.0)
+            .Select(g => (Scale: g.Key, Parameters: g.Select(p => p.parameter).ToList()))
+            .ToList();
+        if (groups.Any(g => !(g.Scale > 0 && double.IsFinite(g.Scale))))
+            throw new InvalidOperationException("Every learning-rate scale must be a positive number.");
+        double[] scales = [.. groups.Select(g => g.Scale)];
+        OptimizerHelper optimizer = o.Optimizer switch
+        {
+            VideoOptimizer.AdamW => optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: o.LearningRate * g.Scale, weight_decay: o.WeightDecay)),
+                o.LearningRate, weight_decay: o.WeightDecay),
+            _ => optim.SGD(groups.Select(g => new SGD.ParamGroup(g.Parameters, lr: o.LearningRate * g.Scale, momentum: o.Momentum, weight_decay: o.WeightDecay)),
+                o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
+        };
+        return (optimizer, scales);
+    }
 
     private static long[] RepeatLabels(ClipBatch batch, int views)
     {

@@ -86,6 +86,12 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     {
     }
 
+    /// <summary>Multiplier of the scheduled learning rate for the parameter named <paramref name="parameterName"/> (its
+    /// <c>named_parameters</c> name). Default: 1 for every parameter (one optimizer group).</summary>
+    /// <param name="parameterName">The parameter's name in the network.</param>
+    /// <returns>A positive multiplier.</returns>
+    protected virtual double LearningRateScale(string parameterName) => 1.0;
+
     /// <summary>Names of extra <see cref="float"/> columns the family's transformer writes after PredictedLabel. Default: none.</summary>
     protected virtual IReadOnlyList<string> ExtraOutputColumns => [];
 
@@ -140,7 +146,7 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
             network.to(device);
             string fingerprint = Fingerprint(spec, clip, numClasses, seed);
             var run = new TrainingRun(Environment, FamilyName, TrainerOptions, network, clip, NetworkLayout, numClasses, seed, device, fingerprint, AuxiliaryLoss,
-                OnTrainingBatch, EpochFamilyMetrics);
+                OnTrainingBatch, EpochFamilyMetrics, LearningRateScale);
             MLNetHost.LogInfo(Environment, FamilyName,
                 $"Training {FamilyName} on {clip}, {numClasses} classes, {TrainerOptions.Epochs} epochs, batch {TrainerOptions.BatchSize}, device {device}, seed {seed}.");
             TorchTrainingLoop.Run(run, input);
