@@ -104,6 +104,17 @@ public sealed class AFNetTrainerTests
         Assert.IsTrue(last < 0.85 && last < first - 0.1, $"measured ratio {first:F3} → {last:F3}; target 0.5");
         Assert.IsTrue(ratios.Average() < 0.85, $"mean selected ratio at inference {ratios.Average():F3}: skipped frames are not computed");
         Assert.IsTrue(metrics.MicroAccuracy >= 0.6, $"test accuracy {metrics.MicroAccuracy:F3} (chance 0.25)");
+
+        // The savings are real: rows whose navigation selected fewer frames executed fewer multiply-accumulates.
+        var clips = scored.GetColumn<VBuffer<float>>("Frames").Take(12).Select(v => v.DenseValues().ToArray()).ToArray();
+        var rows = clips.Select(c => model.Predict(c)).ToArray();
+        TestContext.WriteLine(string.Join("; ", rows.Select(r => $"{r.SelectedFrameRatio:F3} → {r.MultiplyAccumulates / 1e6:F2} MMACs")));
+        // (Modules at different depths cost differently per frame, so only the extremes are compared.)
+        var fewest = rows.MinBy(r => r.SelectedFrameRatio)!;
+        var most = rows.MaxBy(r => r.SelectedFrameRatio)!;
+        Assert.IsTrue(fewest.SelectedFrameRatio < most.SelectedFrameRatio, "the rows should differ in the frames they select");
+        Assert.IsTrue(fewest.MultiplyAccumulates < most.MultiplyAccumulates,
+            $"ratio {fewest.SelectedFrameRatio:F3} cost {fewest.MultiplyAccumulates}, ratio {most.SelectedFrameRatio:F3} cost {most.MultiplyAccumulates}");
     }
 
     [TestMethod]
