@@ -62,8 +62,8 @@ public sealed class FirstHourSmokeTests
         Assert.AreEqual(12 - count, root.GetProperty("trainCount").GetInt32());
         AssertMetricsInRange(evaluation, count);
 
-        Assert.AreEqual((Plots.ConfusionMatrixWidth, Plots.ConfusionMatrixHeight), PngInfo.ReadSize(Path.Combine(folder, "confusion-matrix.png")));
-        Assert.AreEqual((Plots.CurvesWidth, Plots.CurvesHeight), PngInfo.ReadSize(Path.Combine(folder, "training-curves.png")));
+        AssertPng(Path.Combine(folder, "confusion-matrix.png"), Plots.ConfusionMatrixWidth, Plots.ConfusionMatrixHeight);
+        AssertPng(Path.Combine(folder, "training-curves.png"), Plots.CurvesWidth, Plots.CurvesHeight);
     }
 
     [TestMethod]
@@ -78,7 +78,7 @@ public sealed class FirstHourSmokeTests
         var evaluation = json.RootElement.GetProperty("evaluation");
         Assert.AreEqual(12, evaluation.GetProperty("count").GetInt32());
         AssertMetricsInRange(evaluation, 12);
-        Assert.AreEqual((Plots.ConfusionMatrixWidth, Plots.ConfusionMatrixHeight), PngInfo.ReadSize(Path.Combine(report, "confusion-matrix.png")));
+        AssertPng(Path.Combine(report, "confusion-matrix.png"), Plots.ConfusionMatrixWidth, Plots.ConfusionMatrixHeight);
     }
 
     [TestMethod]
@@ -208,8 +208,8 @@ public sealed class FirstHourSmokeTests
         Assert.IsTrue(File.Exists(Path.Combine(output, "model.zip")));
         using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json"))))
             AssertMetricsInRange(json.RootElement.GetProperty("evaluation"), json.RootElement.GetProperty("evaluation").GetProperty("count").GetInt32());
-        Assert.AreEqual((Plots.ConfusionMatrixWidth, Plots.ConfusionMatrixHeight), PngInfo.ReadSize(Path.Combine(output, "confusion-matrix.png")));
-        Assert.AreEqual((Plots.CurvesWidth, Plots.CurvesHeight), PngInfo.ReadSize(Path.Combine(output, "training-curves.png")));
+        AssertPng(Path.Combine(output, "confusion-matrix.png"), Plots.ConfusionMatrixWidth, Plots.ConfusionMatrixHeight);
+        AssertPng(Path.Combine(output, "training-curves.png"), Plots.CurvesWidth, Plots.CurvesHeight);
 
         var consume = RunExample("Consume", Path.Combine(output, "model.zip"), Path.Combine(s_data, "left", "000.mp4"), s_data);
         Assert.AreEqual(0, consume.Code, consume.Output);
@@ -227,7 +227,7 @@ public sealed class FirstHourSmokeTests
         Assert.IsTrue(new MLContext().Model.Load(Path.Combine(output, "model.zip"), out _) is not null);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
         AssertMetricsInRange(json.RootElement.GetProperty("evaluation"), json.RootElement.GetProperty("evaluation").GetProperty("count").GetInt32());
-        Assert.AreEqual((Plots.CurvesWidth, Plots.CurvesHeight), PngInfo.ReadSize(Path.Combine(output, "training-curves.png")));
+        AssertPng(Path.Combine(output, "training-curves.png"), Plots.CurvesWidth, Plots.CurvesHeight);
     }
 
     private static void AssertMetricsInRange(JsonElement evaluation, int count)
@@ -271,5 +271,20 @@ public sealed class FirstHourSmokeTests
             Assert.Fail($"{name} did not finish in 5 minutes:\n{stdout}");
         }
         return (process.ExitCode, stdout + stderr.Result);
+    }
+
+    /// <summary>The file is a PNG that decodes completely (SkiaSharp, the plotting library's renderer) to the expected size,
+    /// and it is not blank.</summary>
+    private static void AssertPng(string path, int width, int height)
+    {
+        Assert.AreEqual((width, height), PngInfo.ReadSize(path), path);
+        using var bitmap = SkiaSharp.SKBitmap.Decode(path);
+        Assert.IsNotNull(bitmap, $"{path} does not decode");
+        Assert.AreEqual((width, height), (bitmap.Width, bitmap.Height), path);
+        var colours = new HashSet<uint>();
+        for (int y = 0; y < bitmap.Height; y += 7)
+            for (int x = 0; x < bitmap.Width; x += 7)
+                colours.Add((uint)bitmap.GetPixel(x, y));
+        Assert.IsTrue(colours.Count > 2, $"{path} looks blank ({colours.Count} colours)");
     }
 }
