@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetVideo.Data;
 using MLNetVideo.Errors;
+using MLNetVideo.Interop;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Featurizers.Clip;
@@ -55,6 +56,23 @@ internal sealed class ClipFeatureComputer
     }
 
     public ClipFeatureSettings Settings { get; }
+
+    /// <summary>The estimators' schema step, shared by both featurizers: the clip column must be a known-size float vector;
+    /// the feature column is appended (its exact shape is known only once the tower or graph is loaded).</summary>
+    /// <param name="inputSchema">The input shape.</param>
+    /// <param name="inputColumnName">The clip column.</param>
+    /// <param name="outputColumnName">The feature column.</param>
+    /// <returns>The output shape.</returns>
+    public static SchemaShape AppendFeatureColumn(SchemaShape inputSchema, string inputColumnName, string outputColumnName)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var found = inputSchema.Where(c => c.Name == inputColumnName).Select(c => (SchemaShape.Column?)c).LastOrDefault();
+        if (found is not { } column)
+            throw SchemaErrors.ColumnNotFound("input", inputColumnName);
+        if (column.Kind != SchemaShape.Column.VectorKind.Vector || column.IsKey || !column.ItemType.Equals(NumberDataViewType.Single))
+            throw SchemaErrors.Mismatch("input", inputColumnName, "known-size Vector<Single, T, 3, H, W>", SchemaShapes.Describe(column));
+        return SchemaShapes.Append(inputSchema, SchemaShapes.Column(outputColumnName, new VectorDataViewType(NumberDataViewType.Single, 1)));
+    }
 
     /// <summary>Forward passes of the encoder so far.</summary>
     public long EncoderForwards => Interlocked.Read(ref _forwards);

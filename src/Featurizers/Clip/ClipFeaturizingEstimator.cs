@@ -192,13 +192,5 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
     /// <param name="inputSchema">The input shape.</param>
     /// <returns>The output shape.</returns>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        var found = inputSchema.Where(c => c.Name == _options.InputColumnName).Select(c => (SchemaShape.Column?)c).LastOrDefault();
-        if (found is not { } column)
-            throw SchemaErrors.ColumnNotFound("input", _options.InputColumnName);
-        if (column.Kind != SchemaShape.Column.VectorKind.Vector || column.IsKey || !column.ItemType.Equals(NumberDataViewType.Single))
-            throw SchemaErrors.Mismatch("input", _options.InputColumnName, "known-size Vector<Single, T, 3, H, W>", SchemaShapes.Describe(column));
-        return SchemaShapes.Append(inputSchema, SchemaShapes.Column(_options.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, 1)));
-    }
+        => ClipFeatureComputer.AppendFeatureColumn(inputSchema, _options.InputColumnName, _options.OutputColumnName);
 }
