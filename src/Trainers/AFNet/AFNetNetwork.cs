@@ -1,4 +1,5 @@
 using MLNetVideo.Trainers.AFNet.Modules;
+using MLNetVideo.Trainers.Tsm.Modules;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -98,19 +99,7 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
     private void Initialise()
     {
         using var noGrad = no_grad();
-        foreach (var (_, module) in named_modules())
-        {
-            switch (module)
-            {
-                case Conv2d conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                    break;
-                case BatchNorm2d norm:
-                    init.ones_(norm.weight);
-                    init.zeros_(norm.bias);
-                    break;
-            }
-        }
+        ResNetInitialisation.ConvolutionsAndNorms(this);
         foreach (var block in Stages.SelectMany(s => s.AmpleBlocks).Concat(layer4))
             init.zeros_(block.LastNorm.weight);
         foreach (var navigation in Stages.SelectMany(s => s.NavigationModules))

@@ -83,23 +83,7 @@ public sealed class TsmNetwork : Module<Tensor, Tensor>
     /// <summary>The architecture this network was built from.</summary>
     public TsmSpec Spec { get; }
 
-    private void Initialise()
-    {
-        using var noGrad = no_grad();
-        foreach (var (_, module) in named_modules())
-        {
-            switch (module)
-            {
-                case Conv2d conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                    break;
-                case BatchNorm2d norm:
-                    init.ones_(norm.weight);
-                    init.zeros_(norm.bias);
-                    break;
-            }
-        }
-    }
+    private void Initialise() => ResNetInitialisation.ConvolutionsAndNorms(this);
 
     /// <summary>Logits for a batch of clips.</summary>
     /// <param name="clips">[N, T, 3, H, W] with H, W ≥ <see cref="TsmSpecs.MinFrameSize"/>.</param>
