@@ -180,7 +180,9 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
     {
         string? problem = null;
         var specClasses = typeof(TSpec).GetProperty("NumClasses")?.GetValue(spec) as int?;
-        if (info.NumClasses is < 1 or > MaxClasses)
+        if (string.IsNullOrWhiteSpace(info.ClipColumnName) || string.IsNullOrWhiteSpace(info.ScoreColumnName) || string.IsNullOrWhiteSpace(info.PredictedLabelColumnName))
+            problem = "a column name is empty";
+        else if (info.NumClasses is < 1 or > MaxClasses)
             problem = $"it has {info.NumClasses} classes (1 to {MaxClasses})";
         else if (specClasses is int count && count != info.NumClasses)
             problem = $"Spec.json says {count} classes and Classifier.json {info.NumClasses}";

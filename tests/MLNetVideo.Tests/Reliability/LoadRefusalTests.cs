@@ -28,12 +28,6 @@ public sealed class LoadRefusalTests
     private static string _folder = null!;
     private static string _video = null!;
 
-    public sealed class Row
-    {
-        [VectorType(3)] public float[] Features { get; set; } = [];
-        public string Label { get; set; } = "";
-    }
-
     [ClassInitialize]
     public static void Generate(TestContext _)
     {
@@ -44,19 +38,7 @@ public sealed class LoadRefusalTests
     [ClassCleanup]
     public static void Cleanup() => TestVideos.DeleteFolder(_folder);
 
-    private static string SaveTinyModel(string zip)
-    {
-        var mlContext = new MLContext(seed: 1);
-        var data = mlContext.Data.LoadFromEnumerable(new[]
-        {
-            new Row { Features = [1f, 0f, 0.5f], Label = "a" },
-            new Row { Features = [0f, 1f, -0.5f], Label = "b" },
-        });
-        var model = mlContext.Transforms.Conversion.MapValueToKey("LabelKey", "Label")
-            .Append(new TinyLinearEstimator(mlContext, "Features", "LabelKey", "Output")).Fit(data);
-        mlContext.Model.SaveAtomically(model, data.Schema, zip);
-        return zip;
-    }
+    private static string SaveTinyModel(string zip) => TinyModels.SaveLinear(zip);
 
     private static string WeightsEntry(string zip) => ModelZipTampering.EntriesEndingWith(zip, "/Weights.bin").Single();
 
@@ -107,10 +89,7 @@ public sealed class LoadRefusalTests
         yield return ("missing weights file", zip =>
         {
             // A CLIP featurizer that refers to its weights file, which the loading application does not have.
-            string weights = Path.Combine(Path.GetDirectoryName(zip)!, "clip-weights.safetensors");
-            torch.manual_seed(1);
-            using (var tower = new ClipVisionNetwork(ClipVisionSpecs.Tiny))
-                SafeTensorsWriter.Write(weights, tower.state_dict().ToDictionary(kv => "visual." + kv.Key, kv => kv.Value));
+            string weights = TinyModels.WriteTinyClipWeights(Path.Combine(Path.GetDirectoryName(zip)!, "clip-weights.safetensors"));
             var mlContext = new MLContext(seed: 1);
             var clips = SyntheticClips.Load(mlContext, SyntheticClips.Motion(1, seed: 1, frames: 2), frames: 2);
             using var model = mlContext.Transforms.FeaturizeVideoWithClip(new ClipFeaturizingEstimator.Options

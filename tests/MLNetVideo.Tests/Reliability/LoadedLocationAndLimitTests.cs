@@ -162,10 +162,7 @@ public sealed class LoadedLocationAndLimitTests
     public void WeightsPathInTheZip_AtADeviceFifoOrLinkOut_IsRefusedAtOnce()
     {
         using var folder = new TempFolder();
-        string weights = folder.File("tiny.safetensors");
-        torch.manual_seed(1);
-        using (var tower = new ClipVisionNetwork(ClipVisionSpecs.Tiny))
-            SafeTensorsWriter.Write(weights, tower.state_dict().ToDictionary(kv => "visual." + kv.Key, kv => kv.Value));
+        string weights = TinyModels.WriteTinyClipWeights(folder.File("tiny.safetensors"));
         string zip = SaveClip(folder.File("clip.zip"), o => o.WeightsPath = weights);
         string appFolder = folder.File("app-weights");
         Directory.CreateDirectory(appFolder);

@@ -18,26 +18,7 @@ namespace MLNetVideo.Tests.Reliability;
 [TestClass, DoNotParallelize]
 public sealed class ModelFileAttackTests
 {
-    public sealed class Row
-    {
-        [VectorType(3)] public float[] Features { get; set; } = [];
-        public string Label { get; set; } = "";
-    }
-
-    private static string SaveModel(TempFolder folder)
-    {
-        var mlContext = new MLContext(seed: 1);
-        var data = mlContext.Data.LoadFromEnumerable(new[]
-        {
-            new Row { Features = [1f, 0f, 0.5f], Label = "a" },
-            new Row { Features = [0f, 1f, -0.5f], Label = "b" },
-        });
-        var model = mlContext.Transforms.Conversion.MapValueToKey("LabelKey", "Label")
-            .Append(new TinyLinearEstimator(mlContext, "Features", "LabelKey", "Output")).Fit(data);
-        string zip = folder.File("model.zip");
-        mlContext.Model.SaveAtomically(model, data.Schema, zip);
-        return zip;
-    }
+    private static string SaveModel(TempFolder folder) => TinyModels.SaveLinear(folder.File("model.zip"));
 
     private static string WeightsEntry(string zip) => ZipEditing.EntryNames(zip).Single(n => n.EndsWith("/Weights.bin", StringComparison.Ordinal));
 

@@ -16,22 +16,9 @@ namespace MLNetVideo.Tests.Reliability;
 [TestClass, DoNotParallelize]
 public sealed class ModelSigningTests
 {
-    public sealed class Row
-    {
-        [VectorType(3)] public float[] Features { get; set; } = [];
-        public string Label { get; set; } = "";
-    }
-
     private static (MLContext MLContext, ITransformer Model, IDataView Data) Fit()
     {
-        var mlContext = new MLContext(seed: 1);
-        var data = mlContext.Data.LoadFromEnumerable(new[]
-        {
-            new Row { Features = [1f, 0f, 0.5f], Label = "a" },
-            new Row { Features = [0f, 1f, -0.5f], Label = "b" },
-        });
-        var model = mlContext.Transforms.Conversion.MapValueToKey("LabelKey", "Label")
-            .Append(new TinyLinearEstimator(mlContext, "Features", "LabelKey", "Output")).Fit(data);
+        var (mlContext, data, model) = TinyModels.FitLinear();
         return (mlContext, model, data);
     }
 
