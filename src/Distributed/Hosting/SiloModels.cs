@@ -32,7 +32,8 @@ internal sealed class SiloModels : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<LoadedModel>> _models = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<LoadedModel>> _featurizers = new(StringComparer.Ordinal);
-    private int _loads, _openStreams;
+    private static readonly object ConstructionLock = new();
+    private int _loads, _openStreams, _inUse;
 
     /// <summary>Model zips and featurizers loaded so far on this silo.</summary>
     public int Loads => _loads;
@@ -83,12 +84,33 @@ internal sealed class SiloModels : IDisposable
             return new LoadedModel(mlContext, model, empty.Schema, []) { FeatureColumn = clip.OutputColumnName };
         });
 
+    /// <summary>Marks a model as in use until the result is disposed: <see cref="Dispose"/> waits for every use to end, so a
+    /// silo that stops while a shard or a camera push is still running does not free the networks under it.</summary>
+    public IDisposable Use()
+    {
+        Interlocked.Increment(ref _inUse);
+        return new Release(this);
+    }
+
     public void Dispose()
     {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (Volatile.Read(ref _inUse) > 0 && DateTime.UtcNow < deadline) Thread.Sleep(20);
         foreach (var lazy in _models.Values.Concat(_featurizers.Values))
             if (lazy.IsValueCreated) (lazy.Value.Model as IDisposable)?.Dispose();
         _models.Clear();
         _featurizers.Clear();
+    }
+
+    /// <summary>The exception that says why a video failed: our own (a decoding error names the file and the reason) when
+    /// the chain holds one, else the innermost — not ML.NET's "worker encountered exception" wrappers.</summary>
+    internal static string VideoFailure(Exception e)
+    {
+        for (var current = e; current is not null; current = current.InnerException)
+            if (current.GetType().Namespace?.StartsWith("MLNetVideo", StringComparison.Ordinal) == true) return current.Message;
+        var innermost = e;
+        while (innermost.InnerException is not null) innermost = innermost.InnerException;
+        return innermost.Message;
     }
 
     internal static Exception Innermost(Exception e)
@@ -103,7 +125,10 @@ internal sealed class SiloModels : IDisposable
         var lazy = cache.GetOrAdd(key, _ => new Lazy<LoadedModel>(() =>
         {
             Interlocked.Increment(ref _loads);
-            return create();
+            // Building a network seeds and draws from libtorch's one global generator: silos that share a process build
+            // one model at a time, so a randomly initialised tower is the same on every silo.
+            lock (ConstructionLock)
+                return create();
         }));
         try
         {
@@ -113,6 +138,16 @@ internal sealed class SiloModels : IDisposable
         {
             cache.TryRemove(new KeyValuePair<string, Lazy<LoadedModel>>(key, lazy));   // a failure is not cached: the next shard tries again
             throw;
+        }
+    }
+
+    private sealed class Release(SiloModels owner) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) Interlocked.Decrement(ref owner._inUse);
         }
     }
 

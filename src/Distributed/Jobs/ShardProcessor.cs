@@ -11,6 +11,7 @@ internal static class ShardProcessor
     public static List<VideoJobRecord> Run(ShardLease lease, SiloModels models, CancellationToken cancellation)
     {
         var job = lease.Job;
+        using var use = models.Use();
         var model = job.Kind == VideoJobKind.Score
             ? models.Get(job.ModelPath!)
             : models.GetFeaturizer(job.LoaderOptionsJson!, job.ClipOptionsJson!);
@@ -29,7 +30,7 @@ internal static class ShardProcessor
             }
             catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
             {
-                records.Add(new VideoJobRecord { Index = index, Video = video, Ok = false, Error = SiloModels.Innermost(e).Message });
+                records.Add(new VideoJobRecord { Index = index, Video = video, Ok = false, Error = SiloModels.VideoFailure(e) });
             }
         }
         return records;

@@ -86,7 +86,9 @@ internal sealed class CameraStreamGrain(
         long skip = seen - frames.FirstFrame;
         if (skip >= count) return null;
         var pixels = skip == 0 ? frames.Pixels : frames.Pixels[(int)(skip * frameSize)..];
-        var logits = session.Push(pixels, frames.Height, frames.Width);
+        float[] logits;
+        using (models.Use())
+            logits = session.Push(pixels, frames.Height, frames.Width);
         var probabilities = MoViNetStreaming.Softmax(logits);
         int best = Array.IndexOf(probabilities, probabilities.Max());
         var prediction = new CameraPrediction
