@@ -81,8 +81,9 @@ public sealed class VideoJob
     /// <param name="videos">The videos (see <see cref="VideoList"/>).</param>
     /// <param name="outputFolder">Where results go (created).</param>
     /// <param name="shardSize">Videos per shard.</param>
+    /// <param name="topK">Best classes listed per video.</param>
     /// <returns>The job.</returns>
-    public static VideoJob Score(string modelPath, IReadOnlyList<string> videos, string outputFolder, int shardSize = 16)
+    public static VideoJob Score(string modelPath, IReadOnlyList<string> videos, string outputFolder, int shardSize = 16, int topK = 3)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
         var job = new VideoJob
@@ -92,6 +93,7 @@ public sealed class VideoJob
             Videos = [.. videos],
             OutputFolder = Path.GetFullPath(outputFolder),
             ShardSize = shardSize,
+            TopK = topK,
         };
         job.Validate();
         return job;
