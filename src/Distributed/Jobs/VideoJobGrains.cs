@@ -100,6 +100,13 @@ internal sealed class VideoJobGrain(
     {
         if (state.State.Job is not { } job || shard < 0 || shard >= _shards.Length) return Task.FromResult(false);
         var s = _shards[shard];
+        if (s.Status == ShardStatus.Pending && !_paused && state.State.Error is null)
+        {
+            // A worker still computing a shard this coordinator does not know as leased (it reactivated after a failure,
+            // or the lease had just expired): it keeps the shard rather than have the work done twice.
+            s.Status = ShardStatus.Leased;
+            s.Token = token;
+        }
         if (s.Status != ShardStatus.Leased || s.Token != token) return Task.FromResult(false);
         s.Expiry = DateTime.UtcNow + job.LeaseTime;
         return Task.FromResult(true);
