@@ -15,8 +15,12 @@ public sealed record ShardLease
     /// <summary>Identifies this lease: a renewal or completion with another token is refused.</summary>
     [Id(2)] public Guid Token { get; init; }
 
-    /// <summary>The whole job (kind, model, options; the worker uses its videos of this shard).</summary>
+    /// <summary>The job's settings, with <see cref="VideoJob.Videos"/> cut to this shard's videos (a lease does not carry
+    /// the whole list).</summary>
     [Id(3)] public VideoJob Job { get; init; } = new();
+
+    /// <summary>Index in the job's list of the shard's first video.</summary>
+    [Id(4)] public int FirstIndex { get; init; }
 }
 
 /// <summary>The coordinator of one job (key: <see cref="VideoJob.JobId"/>): the table of shards, their leases and the

@@ -16,12 +16,12 @@ internal static class ShardProcessor
             ? models.Get(job.ModelPath!)
             : models.GetFeaturizer(job.LoaderOptionsJson!, job.ClipOptionsJson!);
         string pathColumn = job.Kind == VideoJobKind.Score ? job.VideoPathColumnName : model.InputSchema[0].Name;
-        int first = lease.Shard * job.ShardSize, last = Math.Min(job.Videos.Count, first + job.ShardSize);
-        var records = new List<VideoJobRecord>(last - first);
-        for (int index = first; index < last; index++)
+        var records = new List<VideoJobRecord>(job.Videos.Count);
+        for (int i = 0; i < job.Videos.Count; i++)
         {
             cancellation.ThrowIfCancellationRequested();
-            string video = job.Videos[index];
+            int index = lease.FirstIndex + i;
+            string video = job.Videos[i];
             try
             {
                 var input = model.MLContext.Data.LoadFromEnumerable([new PathRow { VideoPath = video }], PathRow.Schema(pathColumn));

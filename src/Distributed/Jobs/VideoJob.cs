@@ -27,7 +27,7 @@ public enum VideoJobKind
 /// <remarks>The model zip, the videos, the CLIP weights and the output folder are read and written by the silos, so in a
 /// cluster of several machines they live on storage every machine sees under the same path (docs/components/Orleans.md).</remarks>
 [GenerateSerializer, Immutable]
-public sealed class VideoJob
+public sealed record VideoJob
 {
     /// <summary>What is computed.</summary>
     [Id(0)] public VideoJobKind Kind { get; init; }

@@ -59,8 +59,11 @@ internal sealed class VideoJobGrain(
         if (job.JobId != this.GetPrimaryKeyString())
             throw new ArgumentException($"Job {job.JobId} was sent to the coordinator of {this.GetPrimaryKeyString()}.", nameof(job));
         await Task.Run(() => JobOutput.Prepare(job)).ConfigureAwait(true);
-        if (state.State.Job is null || state.State.Job.Fingerprint() != job.Fingerprint() || state.State.Error is not null)
+        bool running = state.State.Job is { } current && current.Fingerprint() == job.Fingerprint() && !state.State.Finished && state.State.Error is null;
+        if (!running)
         {
+            // A new job, a rerun of a finished or failed one: the output folder says what is done (shard files may have
+            // been deleted to recompute them).
             state.State = new VideoJobState { Job = job };
             await LoadOutputAsync(job).ConfigureAwait(true);
             await state.WriteStateAsync().ConfigureAwait(true);
@@ -91,7 +94,9 @@ internal sealed class VideoJobGrain(
             shard.Token = Guid.NewGuid();
             shard.Expiry = now + job.LeaseTime;
             logger.LogDebug("Job {Job}: shard {Shard} leased to {Worker}.", job.JobId, i, worker);
-            return Task.FromResult<ShardLease?>(new ShardLease { JobId = job.JobId, Shard = i, Token = shard.Token, Job = job });
+            int first = i * job.ShardSize;
+            var videos = job.Videos.Skip(first).Take(job.ShardSize).ToArray();
+            return Task.FromResult<ShardLease?>(new ShardLease { JobId = job.JobId, Shard = i, Token = shard.Token, Job = job with { Videos = videos }, FirstIndex = first });
         }
         return Task.FromResult<ShardLease?>(null);
     }

@@ -57,65 +57,55 @@ internal sealed class FileGrainStorage : IGrainStorage
         return Path.Combine(_folder, hash[..2], hash + ".state");
     }
 
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        string path = PathOf(stateName, grainId);
-        var gate = _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync().ConfigureAwait(false);
-        try
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        => UnderLockAsync(PathOf(stateName, grainId), async path =>
         {
             var stored = await ReadFileAsync(path).ConfigureAwait(false);
             if (stored is null)
             {
-                grainState.State = Activator.CreateInstance<T>();
-                grainState.ETag = null;
-                grainState.RecordExists = false;
+                Reset(grainState);
                 return;
             }
             grainState.State = _serializer.Deserialize<T>(new BinaryData(stored.Value.Payload))!;
             grainState.ETag = stored.Value.ETag;
             grainState.RecordExists = true;
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
+        });
 
-    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        string path = PathOf(stateName, grainId);
-        var gate = _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync().ConfigureAwait(false);
-        try
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        => UnderLockAsync(PathOf(stateName, grainId), async path =>
         {
             var stored = await ReadFileAsync(path).ConfigureAwait(false);
             CheckETag(stored?.ETag, grainState.ETag, grainId);
             string etag = Guid.NewGuid().ToString("N");
-            var payload = _serializer.Serialize(grainState.State).ToArray();
-            await WriteFileAsync(path, etag, payload).ConfigureAwait(false);
+            await WriteFileAsync(path, etag, _serializer.Serialize(grainState.State).ToArray()).ConfigureAwait(false);
             grainState.ETag = etag;
             grainState.RecordExists = true;
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
+        });
 
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        string path = PathOf(stateName, grainId);
-        var gate = _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync().ConfigureAwait(false);
-        try
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        => UnderLockAsync(PathOf(stateName, grainId), async path =>
         {
             var stored = await ReadFileAsync(path).ConfigureAwait(false);
             CheckETag(stored?.ETag, grainState.ETag, grainId);
             File.Delete(path);
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
+            Reset(grainState);
+        });
+
+    private static void Reset<T>(IGrainState<T> grainState)
+    {
+        grainState.State = Activator.CreateInstance<T>();
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+    }
+
+    /// <summary>One operation at a time per file within this process (the ETag check and the rename stay together).</summary>
+    private async Task UnderLockAsync(string path, Func<string, Task> operation)
+    {
+        var gate = _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await operation(path).ConfigureAwait(false);
         }
         finally
         {

@@ -29,42 +29,35 @@ internal static class ClusterTestSupport
         InputColumnName = "VideoPath", OutputColumnName = "Frames", Sampling = SamplingMode.Uniform, FramesPerClip = 8, FrameSize = 32, Layout = ClipLayout.Cthw,
     };
 
-    /// <summary>A tiny S3D-G trained for four epochs (so its scores depend on the video) on <paramref name="videos"/>, saved with its decoding step (path → label).</summary>
+    /// <summary>A tiny S3D-G trained for four epochs (so its scores depend on the video), saved with its decoding step (path → label).</summary>
     public static string TrainScorer(string folder, IReadOnlyList<string> videos)
-    {
-        var mlContext = new MLContext(seed: 1);
-        var data = mlContext.Data.LoadFromEnumerable(videos.Select(v => new LabelledVideo { VideoPath = v, Label = Path.GetFileName(Path.GetDirectoryName(v))! }));
-        var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
-            .Append(mlContext.Transforms.LoadVideoFrames(Loader()))
-            .AppendCacheCheckpoint(mlContext)
-            .Append(mlContext.MulticlassClassification.Trainers.S3D(new S3DTrainer.Options
-            {
-                Variant = S3DVariant.S3DG, WidthMultiplier = 0.125, Epochs = 4, BatchSize = 8, Seed = 3, Device = "cpu",
-            }))
-            .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
-        var model = pipeline.Fit(data);
-        string zip = Path.Combine(folder, "scorer.zip");
-        mlContext.Model.Save(model, data.Schema, zip);
-        return zip;
-    }
+        => Train(Path.Combine(folder, "scorer.zip"), videos, ml => ml.MulticlassClassification.Trainers.S3D(new S3DTrainer.Options
+        {
+            Variant = S3DVariant.S3DG, WidthMultiplier = 0.125, Epochs = 4, BatchSize = 8, Seed = 3, Device = "cpu",
+        }));
 
-    /// <summary>A tiny stream-mode MoViNet-A0 trained for four epochs (its ReZero scales leave 0, so logits depend on the frames), saved with its decoding step.</summary>
+    /// <summary>A tiny stream-mode MoViNet-A0 trained for four epochs (its ReZero scales leave 0, so logits depend on the
+    /// frames), saved with its decoding step.</summary>
     public static string TrainStreamModel(string folder, IReadOnlyList<string> videos)
+        => Train(Path.Combine(folder, "movinet-stream.zip"), videos, ml => ml.MulticlassClassification.Trainers.MoViNet(new MoViNetTrainer.Options
+        {
+            Variant = MoViNetVariant.A0, Mode = MoViNetMode.Stream, WidthMultiplier = 0.25, ClassifierHiddenChannels = 32, FrameSize = 32,
+            Epochs = 4, BatchSize = 4, Optimizer = VideoOptimizer.AdamW, LearningRate = 1e-2, WarmupEpochs = 0, Seed = 3, Device = "cpu",
+        }));
+
+    /// <summary>Label (the folder name) → key, LoadVideoFrames, the trainer, key → label; fitted and saved.</summary>
+    private static string Train(string zip, IReadOnlyList<string> videos, Func<MLContext, IEstimator<ITransformer>> trainer)
     {
         var mlContext = new MLContext(seed: 1);
         var data = mlContext.Data.LoadFromEnumerable(videos.Select(v => new LabelledVideo { VideoPath = v, Label = Path.GetFileName(Path.GetDirectoryName(v))! }));
-        var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")
+        var model = mlContext.Transforms.Conversion.MapValueToKey("Label")
             .Append(mlContext.Transforms.LoadVideoFrames(Loader()))
             .AppendCacheCheckpoint(mlContext)
-            .Append(mlContext.MulticlassClassification.Trainers.MoViNet(new MoViNetTrainer.Options
-            {
-                Variant = MoViNetVariant.A0, Mode = MoViNetMode.Stream, WidthMultiplier = 0.25, ClassifierHiddenChannels = 32, FrameSize = 32,
-                Epochs = 4, BatchSize = 4, Optimizer = VideoOptimizer.AdamW, LearningRate = 1e-2, WarmupEpochs = 0, Seed = 3, Device = "cpu",
-            }))
-            .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
-        var model = pipeline.Fit(data);
-        string zip = Path.Combine(folder, "movinet-stream.zip");
+            .Append(trainer(mlContext))
+            .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
+            .Fit(data);
         mlContext.Model.Save(model, data.Schema, zip);
+        (model as IDisposable)?.Dispose();
         return zip;
     }
 

@@ -145,19 +145,26 @@ public sealed class VideoJobTests
         File.Delete(Path.Combine(job.OutputFolder, "shards", "000003.jsonl"));
         var workers = cluster.Silos.Select(s => ClusterTestSupport.SiloService<VideoJobWorker>(cluster, s)).ToArray();
         int before = workers.Sum(w => w.ShardsCommitted);
-        // A new state folder: the coordinator knows nothing; the output folder alone says what is left.
-        await using var fresh = await ClusterTestSupport.StartAsync(2, work.File("state2"));
-        var resumed = await VideoJobs.RunAsync(fresh.Client, job, pollInterval: TimeSpan.FromMilliseconds(100));
-        var freshWorkers = fresh.Silos.Select(s => ClusterTestSupport.SiloService<VideoJobWorker>(fresh, s)).ToArray();
-
-        Assert.AreEqual(2, freshWorkers.Sum(w => w.ShardsCommitted), "only the two missing shards were computed");
+        var resumed = await VideoJobs.RunAsync(cluster.Client, job, pollInterval: TimeSpan.FromMilliseconds(100));
+        Assert.AreEqual(before + 2, workers.Sum(w => w.ShardsCommitted), "only the two missing shards were computed");
         Assert.AreEqual(8, resumed.Done);
         Assert.AreEqual(first, File.ReadAllText(Path.Combine(job.OutputFolder, JobOutput.ResultsFileName)));
+
+        // A new cluster with an empty state folder knows nothing of the job: the output folder alone says what is left.
+        File.Delete(Path.Combine(job.OutputFolder, JobOutput.ResultsFileName));
+        File.Delete(Path.Combine(job.OutputFolder, "shards", "000002.jsonl"));
+        await using var fresh = await ClusterTestSupport.StartAsync(2, work.File("state2"));
+        var again = await VideoJobs.RunAsync(fresh.Client, job, pollInterval: TimeSpan.FromMilliseconds(100));
+        var freshWorkers = fresh.Silos.Select(s => ClusterTestSupport.SiloService<VideoJobWorker>(fresh, s)).ToArray();
+        Assert.AreEqual(1, freshWorkers.Sum(w => w.ShardsCommitted), "only the missing shard was computed");
+        Assert.AreEqual(8, again.Done);
+        Assert.AreEqual(first, File.ReadAllText(Path.Combine(job.OutputFolder, JobOutput.ResultsFileName)));
+        int freshBefore = freshWorkers.Sum(w => w.ShardsCommitted);
 
         var other = VideoJob.Score(s_model, videos.Reverse().ToArray(), job.OutputFolder, shardSize: 2);
         var e = await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => VideoJobs.RunAsync(fresh.Client, other, pollInterval: TimeSpan.FromMilliseconds(100)));
         StringAssert.Contains(e.Message, "holds the results of a different job");
-        Assert.AreEqual(before, workers.Sum(w => w.ShardsCommitted));
+        Assert.AreEqual(freshBefore, freshWorkers.Sum(w => w.ShardsCommitted), "the refused job computed nothing");
     }
 
     [TestMethod]
@@ -188,6 +195,10 @@ public sealed class VideoJobTests
 
         File.WriteAllLines(work.File("list.txt"), ["# videos", "x/a.mp4", "", "/abs/b.mp4"]);
         CollectionAssert.AreEqual(new[] { Path.Combine(work.Path, "x", "a.mp4"), "/abs/b.mp4" }, VideoList.FromFile(work.File("list.txt")).ToArray());
+        var mlContext = new Microsoft.ML.MLContext(seed: 1);
+        var view = mlContext.Data.LoadFromEnumerable(s_videos.Select(v => new ClusterTestSupport.LabelledVideo { VideoPath = v, Label = "x" }));
+        CollectionAssert.AreEqual(s_videos.ToArray(), VideoList.FromDataView(view).ToArray());
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => VideoList.FromDataView(view, "Path")).Message, "Could not find input column 'Path'");
         var listed = VideoList.FromFolder(Path.Combine(s_folder.Path, "videos"));
         CollectionAssert.AreEquivalent(s_videos.ToArray(), listed.ToArray());
         CollectionAssert.AreEqual(listed.Order(StringComparer.Ordinal).ToArray(), listed.ToArray(), "a folder lists in ordinal order");
