@@ -95,7 +95,7 @@ public sealed class ClusterCommandTests
     public void ClusterScoringExample_TrainsScoresAndReportsEveryVideo()
     {
         using var work = new TempFolder("mlnv-example-cluster");
-        var (code, output) = FirstHourSmokeTests.RunExample("ClusterScoring", "--epochs", "2", "--output", work.Path, "--silos", "2");
+        var (code, output) = FirstHourSmokeTests.RunExample("ClusterScoring", "--epochs", "1", "--output", work.Path, "--silos", "2");
         Assert.AreEqual(0, code, output);
         StringAssert.Contains(output, "24 videos in");
         StringAssert.Contains(output, "24/24 videos (0 failed)");
