@@ -13,7 +13,8 @@ container, import it through the library, and compare their outputs with the off
 
 Fill rule, for the tensor at position p (0-based, in the order listed) with n elements in row-major order, element i:
   integer dtypes:             every element = p
-  s = sin(0.61 * (i mod 10007) + 1.7 * (p + 1))     (computed in float64, then cast to the tensor's dtype)
+  s = sin(0.61 * (i mod 10007) + 1.7 * (p + 1))     (in float64; the value below is cast to the tensor's dtype as
+                                                    torch casts: float16 through float32)
   key ends with running_var:  0.75 + 0.25 * s
   key ends with running_mean: 0.1 * s
   ndim >= 2:                  s / sqrt(fan_in), fan_in = n / shape[0]
@@ -143,6 +144,19 @@ def install_stand_ins():
         fvcore.common = common
         common.config = config
         sys.modules.update({'fvcore': fvcore, 'fvcore.common': common, 'fvcore.common.config': config})
+
+
+class CpuOnlyTorch:
+    """torch, except that torch.zeros(..., device='cuda') allocates on the CPU."""
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+    @staticmethod
+    def zeros(*args, **kwargs):
+        if kwargs.get('device') == 'cuda':
+            kwargs['device'] = 'cpu'
+        return torch.zeros(*args, **kwargs)
 
 
 def use_repo(official, folder):
@@ -427,7 +441,11 @@ def gen_evl(official, out):
     clip_model.load_state_dict(clip_filled, strict=True)
     clip_model.float().eval()
     use_repo(official, 'OpenGVLab+efficient-video-recognition')
-    from model import EVLTransformer
+    import model as evl_model
+    # TemporalCrossAttention.forward allocates its result with a hard-coded device='cuda'; this CPU-only torch has no
+    # CUDA, so the module's view of torch maps that one device argument to the CPU. Nothing else is changed.
+    evl_model.torch = CpuOnlyTorch()
+    EVLTransformer = evl_model.EVLTransformer
     frames = 8
     with tempfile.TemporaryDirectory() as tmp:
         # EVL's clip weight loader reads the backbone with torch.jit.load, as from ViT-B-16.pt.
