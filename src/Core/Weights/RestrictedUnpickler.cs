@@ -190,10 +190,12 @@ internal sealed class RestrictedUnpickler
                     }
                 case 0x81: // NEWOBJ: only TorchScript classes, which become inert records (no constructor runs)
                     {
+                        if (_stack.Count - (_marks.Count > 0 ? _marks[^1] : 0) < 2)
+                            throw Invalid($"NEWOBJ (0x81) at byte {_opcodeAt} needs a class and its arguments on the stack");
                         var args = Pop();
                         var cls = Pop();
                         if (cls is not AllowedGlobal { Kind: GlobalKind.TorchScriptClass } scriptClass || args is not object?[] { Length: 0 })
-                            throw Invalid($"NEWOBJ at byte {_opcodeAt} creates a {TypeName(cls)}; only TorchScript module records (no arguments) are created");
+                            throw Invalid($"NEWOBJ (0x81) at byte {_opcodeAt} creates a {TypeName(cls)}; only TorchScript module records (no arguments) are created");
                         Push(new TorchScriptObject(scriptClass.ToString()));
                         break;
                     }
@@ -277,7 +279,7 @@ internal sealed class RestrictedUnpickler
                     throw Invalid($"torch._utils._rebuild_parameter at byte {_opcodeAt} is called with unsupported arguments");
                 return data;
             default:
-                throw Invalid($"{function} at byte {_opcodeAt} is called directly; storages may appear only in persistent ids");
+                throw Invalid($"{function} at byte {_opcodeAt} is called directly, which a weights-only reader never does (storages appear only in persistent ids, TorchScript objects only through NEWOBJ)");
         }
     }
 
