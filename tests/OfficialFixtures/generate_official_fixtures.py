@@ -42,7 +42,7 @@ from collections import OrderedDict
 import torch
 
 PERIOD = 10007
-FIXTURES = ['s3d', 'movinet_a0_base', 'movinet_a1_base', 'movinet_a2_base', 'movinet_a0_stream', 'movinet_a1_stream',
+FIXTURES = ['s3d', 'movinet_stream_se', 'movinet_a0_base', 'movinet_a1_base', 'movinet_a2_base', 'movinet_a0_stream', 'movinet_a1_stream',
             'movinet_a2_stream', 'tsm_r50', 'afnet_r50', 'clip_vitb16_openai', 'clip_vitb16_hf', 'evl_vitb16']
 
 
@@ -230,6 +230,32 @@ def gen_movinet(official, out, variant, stream):
         'container': {'format': 'zip', 'root': 'state_dict', 'prefix': '', 'download': weights.replace('?raw=true', '')},
         'input': {'shape': shape, 'layout': 'N C T H W'},
         'output': {'shape': list(y.shape), 'values': outputs(y)}, **extra,
+        'keys': key_list(sd)})
+
+
+def gen_movinet_stream_se(official, out):
+    """One stream squeeze-excitation unit as BasicBneck builds it (hard-swish inside, the port's hard sigmoid as the gate):
+    whole networks damp the gate's effect on the logits below the test tolerance, the unit's output does not."""
+    use_repo(official, 'Atze00+MoViNet-pytorch')
+    install_stand_ins()
+    import movinets.models as mm
+    channels = 184
+    se = mm.SqueezeExcitation(channels, activation_2=mm.Hardsigmoid, activation_1=torch.nn.Hardswish,
+                              conv_type='2plus1d', causal=True)
+    sd = se.state_dict()
+    filled = fill(sd)
+    shape = [1, channels, 3, 4, 4]
+    se.load_state_dict(filled, strict=True)
+    se.eval()
+    x = rule_input(shape)
+    with torch.no_grad():
+        y = se(x)
+    write(out, 'movinet_stream_se', {
+        'family': 'MoViNet', 'source': 'Atze00/MoViNet-pytorch movinets/models.py, SqueezeExcitation(184, '
+                                       'activation_2=Hardsigmoid, activation_1=nn.Hardswish, conv_type=2plus1d, causal=True)',
+        'container': {'format': 'zip', 'root': 'state_dict', 'prefix': ''},
+        'input': {'shape': shape, 'layout': 'N C T H W'},
+        'output': {'shape': list(y.shape), 'values': outputs(y)},
         'keys': key_list(sd)})
 
 
@@ -479,6 +505,8 @@ def run_one(name, args):
     torch.manual_seed(0)
     if name == 's3d':
         gen_s3d(args.official, args.out)
+    elif name == 'movinet_stream_se':
+        gen_movinet_stream_se(args.official, args.out)
     elif name.startswith('movinet_'):
         _, variant, mode = name.split('_')
         gen_movinet(args.official, args.out, variant, mode == 'stream')

@@ -71,6 +71,24 @@ public sealed class OfficialCheckpointImportTests
     }
 
     [TestMethod]
+    public void MoViNet_StreamSqueezeExcitation_MatchesTheOfficialGate()
+    {
+        // Whole networks damp the SE gate's effect on the logits below the tolerance; one unit's output shows it directly
+        // (Keras' hard sigmoid 0.2·x + 0.5 against relu6(x + 3)/6 differ here by far more than 1e-4).
+        var fixture = OfficialFixture.Load("movinet_stream_se");
+        var input = fixture.Input();
+        long channels = input.shape[1];
+        using var se = new MLNetVideo.Trainers.MoViNet.Modules.SqueezeExcitation(channels, MoViNetSpecs.MakeDivisible(0.5 * channels, 8), causal: true,
+            MLNetVideo.Trainers.MoViNet.Modules.MoViNetActivation.HardSwish, MLNetVideo.Trainers.MoViNet.Modules.MoViNetActivation.HardSigmoid, "b2_l0", 1e-3, 0.01);
+        var report = StateDictImporter.LoadInto(se, fixture.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), MoViNetWeights.Atze00Stream.Mapping);
+        AssertExact(report, fixture);
+        se.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        OfficialFixture.AssertClose(fixture.Output, se.Forward(input, null), fixture.Name);
+    }
+
+    [TestMethod]
     public void Tsm_LegacyReferenceFile_ImportsExactly_AndMatchesTheOfficialLogits()
     {
         var fixture = OfficialFixture.Load("tsm_r50");
