@@ -21,16 +21,24 @@ public sealed class PyTorchCheckpoint
     /// <summary>The saved object: usually a <see cref="CheckpointDictionary"/>; see its remarks for the value types.</summary>
     public object? Root { get; }
 
+    /// <summary>Whether the file is a TorchScript archive (<c>torch.jit.save</c>): then <see cref="Root"/> is a
+    /// <see cref="TorchScriptObject"/>.</summary>
+    public bool IsTorchScript => Root is TorchScriptObject;
+
     /// <summary>
     /// The tensors of a state dict held by the checkpoint. With no <paramref name="entry"/>, the root is used when every value
     /// is a tensor; otherwise the first of <c>state_dict</c>, <c>model</c>, <c>model_state</c>, <c>model_state_dict</c>,
-    /// <c>module</c> or <c>net</c> whose value is a dictionary of tensors.
+    /// <c>module</c> or <c>net</c> whose value is a dictionary of tensors. For a TorchScript archive, the tensors of the
+    /// module (or of the submodule at <paramref name="entry"/>) keyed as its <c>state_dict()</c>.
     /// </summary>
-    /// <param name="entry">A key of the root dictionary, or a path of keys separated by '/', for example <c>model</c>.</param>
+    /// <param name="entry">A key of the root dictionary, or a path of keys separated by '/', for example <c>model</c>
+    /// (for TorchScript, a submodule path such as <c>visual</c>).</param>
     /// <returns>Tensors by state-dict key, in the order they were saved.</returns>
     /// <exception cref="InvalidDataException">No such dictionary exists, or it holds values other than tensors.</exception>
     public IReadOnlyDictionary<string, TensorData> GetStateDict(string? entry = null)
     {
+        if (Root is TorchScriptObject script)
+            return ScriptStateDict(script, entry);
         if (entry is not null)
         {
             object? node = Root;
@@ -56,6 +64,21 @@ public sealed class PyTorchCheckpoint
                     return ToStateDict(nested);
         }
         throw new InvalidDataException($"PyTorch checkpoint '{SourceName}' holds no state dict at its root. {DescribeRoot()}");
+    }
+
+    private IReadOnlyDictionary<string, TensorData> ScriptStateDict(TorchScriptObject script, string? entry)
+    {
+        var node = script;
+        foreach (var part in entry?.Split('/', '.') ?? [])
+        {
+            if (!node.Attributes.TryGetValue(part, out var child) || child is not TorchScriptObject module)
+                throw new InvalidDataException($"TorchScript archive '{SourceName}' has no submodule '{entry}'.");
+            node = module;
+        }
+        var tensors = node.Tensors();
+        if (tensors.Count == 0)
+            throw new InvalidDataException($"TorchScript archive '{SourceName}' holds no tensors{(entry is null ? "" : $" under '{entry}'")}.");
+        return tensors;
     }
 
     private string DescribeRoot() => Root is CheckpointDictionary dict

@@ -16,8 +16,11 @@ namespace MLNetVideo.Weights;
 /// <para>Every size is bounded by <see cref="WeightsReadLimits"/> and checked against the sizes the pickle declares before
 /// memory is allocated; zip entries are read through a bounded stream, so an entry that expands beyond its declared size
 /// (a "zip bomb") is refused after reading at most one byte too many, and every entry's CRC-32 is verified, so size fields
-/// that understate the content and flipped bytes are refused too. Legacy (pre-1.6) checkpoints and TorchScript archives
-/// are refused with a message saying so.</para>
+/// that understate the content and flipped bytes are refused too.</para>
+/// <para>Also read, with the same virtual machine and limits: legacy checkpoints (<c>torch.save</c> before PyTorch 1.6,
+/// a raw pickle stream with the storages appended; see <see cref="LegacyCheckpointReader"/>) and TorchScript archives
+/// (<c>torch.jit.save</c>, for example OpenAI's CLIP files), whose module objects become inert
+/// <see cref="TorchScriptObject"/> records; their <c>code/</c> entries are never read.</para>
 /// </remarks>
 public static partial class PyTorchCheckpointReader
 {
@@ -60,7 +63,8 @@ public static partial class PyTorchCheckpointReader
         var checkedLimits = limits ?? WeightsReadLimits.Default;
         checkedLimits.Validate();
 
-        CheckMagic(stream, sourceName);
+        if (CheckMagic(stream, sourceName))
+            return LegacyCheckpointReader.Read(stream, sourceName, checkedLimits);
         ZipArchive archive;
         try
         {
@@ -135,17 +139,17 @@ public static partial class PyTorchCheckpointReader
         }
     }
 
-    private static void CheckMagic(Stream stream, string source)
+    /// <summary>True for a legacy pickle stream, false for a zip archive; throws for anything else.</summary>
+    private static bool CheckMagic(Stream stream, string source)
     {
         Span<byte> magic = stackalloc byte[4];
         stream.Seek(0, SeekOrigin.Begin);
         int read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
         stream.Seek(0, SeekOrigin.Begin);
         if (read == 4 && BinaryPrimitives.ReadUInt32LittleEndian(magic) == 0x04034b50)
-            return;
+            return false;
         if (read >= 1 && magic[0] == 0x80)
-            throw Invalid(source,
-                "it is a legacy (PyTorch before 1.6) pickle checkpoint, which this reader does not open; re-save it with a current torch.save or convert it to safetensors");
+            return true;
         throw Invalid(source, read < 4 ? $"it is only {read} bytes long (truncated)" : "it is not a zip archive, so it was not written by torch.save");
     }
 
@@ -215,7 +219,7 @@ public static partial class PyTorchCheckpointReader
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 
-    private static InvalidDataException Invalid(string source, string reason, Exception? inner = null)
+    internal static InvalidDataException Invalid(string source, string reason, Exception? inner = null)
         => new($"PyTorch checkpoint '{source}' was refused: {reason}.", inner);
 
     [GeneratedRegex(@"^[^/]+/data\.pkl$", RegexOptions.CultureInvariant)]

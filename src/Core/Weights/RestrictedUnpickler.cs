@@ -15,7 +15,7 @@ internal sealed class RestrictedUnpickler
     /// <summary>A storage referenced by a persistent id: <c>('storage', torch.FloatStorage, key, location, numel)</c>.</summary>
     internal readonly record struct StorageRequest(string Key, TensorDType DType, long ElementCount, string Location);
 
-    private enum GlobalKind { OrderedDict, RebuildTensorV2, RebuildParameter, Storage }
+    private enum GlobalKind { OrderedDict, RebuildTensorV2, RebuildParameter, Storage, TorchScriptClass }
 
     /// <summary>A resolved, allowlisted Python global. Only these can be called by REDUCE.</summary>
     private sealed record AllowedGlobal(string Module, string Name, GlobalKind Kind, TensorDType StorageType)
@@ -45,13 +45,18 @@ internal sealed class RestrictedUnpickler
     /// <param name="source">The file name for error messages.</param>
     /// <param name="limits">Bounds on stack, memo, objects and strings.</param>
     /// <param name="loadStorage">Loads a storage named by a persistent id as a 1-D tensor of its elements.</param>
-    public RestrictedUnpickler(byte[] data, string source, WeightsReadLimits limits, Func<StorageRequest, TensorData> loadStorage)
+    /// <param name="start">Where the pickle starts in <paramref name="data"/> (legacy checkpoints hold several pickles in a row).</param>
+    public RestrictedUnpickler(byte[] data, string source, WeightsReadLimits limits, Func<StorageRequest, TensorData> loadStorage, int start = 0)
     {
         _data = data;
+        _pos = start;
         _source = source;
         _limits = limits;
         _loadStorage = loadStorage;
     }
+
+    /// <summary>The byte after the STOP opcode, once <see cref="Load"/> has returned.</summary>
+    public int End => _pos;
 
     /// <summary>The allowlisted globals, for documentation and messages.</summary>
     public static IReadOnlyCollection<string> AllowedGlobals => Allowlist.Keys;
@@ -185,6 +190,17 @@ internal sealed class RestrictedUnpickler
                         Push(Reduce(callable, args));
                         break;
                     }
+                case 0x81: // NEWOBJ: only TorchScript classes, which become inert records (no constructor runs)
+                    {
+                        if (_stack.Count - (_marks.Count > 0 ? _marks[^1] : 0) < 2)
+                            throw Invalid($"NEWOBJ (0x81) at byte {_opcodeAt} needs a class and its arguments on the stack");
+                        var args = Pop();
+                        var cls = Pop();
+                        if (cls is not AllowedGlobal { Kind: GlobalKind.TorchScriptClass } scriptClass || args is not object?[] { Length: 0 })
+                            throw Invalid($"NEWOBJ (0x81) at byte {_opcodeAt} creates a {TypeName(cls)}; only TorchScript module records (no arguments) are created");
+                        Push(new TorchScriptObject(scriptClass.ToString()));
+                        break;
+                    }
                 case (byte)'b': // BUILD
                     {
                         var state = Pop();
@@ -215,6 +231,9 @@ internal sealed class RestrictedUnpickler
             new("torch", "ByteStorage", GlobalKind.Storage, TensorDType.UInt8),
             new("torch", "BoolStorage", GlobalKind.Storage, TensorDType.Bool),
         };
+        // Checkpoints saved from a GPU (legacy files, and zip files of PyTorch 1.6 to 1.12) name the CUDA storage types;
+        // the bytes are the same and nothing is ever placed on a GPU here.
+        list.AddRange(list.Where(g => g.Kind == GlobalKind.Storage).Select(g => g with { Module = "torch.cuda" }).ToList());
         return list.ToDictionary(g => g.ToString(), StringComparer.Ordinal);
     }
 
@@ -222,8 +241,10 @@ internal sealed class RestrictedUnpickler
     {
         if (Allowlist.TryGetValue($"{module}.{name}", out var allowed))
             return allowed;
+        if (TorchScriptObject.IsClassName(module, name))
+            return new AllowedGlobal(module, name, GlobalKind.TorchScriptClass, default);
         string hint = module.StartsWith("__torch__", StringComparison.Ordinal)
-            ? " It looks like a TorchScript archive (torch.jit.save), which this reader does not open."
+            ? " TorchScript class names must be dotted Python identifiers."
             : " The file may be malicious, or it stores Python objects other than tensors and plain values: re-save it with torch.save(model.state_dict(), path) or convert it to safetensors.";
         throw Invalid($"it refers to the Python global '{Shorten(module)}.{Shorten(name)}', which a weights-only reader never loads " +
             $"(allowed: {string.Join(", ", Allowlist.Keys)}); nothing was executed.{hint}".TrimEnd('.'));
@@ -260,7 +281,7 @@ internal sealed class RestrictedUnpickler
                     throw Invalid($"torch._utils._rebuild_parameter at byte {_opcodeAt} is called with unsupported arguments");
                 return data;
             default:
-                throw Invalid($"{function} at byte {_opcodeAt} is called directly; storages may appear only in persistent ids");
+                throw Invalid($"{function} at byte {_opcodeAt} is called directly, which a weights-only reader never does (storages appear only in persistent ids, TorchScript objects only through NEWOBJ)");
         }
     }
 
@@ -347,13 +368,22 @@ internal sealed class RestrictedUnpickler
 
     private TensorData PersistentLoad(object? pid)
     {
-        if (pid is not object?[] { Length: 5 } t || t[0] is not "storage" || t[1] is not AllowedGlobal { Kind: GlobalKind.Storage } storageType
+        // ('storage', type, key, location, size) since PyTorch 1.6; legacy files add view metadata: None, or
+        // (view key, offset, view size) for a storage that is a slice of another.
+        if (pid is not object?[] { Length: 5 or 6 } t || t[0] is not "storage" || t[1] is not AllowedGlobal { Kind: GlobalKind.Storage } storageType
             || t[2] is not string key || t[3] is not string location || t[4] is not long count || count < 0)
-            throw Invalid($"the persistent id at byte {_opcodeAt} is not ('storage', <torch storage type>, key, location, size)");
+            throw Invalid($"the persistent id at byte {_opcodeAt} is not ('storage', <torch storage type>, key, location, size[, view])");
         var storage = _loadStorage(new StorageRequest(key, storageType.StorageType, count, location));
+        // Bytes stored, counted once per storage, bound what strided views may expand to.
         if (_storages.Add(storage))
             _storageBytes += storage.Bytes.Length;
-        return storage;
+        if (t.Length == 5 || t[5] is null)
+            return storage;
+        if (t[5] is not object?[] { Length: 3 } view || view[1] is not long offset || view[2] is not long viewCount
+            || offset < 0 || viewCount < 0 || offset > count - viewCount)
+            throw Invalid($"the storage view at byte {_opcodeAt} is not (key, offset, size) inside its storage of {count} elements");
+        int itemSize = storageType.StorageType.ItemSize();
+        return new TensorData(storage.DType, [viewCount], storage.Bytes.Slice(checked((int)(offset * itemSize)), checked((int)(viewCount * itemSize))));
     }
 
     /// <summary>Views up to this size are never refused for expanding their storage.</summary>
@@ -361,6 +391,16 @@ internal sealed class RestrictedUnpickler
 
     private void Build(object? target, object? state)
     {
+        if (target is TorchScriptObject record && state is CheckpointDictionary fields)
+        {
+            foreach (var (name, value) in fields)
+            {
+                if (name is not string field)
+                    throw Invalid($"BUILD at byte {_opcodeAt} sets a TorchScript attribute whose name is not a string");
+                record.Set(field, value);
+            }
+            return;
+        }
         if (target is CheckpointDictionary dict && state is CheckpointDictionary attributes)
         {
             foreach (var (name, value) in attributes)
@@ -413,7 +453,7 @@ internal sealed class RestrictedUnpickler
                     return;
                 case AllowedGlobal g:
                     throw Invalid($"it leaves the Python global '{g}' in the result instead of calling it");
-                case CheckpointDictionary or object?[] or List<object?>:
+                case CheckpointDictionary or object?[] or List<object?> or TorchScriptObject:
                     if (height.TryGetValue(value, out int known))
                     {
                         Reached(known);
@@ -456,6 +496,7 @@ internal sealed class RestrictedUnpickler
     private static IEnumerable<object?> Children(object container) => container switch
     {
         CheckpointDictionary d => d.Keys.Cast<object?>().Concat(d.Values).Concat(d.Attributes.Values),
+        TorchScriptObject o => o.Attributes.Values,
         IEnumerable<object?> items => items,
         _ => [],
     };
@@ -590,6 +631,7 @@ internal sealed class RestrictedUnpickler
         null => "None",
         AllowedGlobal g => $"global {g}",
         CheckpointDictionary => "dict",
+        TorchScriptObject o => $"TorchScript object {o.ClassName}",
         object?[] => "tuple",
         List<object?> => "list",
         TensorData => "tensor",

@@ -71,7 +71,7 @@ public static class StateDictImporter
         return LoadInto(target, data, mapping, options, sourceName);
     }
 
-    /// <summary>Reads a safetensors file or a PyTorch zip checkpoint (told apart by content, not extension) and loads it into
+    /// <summary>Reads a safetensors file or a PyTorch checkpoint (zip, legacy or TorchScript; told apart by content, not extension) and loads it into
     /// <paramref name="target"/>. For a PyTorch checkpoint the state dict is found as <see cref="PyTorchCheckpoint.GetStateDict"/> describes.</summary>
     /// <param name="target">The network.</param>
     /// <param name="path">The weights file.</param>
@@ -84,17 +84,7 @@ public static class StateDictImporter
         nn.Module target, string path, KeyMapping? mapping = null, ImportOptions? options = null, WeightsReadLimits? limits = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var source = IsZip(path)
-            ? PyTorchCheckpointReader.ReadStateDict(path, limits: limits)
-            : SafeTensorsReader.ReadAll(path, limits);
-        return LoadInto(target, source, mapping, options, path);
-    }
-
-    private static bool IsZip(string path)
-    {
-        using var stream = File.OpenRead(path);
-        Span<byte> magic = stackalloc byte[4];
-        return stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("PK\u0003\u0004"u8);
+        return LoadInto(target, WeightsFile.ReadStateDict(path, limits: limits), mapping, options, path);
     }
 
     private static ImportReport Compare(Dictionary<string, Tensor> destination, KeyMappingResult mapped, ImportOptions options)

@@ -166,7 +166,7 @@ public static class ClipWeights
         _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "Resolve Auto with DetectLayout first."),
     };
 
-    /// <summary>Loads a safetensors file (or a PyTorch zip state dict) into <paramref name="network"/>, strictly (every tower
+    /// <summary>Loads a safetensors file, a PyTorch checkpoint or an OpenAI TorchScript archive (<c>ViT-B-16.pt</c>) into <paramref name="network"/>, strictly (every tower
     /// key must be present with its shape); fp16 weights are converted to fp32.</summary>
     /// <param name="network">The tower.</param>
     /// <param name="path">The weights file.</param>
@@ -180,8 +180,9 @@ public static class ClipWeights
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         IReadOnlyDictionary<string, TensorData> source;
         IReadOnlyDictionary<string, string> metadata = new Dictionary<string, string>();
-        if (IsZip(path))
+        if (WeightsFile.IsPyTorch(path))
         {
+            // A PyTorch checkpoint, or OpenAI's TorchScript ViT-*.pt read as inert records (no code runs).
             source = PyTorchCheckpointReader.ReadStateDict(path);
         }
         else
@@ -193,13 +194,6 @@ public static class ClipWeights
         if (layout == ClipCheckpointLayout.Auto) layout = DetectLayout(source.Keys);
         var report = StateDictImporter.LoadInto(network, source, For(layout, network.Spec.Layers), ImportOptions.Exact, path);
         return (report, ClipPreprocessing.FromMetadata(metadata, network.Spec.ImageSize));
-    }
-
-    private static bool IsZip(string path)
-    {
-        using var stream = File.OpenRead(path);
-        Span<byte> magic = stackalloc byte[4];
-        return stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("PK\u0003\u0004"u8);
     }
 
     private static TensorData Concat0(IReadOnlyDictionary<string, TensorData> tensors, string[] keys)

@@ -43,10 +43,11 @@ public sealed record AFNetOutput(Tensor Logits, Tensor SelectedFrameRatio, IRead
 /// with the straight-through estimator at <see cref="Temperature"/> in training; at evaluation the decision is the
 /// deterministic argmax of the logits (the reference also draws Gumbel noise at test time, which its README notes makes
 /// results vary from run to run; we do not, so predictions are reproducible).</para>
-/// <para>Training mode computes every frame in the focal blocks and multiplies the branch output by the mask, so gradients
+/// <para>Training mode computes every frame in the focal blocks on the masked input (as the reference), so gradients
 /// reach the navigation weights; the masks of the last training forward are kept in <see cref="LastMasks"/> for the ratio
 /// loss. Eval mode gathers the selected frames, computes only them and adds the result back onto the shortcut of those
-/// frames (see <see cref="AFNetRunOptions.SkipFrames"/>); both modes give the same function.</para>
+/// frames, and a skipped frame gets the branch's response to a zero frame, computed once (see
+/// <see cref="AFNetRunOptions.SkipFrames"/>); both modes give the same function.</para>
 /// <para>Spatial navigation (the paper's extension that also skips regions) is not implemented.</para>
 /// </remarks>
 public sealed class AFNetNetwork : Module<Tensor, Tensor>

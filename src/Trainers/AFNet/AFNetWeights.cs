@@ -18,7 +18,7 @@ namespace MLNetVideo.Trainers.AFNet;
 /// <description><c>module.</c> prefix stripped; <c>fc</c> has 1,000 classes and the navigation modules were built for the
 /// image setting, so import with <c>fc.*</c> (and any shape-mismatched <c>conv_gs</c>) re-initialised.</description></item>
 /// </list>
-/// These mappings are written from the key listing in models.md; no official checkpoint was available to test them here.
+/// The video mapping is pinned by the golden fixture <c>afnet_r50</c> (keys and outputs of the official code).
 /// </remarks>
 public static class AFNetWeights
 {
@@ -27,4 +27,9 @@ public static class AFNetWeights
         KeyMapping.StripPrefix("module.")
             .Then(KeyMapping.StripPrefix("base_model."))
             .Then(KeyMapping.RenameRegex(@"new_fc\.(weight|bias)", "fc.$1"));
+
+    /// <summary>The released video checkpoints: a zip <c>torch.save</c> of <c>{epoch, arch, state_dict, optimizer, best_prec1, …}</c>
+    /// whose <c>state_dict</c> is read through <see cref="ReferenceCheckpoint"/>.</summary>
+    public static CheckpointLayout Official { get; } =
+        new("AFNet (BeSpontaneous/AFNet-pytorch)", "state_dict", ReferenceCheckpoint, "base_model.layer1.list_gen.0.conv_gs.weight");
 }

@@ -42,7 +42,9 @@ public sealed class MoViNetNetwork : Module<Tensor, Tensor>
         var head = spec.Head;
         int last = spec.Blocks[^1].OutChannels;
         conv7 = new ConvUnit(last, head.ProjectChannels, Triple.One, Triple.One, false, false, true, act, causal, "head", eps, momentum);
-        _head = new Head(head, spec.NumClasses, spec.DropoutRate, act, causal, eps, momentum);
+        // The classifier MLP uses swish in both modes: Model Garden's MovinetClassifier activation defaults to swish and
+        // the stream configurations only change the backbone's.
+        _head = new Head(head, spec.NumClasses, spec.DropoutRate, MoViNetActivation.Swish, causal, eps, momentum);
         classifier = _head.Classifier;
         RegisterComponents();
     }

@@ -24,8 +24,9 @@ public enum MoViNetMode
     Base = 0,
 
     /// <summary>Causal (2+1)D depthwise convs (front-only time padding, or stream buffers), CausalSE on cumulative
-    /// global average pooling, cumulative head pooling, hard-swish/hard-sigmoid. Consumes any number of frames at a time
-    /// with constant memory (<see cref="MoViNetStream"/>).</summary>
+    /// global average pooling, cumulative head pooling, hard-swish in the backbone, Keras' hard sigmoid in the SE gates and
+    /// swish in the classifier (as the released stream checkpoints). Consumes any number of frames at a time with constant
+    /// memory (<see cref="MoViNetStream"/>).</summary>
     Stream = 1,
 }
 

@@ -22,7 +22,9 @@ public sealed class MoViNetTransformer : VideoClassifierTransformer<MoViNetTrans
     public static string ComponentId => Id;
 
     /// <inheritdoc />
-    public static int ContentVersion => 1;
+    /// <remarks>Version 2: the ReZero scales are scalars, no duplicate state-dict keys, and stream models gate with Keras'
+    /// hard sigmoid and classify through swish (the released checkpoints' activations); version-1 zips are refused.</remarks>
+    public static int ContentVersion => 2;
 
     /// <summary>Whether <see cref="CreateStream"/> is available (stream mode).</summary>
     public bool CanStream => Spec.Mode == MoViNetMode.Stream;
@@ -57,6 +59,11 @@ public sealed class MoViNetTransformer : VideoClassifierTransformer<MoViNetTrans
     /// <inheritdoc />
     public static MoViNetTransformer LoadFrom(ModelEntryReader reader)
     {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (reader.ContentVersion != ContentVersion)
+            throw new InvalidDataException(
+                $"The model zip holds a MoViNet of content version {reader.ContentVersion}; this MLNetVideo reads version {ContentVersion} " +
+                "(its stream activations and state-dict layout changed to match the official checkpoints): train the model again.");
         var parts = ReadParts(reader, CreateNetwork);
         return new MoViNetTransformer(parts.Environment, parts.Spec, parts.Network, parts.Info, parts.TrainingOptions);
     }

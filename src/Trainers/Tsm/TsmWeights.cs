@@ -33,6 +33,11 @@ public static class TsmWeights
             .Then(KeyMapping.StripPrefix("base_model."))
             .Then(KeyMapping.RenameRegex(@"new_fc\.(weight|bias)", "fc.$1"));
 
+    /// <summary>The TSM reference checkpoints as released: a (legacy, pre-1.6) <c>torch.save</c> of
+    /// <c>{epoch, arch, state_dict, best_prec1, …}</c> whose <c>state_dict</c> is read through <see cref="ReferenceCheckpoint"/>.</summary>
+    public static CheckpointLayout Official { get; } =
+        new("TSM (mit-han-lab/temporal-shift-module)", "state_dict", ReferenceCheckpoint, "new_fc.weight");
+
     /// <summary>torchvision ResNet keys → ours (the block's <c>conv1</c> gains the <c>.net</c> of the shift wrapper).</summary>
     public static KeyMapping TorchvisionResNet { get; } =
         KeyMapping.RenameRegex(@"(layer\d+\.\d+)\.conv1\.weight", "$1.conv1.net.weight");

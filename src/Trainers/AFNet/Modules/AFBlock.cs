@@ -14,12 +14,11 @@ namespace MLNetVideo.Trainers.AFNet.Modules;
 /// </summary>
 /// <remarks>
 /// <para>Focal blocks: the temporal shift runs over all T frames first (so the selected frames see their true neighbours),
-/// then the residual branch. In training (<see cref="FocalMasked"/>) every frame is computed and the branch output is
-/// multiplied by the 0/1 straight-through mask, so gradients reach the navigation module; at inference
-/// (<see cref="FocalSelected"/>) the selected frames are gathered, computed and added back onto the shortcut, and skipped
-/// frames are never computed. Both give the same values for a skipped frame: the shortcut alone. (The reference multiplies
-/// the branch <i>input</i> by the mask, so a skipped frame gets the branch's response to zeros, a batch-norm bias pattern; we
-/// mask the branch output instead so that the training function and the real-skipping inference function are the same.)</para>
+/// then the residual branch on the masked input, as the reference (<c>out = shift(x) * mask</c>, then the convolutions). In
+/// training (<see cref="FocalMasked"/>) every frame is computed that way, so gradients reach the navigation module; at
+/// inference (<see cref="FocalSelected"/>) only the selected frames run the branch, and every skipped frame gets the
+/// branch's response to a zero frame (a batch-norm bias pattern that depends only on the frame size), computed once per
+/// call. Both give the reference's values for every frame.</para>
 /// </remarks>
 internal abstract class AFBlock : Module
 {
@@ -47,8 +46,8 @@ internal abstract class AFBlock : Module
     /// <summary>Focal block in training: every frame computed, branch output multiplied by <paramref name="mask"/> ([N·T]).</summary>
     public Tensor FocalMasked(Tensor x, Tensor mask, AFContext context)
     {
-        var branch = Branch(Shifted(x, context), null, null);
-        var y = (branch * mask.reshape(-1, 1, 1, 1).to(branch.dtype)) + Residual(x, context);
+        var shifted = Shifted(x, context);
+        var y = Branch(shifted * mask.reshape(-1, 1, 1, 1).to(shifted.dtype), null, null) + Residual(x, context);
         return _lastRelu ? functional.relu(y) : y;
     }
 
@@ -59,16 +58,15 @@ internal abstract class AFBlock : Module
         var residual = Residual(x, context);
         long rows = selected.shape[0];
         context.Trace?.FocalRows(rows);
-        Tensor y;
-        if (rows == 0)
-        {
-            y = residual;
-        }
-        else
+        // A skipped frame's branch input is all zeros: its output is the same map for every such frame (not traced: one
+        // frame per call, not per clip).
+        var skipped = rows == x.shape[0] ? null : Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
+        Tensor y = skipped is null ? residual : residual + skipped;
+        if (rows > 0)
         {
             var gathered = Shifted(x, context).index_select(0, selected);
             var branch = Branch(gathered, context.Trace, perClip);
-            y = residual.index_add(0, selected, branch, 1);
+            y = y.index_add(0, selected, skipped is null ? branch : branch - skipped, 1);
         }
         return _lastRelu ? functional.relu(y) : y.alias();
     }

@@ -33,8 +33,8 @@ internal sealed class SkipPool : Module<Tensor, Tensor>
 /// <summary>
 /// One MoViNet layer <c>bX_lY</c> (Atze00 <c>BasicBneck</c>): <c>expand</c> (1×1×1 + BN + act) → <c>deep</c> (depthwise
 /// k_t×k×k, or spatial + causal temporal in stream mode) → <c>se</c> → <c>project</c> (1×1×1 + BN) ; output
-/// <c>skip + alpha · F(x)</c> with the ReZero scalar <c>alpha</c> initialised to 0; <c>res</c> = [pool,] 1×1×1 conv + BN when
-/// the width or resolution changes.
+/// <c>skip + alpha · F(x)</c> with the ReZero scalar <c>alpha</c> (a 0-d tensor, as the official <c>rezero/scale</c>)
+/// initialised to 0; <c>res</c> = [pool,] 1×1×1 conv + BN when the width or resolution changes.
 /// </summary>
 internal sealed class BottleneckBlock : Module<Tensor, Tensor>
 {
@@ -49,6 +49,7 @@ internal sealed class BottleneckBlock : Module<Tensor, Tensor>
     {
         bool causal = mode == MoViNetMode.Stream;
         var act = causal ? MoViNetActivation.HardSwish : MoViNetActivation.Swish;
+        // The released stream models gate with Keras' hard sigmoid (see MoViNetActivation.HardSigmoid).
         var gate = causal ? MoViNetActivation.HardSigmoid : MoViNetActivation.Sigmoid;
         string name = block.Name;
         expand = new ConvUnit(block.InChannels, block.ExpandChannels, Triple.One, Triple.One, false, false, true, act, causal, name, eps, momentum);
@@ -62,20 +63,22 @@ internal sealed class BottleneckBlock : Module<Tensor, Tensor>
                 ? Sequential(new SkipPool(new Triple(1, 3, 3), block.Stride), projection)
                 : Sequential(projection);
         }
-        alpha = Parameter(zeros(1));
-        Spec = block;
-        Deep = deep;
-        Se = se;
+        alpha = Parameter(zeros(Array.Empty<long>()));
+        _spec = block;
         RegisterComponents();
     }
 
-    public MoViNetBlockSpec Spec { get; }
+    // Expression-bodied accessors: an auto-property holding a module would be registered a second time under its
+    // compiler-generated backing field (<Deep>k__BackingField), duplicating state-dict keys.
+    private readonly MoViNetBlockSpec _spec;
+
+    public MoViNetBlockSpec Spec => _spec;
 
     /// <summary>The depthwise unit (for state inspection).</summary>
-    internal ConvUnit Deep { get; }
+    internal ConvUnit Deep => deep;
 
     /// <summary>The SE unit (for state inspection).</summary>
-    internal SqueezeExcitation Se { get; }
+    internal SqueezeExcitation Se => se;
 
     public override Tensor forward(Tensor x) => Forward(x, null);
 

@@ -24,14 +24,15 @@ internal sealed class Activation : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => Apply(x, _kind);
 
-    /// <summary>swish = x·σ(x); hard swish = x·relu6(x+3)/6; hard sigmoid = relu6(x+3)/6 (Model Garden's definition, models.md §2.6 #2).</summary>
+    /// <summary>swish = x·σ(x); hard swish = x·relu6(x+3)/6; hard sigmoid = clip(0.2·x + 0.5, 0, 1), Keras' definition,
+    /// which the released stream checkpoints were trained and exported with (docs/components/MoViNet.md, "Activations").</summary>
     public static Tensor Apply(Tensor x, MoViNetActivation kind) => kind switch
     {
         MoViNetActivation.None => x,
         MoViNetActivation.Swish => functional.silu(x),
         MoViNetActivation.HardSwish => functional.hardswish(x),
         MoViNetActivation.Sigmoid => x.sigmoid(),
-        MoViNetActivation.HardSigmoid => functional.hardsigmoid(x),
+        MoViNetActivation.HardSigmoid => (x * 0.2 + 0.5).clamp(0.0, 1.0),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }

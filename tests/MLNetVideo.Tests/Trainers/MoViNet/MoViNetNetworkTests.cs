@@ -101,29 +101,8 @@ public sealed class MoViNetNetworkTests
         Assert.AreEqual(baseA0.ParameterCount() - baseSe + streamSe + temporal, streamA0.ParameterCount());
     }
 
-    [TestMethod]
-    [DataRow("conv1.conv_1.conv3d.weight", new long[] { 8, 3, 1, 3, 3 })]
-    [DataRow("conv1.conv_1.norm.running_var", new long[] { 8 })]
-    [DataRow("blocks.b0_l0.expand.conv_1.conv3d.weight", new long[] { 24, 8, 1, 1, 1 })]
-    [DataRow("blocks.b0_l0.deep.conv_1.conv3d.weight", new long[] { 24, 1, 1, 5, 5 })]
-    [DataRow("blocks.b0_l0.se.fc1.conv_1.conv3d.weight", new long[] { 8, 24, 1, 1, 1 })]
-    [DataRow("blocks.b0_l0.se.fc2.conv_1.conv3d.bias", new long[] { 24 })]
-    [DataRow("blocks.b0_l0.project.conv_1.conv3d.weight", new long[] { 8, 24, 1, 1, 1 })]
-    [DataRow("blocks.b0_l0.res.1.conv_1.conv3d.weight", new long[] { 8, 8, 1, 1, 1 })]
-    [DataRow("blocks.b0_l0.alpha", new long[] { 1 })]
-    [DataRow("blocks.b2_l0.deep.conv_1.conv3d.weight", new long[] { 184, 1, 5, 3, 3 })]
-    [DataRow("conv7.conv_1.conv3d.weight", new long[] { 480, 104, 1, 1, 1 })]
-    [DataRow("classifier.0.conv_1.conv3d.weight", new long[] { 2048, 480, 1, 1, 1 })]
-    [DataRow("classifier.3.conv_1.conv3d.bias", new long[] { 600 })]
-    public void FullWidthA0Base_KeysFollowTheAtze00Layout(string key, long[] shape)
-    {
-        using var network = new MoViNetNetwork(MoViNetSpecs.For(MoViNetVariant.A0, MoViNetMode.Base, numClasses: 600));
-        var stateDict = network.state_dict();
-        Assert.IsTrue(stateDict.ContainsKey(key), $"missing {key}");
-        CollectionAssert.AreEqual(shape, stateDict[key].shape);
-        Assert.IsFalse(stateDict.Keys.Any(k => k.Contains("conv_2", StringComparison.Ordinal)), "base mode has no temporal (2+1)D part");
-    }
-
+    // The exact Atze00 key sets (base and stream, A0-A2) are pinned by golden fixtures generated from the port's code
+    // (OfficialCheckpointImportTests.MoViNet_*).
     [TestMethod]
     public void FullWidthA0Stream_SplitsTemporalDepthwiseConvs()
     {

@@ -1,0 +1,189 @@
+using MLNetVideo.Featurizers.Clip;
+using MLNetVideo.Tests.TestSupport;
+using MLNetVideo.Trainers.AFNet;
+using MLNetVideo.Trainers.Evl;
+using MLNetVideo.Trainers.MoViNet;
+using MLNetVideo.Trainers.S3D;
+using MLNetVideo.Trainers.Tsm;
+using MLNetVideo.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNetVideo.Tests.OfficialFixtures;
+
+/// <summary>
+/// Every published checkpoint layout, end to end: the checkpoint is rebuilt from the official key list of its golden
+/// fixture (generated from the unchanged official code, tests/OfficialFixtures), written in the released container, read
+/// through the library's importer, and our network's eval-mode outputs are compared with the official ones at the fixture's
+/// small input (full-size weights).
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class OfficialCheckpointImportTests
+{
+    [TestMethod]
+    public void S3D_LegacyKinetics400File_ImportsExactly_AndMatchesTheOfficialLogits()
+    {
+        var fixture = OfficialFixture.Load("s3d");
+        using var folder = new TempFolder();
+        string path = fixture.WriteCheckpoint(folder.Path);
+        Assert.IsTrue(S3DWeights.Official.Matches(PyTorchCheckpointReader.ReadStateDict(path).Keys));
+        using var network = new S3DNetwork(S3DSpecs.For(S3DVariant.S3D, 400));
+        AssertExact(S3DWeights.Official.Load(network, path), fixture);
+        AssertLogits(network, fixture, fixture.Input());
+    }
+
+    [TestMethod]
+    [DataRow("movinet_a0_base", MoViNetVariant.A0, MoViNetMode.Base)]
+    [DataRow("movinet_a1_base", MoViNetVariant.A1, MoViNetMode.Base)]
+    [DataRow("movinet_a2_base", MoViNetVariant.A2, MoViNetMode.Base)]
+    [DataRow("movinet_a0_stream", MoViNetVariant.A0, MoViNetMode.Stream)]
+    [DataRow("movinet_a1_stream", MoViNetVariant.A1, MoViNetMode.Stream)]
+    [DataRow("movinet_a2_stream", MoViNetVariant.A2, MoViNetMode.Stream)]
+    public void MoViNet_Atze00StateDict_ImportsExactly_AndMatchesTheOfficialLogits(string name, MoViNetVariant variant, MoViNetMode mode)
+    {
+        var fixture = OfficialFixture.Load(name);
+        using var folder = new TempFolder();
+        string path = fixture.WriteCheckpoint(folder.Path);
+        var layout = MoViNetWeights.Atze00(mode);
+        var keys = PyTorchCheckpointReader.ReadStateDict(path).Keys.ToList();
+        Assert.IsTrue(layout.Matches(keys));
+        Assert.IsFalse(MoViNetWeights.Atze00(mode == MoViNetMode.Base ? MoViNetMode.Stream : MoViNetMode.Base).Matches(keys));
+        using var network = new MoViNetNetwork(MoViNetSpecs.For(variant, mode, 600) with { DropoutRate = 0.2 });
+        // Exact both ways: every official key is one of ours and the other way round, with the official count.
+        Assert.AreEqual(fixture.Keys.Count, network.state_dict().Count);
+        CollectionAssert.AreEquivalent(fixture.Keys.Select(k => k.Key).ToList(),
+            network.state_dict().Keys.Select(k => MoViNetWeights.ToAtze00Key(k, mode)).ToList());
+        AssertExact(layout.Load(network, path), fixture);
+        var input = fixture.Input();
+        AssertLogits(network, fixture, input);
+        if (mode == MoViNetMode.Stream)
+        {
+            // Frame by frame through our stream session, as the official buffers after the last frame.
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            using var stream = network.CreateStream();
+            Tensor? last = null;
+            for (long t = 0; t < input.shape[2]; t++)
+                last = stream.Push(input.narrow(2, t, 1));
+            OfficialFixture.AssertClose(fixture.Extra("stream_output"), last!, $"{name} streamed");
+        }
+    }
+
+    [TestMethod]
+    public void MoViNet_StreamSqueezeExcitation_MatchesTheOfficialGate()
+    {
+        // Whole networks damp the SE gate's effect on the logits below the tolerance; one unit's output shows it directly
+        // (Keras' hard sigmoid 0.2·x + 0.5 against relu6(x + 3)/6 differ here by far more than 1e-4).
+        var fixture = OfficialFixture.Load("movinet_stream_se");
+        var input = fixture.Input();
+        long channels = input.shape[1];
+        using var se = new MLNetVideo.Trainers.MoViNet.Modules.SqueezeExcitation(channels, MoViNetSpecs.MakeDivisible(0.5 * channels, 8), causal: true,
+            MLNetVideo.Trainers.MoViNet.Modules.MoViNetActivation.HardSwish, MLNetVideo.Trainers.MoViNet.Modules.MoViNetActivation.HardSigmoid, "b2_l0", 1e-3, 0.01);
+        var report = StateDictImporter.LoadInto(se, fixture.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value), MoViNetWeights.Atze00Stream.Mapping);
+        AssertExact(report, fixture);
+        se.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        OfficialFixture.AssertClose(fixture.Output, se.Forward(input, null), fixture.Name);
+    }
+
+    [TestMethod]
+    public void Tsm_LegacyReferenceFile_ImportsExactly_AndMatchesTheOfficialLogits()
+    {
+        var fixture = OfficialFixture.Load("tsm_r50");
+        using var folder = new TempFolder();
+        string path = fixture.WriteCheckpoint(folder.Path);
+        var checkpoint = PyTorchCheckpointReader.Read(path);
+        Assert.IsTrue(TsmWeights.Official.Matches(checkpoint.GetStateDict("state_dict").Keys));
+        Assert.IsFalse(AFNetWeights.Official.Matches(checkpoint.GetStateDict("state_dict").Keys));
+        using var network = new TsmNetwork(TsmSpecs.For(TsmDepth.ResNet50, 400));
+        AssertExact(TsmWeights.Official.Load(network, path), fixture);
+        var input = fixture.Input();                                          // [N, T·3, H, W] = [N, T, 3, H, W] in memory
+        AssertLogits(network, fixture, input.view(input.shape[0], input.shape[1] / 3, 3, input.shape[2], input.shape[3]));
+    }
+
+    [TestMethod]
+    public void AFNet_SomethingV1File_ImportsExactly_AndMatchesTheOfficialLogits()
+    {
+        var fixture = OfficialFixture.Load("afnet_r50");
+        using var folder = new TempFolder();
+        string path = fixture.WriteCheckpoint(folder.Path);
+        Assert.IsTrue(AFNetWeights.Official.Matches(PyTorchCheckpointReader.ReadStateDict(path, "state_dict").Keys));
+        var input = fixture.Input();
+        int frames = (int)(input.shape[1] / 3);
+        using var network = new AFNetNetwork(AFNetSpecs.For(AFNetDepth.ResNet50, 174, frames));
+        AssertExact(AFNetWeights.Official.Load(network, path), fixture);
+        AssertLogits(network, fixture, input.view(input.shape[0], frames, 3, input.shape[2], input.shape[3]));
+    }
+
+    [TestMethod]
+    public void ClipVitB16_OpenAITorchScriptArchive_LoadsWithoutRunningCode_AndMatchesTheOfficialEmbedding()
+    {
+        var fixture = OfficialFixture.Load("clip_vitb16_openai");
+        using var folder = new TempFolder();
+        string path = fixture.WriteCheckpoint(folder.Path);
+        var checkpoint = PyTorchCheckpointReader.Read(path);
+        Assert.IsTrue(checkpoint.IsTorchScript);
+        Assert.AreEqual(fixture.Keys.Count, checkpoint.GetStateDict().Count);
+        Assert.AreEqual(TensorDType.Float16, checkpoint.GetStateDict("visual")["conv1.weight"].DType);
+        using var network = new ClipVisionNetwork(ClipVisionSpecs.VitB16);
+        var (report, _) = ClipWeights.Load(network, path);
+        Assert.IsTrue(report.IsExact, report.ToString());
+        AssertLogits(network, fixture, fixture.Input());
+    }
+
+    [TestMethod]
+    public void ClipVitB16_HuggingFaceSafetensors_ImportsExactly_AndMatchesTheOfficialEmbedding()
+    {
+        var fixture = OfficialFixture.Load("clip_vitb16_hf");
+        using var folder = new TempFolder();
+        string path = fixture.WriteCheckpoint(folder.Path);
+        using var network = new ClipVisionNetwork(ClipVisionSpecs.VitB16);
+        var (report, _) = ClipWeights.Load(network, path);
+        Assert.IsTrue(report.IsExact, report.ToString());
+        Assert.AreEqual(ClipCheckpointLayout.HuggingFace, ClipWeights.DetectLayout(fixture.Keys.Select(k => k.Key)));
+        AssertLogits(network, fixture, fixture.Input());
+    }
+
+    [TestMethod]
+    public void Evl_DecoderCheckpointOverOfficialClipArchive_MatchesTheOfficialLogits()
+    {
+        var fixture = OfficialFixture.Load("evl_vitb16");
+        var clipFixture = OfficialFixture.Load("clip_vitb16_openai");
+        using var folder = new TempFolder();
+        string clipPath = clipFixture.WriteCheckpoint(folder.Path);
+        string path = fixture.WriteCheckpoint(folder.Path);
+        using var clip = new ClipVisionNetwork(ClipVisionSpecs.VitB16);
+        Assert.IsTrue(ClipWeights.Load(clip, clipPath).Report.IsExact);
+        var spec = new EvlSpec { Layers = 4, Frames = 8, NumClasses = 400 };
+        using var network = new EvlNetwork(spec);
+        AssertExact(EvlWeights.Official.Load(network, path), fixture);
+        clip.eval();
+        network.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var input = fixture.Input();                                                     // [N, 3, T, 224, 224]
+        long n = input.shape[0], t = input.shape[2];
+        var images = input.permute(0, 2, 1, 3, 4).reshape(n * t, 3, input.shape[3], input.shape[4]);
+        var (f, q, k) = clip.ExtractFeatures(images, spec.Layers, withQk: true);        // [M, N·T, L, W] each
+        var features = cat([f, q!, k!], 0).view(3 * spec.Layers, n, t, spec.Tokens, spec.Width).transpose(0, 1);
+        OfficialFixture.AssertClose(fixture.Output, network.call(features), fixture.Name);
+    }
+
+    private static void AssertExact(ImportReport report, OfficialFixture fixture)
+    {
+        Assert.IsTrue(report.IsExact, $"{fixture.Name}: {report}");
+        Assert.AreEqual(fixture.Keys.Count, report.Loaded.Count, $"{fixture.Name}: every official tensor is loaded");
+    }
+
+    private static void AssertLogits(nn.Module<Tensor, Tensor> network, OfficialFixture fixture, Tensor input)
+    {
+        network.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var output = network.call(input);
+        CollectionAssert.AreEqual(fixture.OutputShape, output.shape, $"{fixture.Name}: output shape");
+        OfficialFixture.AssertClose(fixture.Output, output, fixture.Name);
+    }
+}
