@@ -102,11 +102,9 @@ public sealed class DecoderProgramTests
         NameProgramsInTheZip(zip, script);
 
         // The CLI, as the attack used it.
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = CliApp.Run(["predict", "--model", zip, _video], output, error);
-        Assert.AreEqual(CliApp.Success, exit, error.ToString());
-        StringAssert.Contains(output.ToString(), "clip.mp4");
+        var (exit, output, error) = CliRun.Run("predict", "--model", zip, _video);
+        Assert.AreEqual(CliApp.Success, exit, error);
+        StringAssert.Contains(output, "clip.mp4");
         // The library, through plain ML.NET loading and MLNetVideo's loading.
         var mlContext = new MLContext();
         var input = mlContext.Data.LoadFromEnumerable(new[] { new VideoRow { VideoPath = _video, Label = "left" } });

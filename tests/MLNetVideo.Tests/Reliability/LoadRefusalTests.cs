@@ -140,10 +140,8 @@ public sealed class LoadRefusalTests
         foreach (var (name, make, expected, _) in Cases())
         {
             string zip = make(SaveTinyModel(folder.File(name.Replace(' ', '-') + ".zip")));
-            var output = new StringWriter();
-            var error = new StringWriter();
-            int exit = CliApp.Run(["predict", "--model", zip, _video], output, error);
-            string text = error.ToString().Trim();
+            var (exit, _, error) = CliRun.Run("predict", "--model", zip, _video);
+            string text = error.Trim();
             Assert.AreEqual(CliApp.InputError, exit, $"{name}: {text}");
             Assert.HasCount(1, text.Split('\n'), $"{name}: {text}");
             Assert.StartsWith("error: --model: cannot load", text, name);

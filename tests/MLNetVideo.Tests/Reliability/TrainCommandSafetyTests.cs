@@ -30,13 +30,7 @@ public sealed class TrainCommandSafetyTests
     [ClassCleanup]
     public static void Cleanup() => _folder?.Dispose();
 
-    private static (int Code, string Out, string Error) Cli(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Error) Cli(params string[] args) => CliRun.Run(args);
 
     [TestMethod]
     public void OutputFolderThatCannotBeWritten_StopsBeforeAnythingIsDecodedOrTrained()
