@@ -14,6 +14,7 @@ using static TorchSharp.torch;
 // Usage:
 //   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- fuzz [--n 500] [--seed 20261124] [--work out/reliability]
 //   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- soak [--predictions 10000] [--work out/reliability]
+//   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- zipfuzz [--n 0 (all)] [--seed 20261124] [--work out/reliability]
 var invariant = CultureInfo.InvariantCulture;
 string command = args.Length > 0 ? args[0] : "";
 string Option(string name, string fallback)
@@ -31,8 +32,10 @@ switch (command)
         return Fuzz(int.Parse(Option("--n", "500"), invariant), int.Parse(Option("--seed", "20261124"), invariant));
     case "soak":
         return Soak(int.Parse(Option("--predictions", "10000"), invariant));
+    case "zipfuzz":
+        return ZipFuzz(int.Parse(Option("--n", "0"), invariant), int.Parse(Option("--seed", "20261124"), invariant));
     default:
-        Console.Error.WriteLine("usage: ReliabilityBenchmarks fuzz|soak [--n N] [--predictions N] [--seed S] [--work DIR]");
+        Console.Error.WriteLine("usage: ReliabilityBenchmarks fuzz|soak|zipfuzz [--n N] [--predictions N] [--seed S] [--work DIR]");
         return 2;
 }
 
@@ -203,6 +206,45 @@ int Soak(int predictions)
     Console.WriteLine($"peak RSS (VmHWM) {PeakRssKiB() / 1024.0:0.0} MiB; live tensors {t0} → {tensors}; RSS {r0 / 1048576.0:0.0} → {rss / 1048576.0:0.0} MiB; " +
         $"first clip scored identically after the soak: {(same ? "yes" : "NO")}");
     bool ok = tensors == t0 && same && rss - r0 < 64L << 20;
+    Console.WriteLine(ok ? "RESULT: pass" : "RESULT: FAIL");
+    return ok ? 0 : 1;
+}
+
+int ZipFuzz(int limit, int seed)
+{
+    var setup = Stopwatch.StartNew();
+    using var fuzz = ModelZipMutationFuzz.Create(Path.Combine(work, $"zipfuzz-{Guid.NewGuid().ToString("N")[..8]}"));
+    var all = fuzz.AllMutations().ToList();
+    var ci = fuzz.OnePerValue();
+    // Every change of every value, in a seeded order (a limited run samples all components evenly).
+    var order = all.ToList();
+    new Random(seed).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(order));
+    if (limit > 0)
+        order = order.Take(limit).ToList();
+    Console.WriteLine($"  {fuzz.Subjects.Count} components built in {setup.Elapsed.TotalSeconds:0} s; {all.Count} mutations in all ({ci.Count} in CI); running {order.Count}");
+    var outcomes = new List<ZipMutationOutcome>();
+    var total = Stopwatch.StartNew();
+    foreach (var mutation in order)
+    {
+        var outcome = fuzz.Run(mutation, TimeSpan.FromSeconds(120));
+        outcomes.Add(outcome);
+        foreach (var violation in outcome.Violations)
+            Console.WriteLine($"VIOLATION: {mutation}: {violation}");
+        if (outcomes.Count % 250 == 0)
+            Console.WriteLine($"  {outcomes.Count}/{order.Count} zips, {total.Elapsed.TotalSeconds:0} s, violations {outcomes.Count(o => o.Violations.Count > 0)}, peak RSS {PeakRssKiB() / 1024.0:0} MiB");
+    }
+    Console.WriteLine();
+    Console.WriteLine("| component | mutated zips | refused at load | refused at first use | accepted (loaded, predicted) | violations | slowest |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+    foreach (var group in outcomes.GroupBy(o => o.Mutation.Subject.Component).OrderBy(g => fuzz.Subjects.ToList().FindIndex(s => s.Component == g.Key)))
+        Console.WriteLine($"| {group.Key} | {group.Count()} | {group.Count(o => o.Result == ZipMutationResult.RefusedAtLoad)} | {group.Count(o => o.Result == ZipMutationResult.RefusedAtFirstUse)} | " +
+            $"{group.Count(o => o.Result == ZipMutationResult.Accepted)} | {group.Count(o => o.Violations.Count > 0)} | {group.Max(o => o.Elapsed.TotalSeconds):0.00} s |");
+    Console.WriteLine($"| all | {outcomes.Count} | {outcomes.Count(o => o.Result == ZipMutationResult.RefusedAtLoad)} | {outcomes.Count(o => o.Result == ZipMutationResult.RefusedAtFirstUse)} | " +
+        $"{outcomes.Count(o => o.Result == ZipMutationResult.Accepted)} | {outcomes.Count(o => o.Violations.Count > 0)} | {outcomes.Max(o => o.Elapsed.TotalSeconds):0.00} s |");
+    Console.WriteLine("refusals by exception: " + string.Join(", ", outcomes.Where(o => o.ExceptionType is not null).GroupBy(o => o.ExceptionType).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
+    Console.WriteLine("mutations by kind: " + string.Join(", ", outcomes.GroupBy(o => o.Mutation.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
+    Console.WriteLine($"wall time {total.Elapsed.TotalSeconds:0} s ({total.Elapsed.TotalMilliseconds / Math.Max(1, outcomes.Count):0} ms per zip); peak RSS {PeakRssKiB() / 1024.0:0} MiB; decoder children now {ChildDecoders()}");
+    bool ok = outcomes.All(o => o.Violations.Count == 0) && ChildDecoders() == 0;
     Console.WriteLine(ok ? "RESULT: pass" : "RESULT: FAIL");
     return ok ? 0 : 1;
 }

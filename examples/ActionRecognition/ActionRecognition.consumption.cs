@@ -1,6 +1,7 @@
 // This file loads the trained model and predicts; it has no training code (the shape Model Builder generates).
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetVideo;
 
 namespace ActionRecognition;
 
@@ -32,6 +33,10 @@ public partial class ActionRecognitionModel
     /// <summary>Where <see cref="Predict"/> loads the model from.</summary>
     public static string ModelPath { get; set; } = Path.GetFullPath("model.zip");
 
+    /// <summary>The folder that <see cref="ModelInput.VideoPath"/> is relative to. A loaded model never takes this from the
+    /// zip: the application says where its videos are (null: paths are used as given).</summary>
+    public static string? VideoFolder { get; set; }
+
     private static readonly Lazy<(PredictionEngine<ModelInput, ModelOutput> Engine, string[] ClassNames)> Engine = new(CreateEngine, true);
 
     /// <summary>The action names, in the order of <see cref="ModelOutput.Score"/>.</summary>
@@ -53,7 +58,8 @@ public partial class ActionRecognitionModel
     private static (PredictionEngine<ModelInput, ModelOutput>, string[]) CreateEngine()
     {
         var mlContext = new MLContext();
-        var model = mlContext.Model.Load(ModelPath, out var inputSchema);
+        // MLNetVideo's Load: the zip is checked first, locations come from these options, a refusal is its real exception.
+        var model = mlContext.Model.Load(ModelPath, new VideoModelLoadOptions { VideoFolder = VideoFolder }, out var inputSchema);
         var outputSchema = model.GetOutputSchema(inputSchema);
         var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
         outputSchema["Score"].GetSlotNames(ref slotNames);

@@ -1,6 +1,7 @@
 // This file loads the trained model and predicts; it has no training code (the shape Model Builder generates).
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetVideo;
 using MLNetVideo.Reporting;
 
 namespace ClipEvl;
@@ -30,11 +31,16 @@ public partial class ClipEvlModel
 
     /// <summary>Loads <paramref name="modelPath"/> and returns a prediction function and the class names.</summary>
     /// <param name="modelPath">The saved model.</param>
+    /// <param name="videoFolder">The folder that <see cref="ModelInput.VideoPath"/> is relative to (a loaded model never takes it
+    /// from the zip).</param>
+    /// <param name="weightsFolder">The folder that holds the CLIP weights file the model was built with (a model that refers
+    /// to its weights by file name finds them only where the application says).</param>
     /// <returns>The predictor and the names in score order.</returns>
-    public static (Func<ModelInput, ModelOutput> Predict, string[] ClassNames) Load(string modelPath)
+    public static (Func<ModelInput, ModelOutput> Predict, string[] ClassNames) Load(string modelPath, string? videoFolder, string? weightsFolder)
     {
         var mlContext = new MLContext();
-        var model = mlContext.Model.Load(modelPath, out var inputSchema);
+        var options = new VideoModelLoadOptions { VideoFolder = videoFolder, WeightsFolder = weightsFolder };
+        var model = mlContext.Model.Load(modelPath, options, out var inputSchema);
         var names = VideoEvaluation.ClassNames(model.GetOutputSchema(inputSchema));
         var engine = mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model, inputSchema: inputSchema);
         return (engine.Predict, names);

@@ -4,6 +4,7 @@
 // the pipeline end to end in seconds, not what pretrained CLIP features can do.
 using ClipEvl;
 using Microsoft.ML;
+using MLNetVideo;
 using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Reporting;
 using MLNetVideo.Transforms.Datasets;
@@ -59,7 +60,7 @@ var evaluation = VideoEvaluation.Evaluate(mlContext, model, split.TestSet, progr
 Console.Write(ReportText.Summary(evaluation));
 
 string modelPath = Path.Combine(output, "model.zip");
-mlContext.Model.Save(model, all.Schema, modelPath);
+mlContext.Model.SaveAtomically(model, all.Schema, modelPath);   // MLNetVideo: temp file + rename, never a half-written zip
 new RunReport
 {
     Model = settings.UsesTinyRandomClip ? "evl (tiny random CLIP)" : $"evl (CLIP {settings.ClipVariant})",
@@ -72,7 +73,8 @@ Plots.SaveConfusionMatrix(evaluation, Path.Combine(output, "confusion-matrix.png
 Plots.SaveTrainingCurves(history.Epochs, Path.Combine(output, "training-curves.png"), title: "EVL on frozen CLIP features");
 Console.WriteLine($"Saved {modelPath}, metrics.json and the plots in {output}");
 
-var (predict, names) = ClipEvlModel.Load(modelPath);
+var weightsFolder = settings.ClipWeightsPath is { } weightsFile ? Path.GetDirectoryName(Path.GetFullPath(weightsFile)) : null;
+var (predict, names) = ClipEvlModel.Load(modelPath, dataFolder, weightsFolder);
 foreach (var row in VideoDataset.List(dataFolder).Where((_, i) => i % Math.Max(1, videosPerClass) == 0).Take(4))
 {
     var prediction = predict(new ClipEvlModel.ModelInput { VideoPath = row.VideoPath });

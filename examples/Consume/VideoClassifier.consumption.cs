@@ -1,6 +1,7 @@
 // This file loads a trained model zip and predicts; it has no training code (the shape Model Builder generates).
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetVideo;
 using MLNetVideo.Reporting;
 
 namespace Consume;
@@ -38,7 +39,9 @@ public static class VideoClassifier
         public Model(string modelPath)
         {
             var mlContext = new MLContext();
-            _model = mlContext.Model.Load(modelPath, out var inputSchema);
+            // MLNetVideo's Load: the zip is checked before ML.NET reads it, nothing in it chooses a folder, a cache or a
+            // program, and a refusal is thrown as its real exception (not a TargetInvocationException).
+            _model = mlContext.Model.Load(modelPath, new VideoModelLoadOptions(), out var inputSchema);
             ClassNames = VideoEvaluation.ClassNames(_model.GetOutputSchema(inputSchema));
             _engine = mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(_model, inputSchema: inputSchema);
         }

@@ -1,6 +1,7 @@
 // This file loads the trained model and predicts; it has no training code (the shape Model Builder generates).
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetVideo;
 using MLNetVideo.Trainers.MoViNet;
 
 namespace MoViNetStreaming;
@@ -84,7 +85,7 @@ public partial class MoViNetStreamingModel
     private static (MLContext, ITransformer, DataViewSchema, string[]) Load()
     {
         var mlContext = new MLContext();
-        var model = mlContext.Model.Load(ModelPath, out var inputSchema);
+        var model = mlContext.Model.Load(ModelPath, new VideoModelLoadOptions(), out var inputSchema);   // checked first; refusals unwrapped
         var info = model.FindMoViNet().Info;
         var names = info.ClassNames ?? Enumerable.Range(0, info.NumClasses).Select(i => $"class {i}").ToArray();
         return (mlContext, model, inputSchema, names);

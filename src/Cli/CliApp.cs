@@ -44,7 +44,7 @@ internal static class CliApp
         catch (Exception e)
         {
             var user = Unwrap(e);
-            if (user is CliException or MLNetVideo.Transforms.Decoding.VideoDecodingException)
+            if (user is CliException or MLNetVideo.Transforms.Decoding.VideoDecodingException || user is InvalidDataException)
             {
                 io.Error.WriteLine($"error: {user.Message}");
                 return InputError;
@@ -59,6 +59,7 @@ internal static class CliApp
     {
         for (var current = e; current is not null; current = current.InnerException)
             if (current is CliException or MLNetVideo.Transforms.Decoding.VideoDecodingException) return current;
-        return e;
+        // A refusal that ML.NET wrapped on its way out (it calls loaders by reflection) is still the user's input.
+        return MLNetVideo.Persistence.LoadErrors.Unwrap(e);
     }
 }

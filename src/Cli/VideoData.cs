@@ -43,21 +43,33 @@ internal static class VideoData
         return full;
     }
 
-    /// <summary>Loads a model zip, turning every failure into one clear line.</summary>
-    public static ITransformer LoadModel(MLContext mlContext, string path, out DataViewSchema inputSchema)
+    /// <summary>Loads a model zip under the CLI's rules (videos are passed as full paths, no feature cache, referenced files
+    /// only from <paramref name="weightsFolder"/> or else the model's folder), turning every refusal into one clear line.</summary>
+    public static ITransformer LoadModel(MLContext mlContext, string path, string? weightsFolder, out DataViewSchema inputSchema)
     {
         string full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new CliException($"--model: the file '{full}' does not exist.");
+        string folder = weightsFolder is null ? Path.GetDirectoryName(full)! : ExistingFolder(weightsFolder, "--weights-folder");
         try
         {
-            return mlContext.Model.Load(full, out inputSchema);
+            return mlContext.Model.Load(full, new VideoModelLoadOptions { WeightsFolder = folder }, out inputSchema);
         }
-        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or FormatException or IOException or ArgumentException or NotSupportedException
-                                       || e.GetType().Name.Contains("Zip", StringComparison.Ordinal))
+        catch (FileNotFoundException e) when (e.FileName is { } missing && !string.Equals(Path.GetFullPath(missing), full, StringComparison.Ordinal))
         {
-            throw new CliException($"--model: cannot load '{full}' as an ML.NET model zip: {e.Message}", e);
+            throw new CliException($"--model: cannot load '{full}': {e.Message} (the CLI looks in --weights-folder, default the model's folder: '{folder}').", e);
+        }
+        catch (Exception e) when (IsRefusal(e))
+        {
+            throw new CliException($"--model: cannot load '{full}': {e.Message}", e);
         }
     }
+
+    /// <summary>Exceptions that mean "this zip (or a file it needs) is refused", as opposed to a defect of the program.</summary>
+    private static bool IsRefusal(Exception e)
+        => e is InvalidDataException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException
+               or ArgumentException or NotSupportedException or System.Security.Cryptography.CryptographicException
+               or System.Text.Json.JsonException or KeyNotFoundException or OverflowException
+           || e.GetType().Name.Contains("Zip", StringComparison.Ordinal);
 
     /// <summary>The video-loading options a CLI model uses for training and prediction.</summary>
     public static VideoFrameLoadingEstimator.Options LoaderOptions(ModelSettings s, PixelNormalization normalization) => new()

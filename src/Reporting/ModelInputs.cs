@@ -8,7 +8,8 @@ public static class ModelInputs
 {
     /// <summary>
     /// The VideoPath value that makes <paramref name="model"/> read <paramref name="file"/>: the path relative to the
-    /// model's <c>VideoFolder</c> when it has one (its loader refuses paths outside that folder), else the full path.
+    /// model's <c>VideoFolder</c> when it has one (for a loaded model, the one given to <c>VideoModelLoadOptions</c>; its
+    /// loader refuses paths outside that folder), else the full path.
     /// </summary>
     /// <param name="model">A fitted pipeline that contains <c>LoadVideoFrames</c>.</param>
     /// <param name="file">A video file.</param>
@@ -26,7 +27,7 @@ public static class ModelInputs
         string relative = Path.GetRelativePath(root, full);
         if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
             throw new ArgumentException($"'{full}' is outside the model's VideoFolder '{root}', and the model only reads videos under it "
-                + "(VideoFolder was set at training). Copy the video into that folder, or train with VideoFolder = null and full paths.", nameof(file));
+                + "(a loaded model's VideoFolder is the one given to VideoModelLoadOptions). Copy the video into that folder, or load the model without a VideoFolder.", nameof(file));
         return relative;
     }
 }

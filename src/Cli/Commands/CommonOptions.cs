@@ -13,5 +13,10 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "auto",
     };
 
+    public static Option<string?> WeightsFolder() => new("--weights-folder")
+    {
+        Description = "Folder holding files the model refers to instead of embedding them (CLIP weights, an ONNX graph); default: the model's folder.",
+    };
+
     public static Option<int> Seed() => new("--seed") { Description = "Seed for the split, weights and data order.", DefaultValueFactory = _ => 1 };
 }

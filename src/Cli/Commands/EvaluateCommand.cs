@@ -12,16 +12,17 @@ internal static class EvaluateCommand
         var model = CommonOptions.Model("The model zip (from `mlnetvideo train` or mlContext.Model.Save).");
         var data = new Option<string>("--data", "-d") { Description = "Folder with one sub-folder of videos per class.", Required = true };
         var report = new Option<string?>("--report") { Description = "Folder for metrics.json and confusion-matrix.png (default: <model folder>/evaluation)." };
+        var weightsFolder = CommonOptions.WeightsFolder();
         var command = new Command("evaluate", "Evaluate a saved model on labelled videos: accuracy, top-k, log-loss, per-class F1, confusion matrix (text, JSON and PNG).")
         {
-            model, data, report,
+            model, data, report, weightsFolder,
         };
         command.SetAction(parse =>
         {
             var mlContext = new MLContext(seed: 1);
             string modelPath = parse.GetValue(model)!;
             var rows = VideoData.Labelled(parse.GetValue(data)!);
-            var loaded = VideoData.LoadModel(mlContext, modelPath, out _);
+            var loaded = VideoData.LoadModel(mlContext, modelPath, parse.GetValue(weightsFolder), out _);
             string folder = Path.GetFullPath(parse.GetValue(report) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, "evaluation"));
             io.Out.WriteLine($"Evaluating {Path.GetFullPath(modelPath)} on {rows.Count} videos ...");
             EvaluationReport evaluation;

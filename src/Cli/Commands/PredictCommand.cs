@@ -28,14 +28,15 @@ internal static class PredictCommand
         var model = CommonOptions.Model("The model zip.");
         var paths = new Argument<string[]>("paths") { Description = "Video files or folders (searched recursively).", Arity = ArgumentArity.OneOrMore };
         var top = new Option<int>("--top") { Description = "How many classes to print per video.", DefaultValueFactory = _ => 3 };
-        var command = new Command("predict", "Classify videos with a saved model and print each one's most likely actions.") { model, paths, top };
+        var weightsFolder = CommonOptions.WeightsFolder();
+        var command = new Command("predict", "Classify videos with a saved model and print each one's most likely actions.") { model, paths, top, weightsFolder };
         command.SetAction(parse =>
         {
             var files = parse.GetValue(paths)!.SelectMany(VideoData.Files).ToArray();
             int k = parse.GetValue(top);
             if (k < 1) throw new CliException("--top must be at least 1.");
             var mlContext = new MLContext(seed: 1);
-            var loaded = VideoData.LoadModel(mlContext, parse.GetValue(model)!, out var inputSchema);
+            var loaded = VideoData.LoadModel(mlContext, parse.GetValue(model)!, parse.GetValue(weightsFolder), out var inputSchema);
             var names = ClassNames(loaded, inputSchema);
             using var engine = mlContext.Model.CreatePredictionEngine<Input, Output>(loaded, inputSchema: inputSchema);
             string common = files.Length > 1 ? CommonFolder(files) : Path.GetDirectoryName(files[0])!;

@@ -18,7 +18,8 @@ internal static class StreamCommand
         var video = new Option<string>("--video", "-v") { Description = "The video file to stream.", Required = true };
         var every = new Option<int?>("--every") { Description = "Print every N frames (default: once per second of video)." };
         var top = new Option<int>("--top") { Description = "How many classes to print.", DefaultValueFactory = _ => 3 };
-        var command = new Command("stream", "Classify a video frame by frame with a streaming MoViNet and print the running top-k.") { model, video, every, top };
+        var weightsFolder = CommonOptions.WeightsFolder();
+        var command = new Command("stream", "Classify a video frame by frame with a streaming MoViNet and print the running top-k.") { model, video, every, top, weightsFolder };
         command.SetAction(parse =>
         {
             string path = Path.GetFullPath(parse.GetValue(video)!);
@@ -26,7 +27,7 @@ internal static class StreamCommand
             int k = parse.GetValue(top);
             if (k < 1) throw new CliException("--top must be at least 1.");
             var mlContext = new MLContext(seed: 1);
-            var loaded = VideoData.LoadModel(mlContext, parse.GetValue(model)!, out _);
+            var loaded = VideoData.LoadModel(mlContext, parse.GetValue(model)!, parse.GetValue(weightsFolder), out _);
             MoViNetTransformer movinet;
             try
             {

@@ -47,6 +47,9 @@ internal static class TrainCommand
             if (parse.GetValue(epochs) is < 1) throw new CliException("--epochs must be at least 1.");
             string modelPath = Path.GetFullPath(parse.GetValue(output)!);
             string reportFolder = Path.GetFullPath(parse.GetValue(report) ?? Path.GetDirectoryName(modelPath)!);
+            // Found out now, not after an hour of training: where the model and the report go must be writable.
+            CheckWritable(Path.GetDirectoryName(modelPath)!, "--output");
+            CheckWritable(reportFolder, "--report");
 
             var history = new TrainingHistory(io.Out);
             var settings = new ModelSettings
@@ -65,9 +68,7 @@ internal static class TrainCommand
             settings = settings with { Epochs = entry.Epochs(settings) };
             var result = Train(io, entry, rows, settings, fraction, history, parse.GetValue(splitSeed));
 
-            var mlContext = result.MLContext;
-            Directory.CreateDirectory(Path.GetDirectoryName(modelPath)!);
-            mlContext.Model.Save(result.Model, result.InputSchema, modelPath);
+            SaveModel(result.MLContext, result.Model, result.InputSchema, modelPath);
             io.Out.WriteLine($"Saved {modelPath} ({new FileInfo(modelPath).Length / 1024.0:F0} KiB)");
 
             var runReport = new RunReport
@@ -119,6 +120,12 @@ internal static class TrainCommand
         var watch = Stopwatch.StartNew();
         var trainClips = VideoEvaluation.Materialize(mlContext, prepModel.Transform(train), clipColumn,
             io.Progress(entry.CreateFeaturizer is null ? "decoding training videos" : "decoding + featurizing training videos", "videos"));
+        // The held-out videos are decoded before training too: an unreadable one stops the run now, naming the file,
+        // instead of after training with no model saved. Evaluation then reads these clips.
+        IDataView? testClips = testFraction > 0
+            ? VideoEvaluation.Materialize(mlContext, prepModel.Transform(test), clipColumn,
+                io.Progress(entry.CreateFeaturizer is null ? "decoding held-out videos" : "decoding + featurizing held-out videos", "videos"))
+            : null;
         double decodeSeconds = watch.Elapsed.TotalSeconds;
 
         io.Out.WriteLine($"Training {entry.Name}: {entry.Summary}; {settings.Frames} frames of {settings.Size}², {settings.Epochs} epochs ...");
@@ -130,10 +137,11 @@ internal static class TrainCommand
         var model = new TransformerChain<ITransformer>([.. VideoEvaluation.Flatten(prepModel), trained, keyToValue]);
 
         EvaluationReport? evaluation = null;
-        if (testFraction > 0)
+        if (testClips is not null)
         {
             io.Out.WriteLine("Evaluating on the held-out videos ...");
-            evaluation = VideoEvaluation.Evaluate(mlContext, model, test, progress: io.Progress("decoding + scoring test videos", "videos"));
+            var scorer = new TransformerChain<ITransformer>([trained, keyToValue]);
+            evaluation = VideoEvaluation.Evaluate(mlContext, scorer, testClips, progress: io.Progress("scoring held-out videos", "videos"));
             io.Out.Write(ReportText.Summary(evaluation));
         }
         var report = new Dictionary<string, object?>
@@ -164,6 +172,35 @@ internal static class TrainCommand
             written.Add(png);
         }
         io.Out.WriteLine("Wrote " + string.Join(", ", written));
+    }
+
+    /// <summary>Saves atomically: on a full disk or any failure the previous model zip stays as it was, and one line says so.</summary>
+    internal static void SaveModel(MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string modelPath)
+    {
+        try
+        {
+            mlContext.Model.SaveAtomically(model, inputSchema, modelPath);
+        }
+        catch (IOException e)
+        {
+            throw new CliException($"--output: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Creates the folder and writes and deletes a probe file in it, or stops with one line naming the folder.</summary>
+    internal static void CheckWritable(string folder, string option)
+    {
+        string probe = Path.Combine(folder, $".mlnetvideo-write-check-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(probe, [1]);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"{option}: cannot write in the folder '{folder}' ({e.Message.TrimEnd('.')}); nothing was trained.", e);
+        }
     }
 
     private static long Count(IDataView data)

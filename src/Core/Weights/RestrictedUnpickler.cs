@@ -37,6 +37,8 @@ internal sealed class RestrictedUnpickler
     private int _opcodeAt;
     private long _objects;
     private long _copiedBytes;
+    private long _storageBytes;
+    private readonly HashSet<TensorData> _storages = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Prepares to read one pickle.</summary>
     /// <param name="data">The pickle bytes (for example <c>data.pkl</c>).</param>
@@ -336,10 +338,17 @@ internal sealed class RestrictedUnpickler
             return new TensorData(dtype, shape, storage.Bytes.Slice(checked((int)(offset * itemSize)), (int)byteCount));
 
         // A strided view: gather element by element. Views can be larger than their storage (stride 0 expands one element),
-        // so the copies of all views together are bounded by MaxTotalBytes before anything is allocated.
+        // so before anything is allocated a view may hold at most MaxViewExpansion times its storage's bytes, all views
+        // together at most MaxViewExpansion times the bytes of all storages read, and at most MaxTotalBytes (small views pass).
+        long storageBytes = storage.Bytes.Length;
+        if (byteCount > Math.Max(SmallViewBytes, _limits.MaxViewExpansion * storageBytes))
+            throw Invalid($"the tensor view rebuilt at byte {_opcodeAt} (shape {TensorData.FormatShape(shape)}, strides {TensorData.FormatShape(strides)}) holds {byteCount} bytes, " +
+                $"more than WeightsReadLimits.MaxViewExpansion ({_limits.MaxViewExpansion}) times its storage of {storageBytes} bytes");
         _copiedBytes += byteCount;
         if (_copiedBytes > _limits.MaxTotalBytes)
             throw Invalid($"its strided tensor views expand to more than WeightsReadLimits.MaxTotalBytes ({_limits.MaxTotalBytes} bytes) of copies");
+        if (_copiedBytes > Math.Max(SmallViewBytes, _limits.MaxViewExpansion * _storageBytes))
+            throw Invalid($"its strided tensor views expand to {_copiedBytes} bytes of copies, more than WeightsReadLimits.MaxViewExpansion ({_limits.MaxViewExpansion}) times the {_storageBytes} bytes of its storages");
         var bytes = new byte[byteCount];
         var source = storage.Bytes.Span;
         var index = new long[shape.Length];
@@ -365,6 +374,9 @@ internal sealed class RestrictedUnpickler
             || t[2] is not string key || t[3] is not string location || t[4] is not long count || count < 0)
             throw Invalid($"the persistent id at byte {_opcodeAt} is not ('storage', <torch storage type>, key, location, size[, view])");
         var storage = _loadStorage(new StorageRequest(key, storageType.StorageType, count, location));
+        // Bytes stored, counted once per storage, bound what strided views may expand to.
+        if (_storages.Add(storage))
+            _storageBytes += storage.Bytes.Length;
         if (t.Length == 5 || t[5] is null)
             return storage;
         if (t[5] is not object?[] { Length: 3 } view || view[1] is not long offset || view[2] is not long viewCount
@@ -373,6 +385,9 @@ internal sealed class RestrictedUnpickler
         int itemSize = storageType.StorageType.ItemSize();
         return new TensorData(storage.DType, [viewCount], storage.Bytes.Slice(checked((int)(offset * itemSize)), checked((int)(viewCount * itemSize))));
     }
+
+    /// <summary>Views up to this size are never refused for expanding their storage.</summary>
+    private const long SmallViewBytes = 4096;
 
     private void Build(object? target, object? state)
     {

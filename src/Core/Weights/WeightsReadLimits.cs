@@ -5,7 +5,7 @@ namespace MLNetVideo.Weights;
 /// with an <see cref="InvalidDataException"/> instead of exhausting memory or hanging.
 /// </summary>
 /// <remarks>The defaults admit every public checkpoint of the networks MLNetVideo imports (the largest, CLIP ViT-L/14, is
-/// under 2 GB). Raise a limit only for a file you trust.</remarks>
+/// under 2 GB; its largest tensor under 200 MB). Raise a limit only for a file you trust.</remarks>
 public sealed record WeightsReadLimits
 {
     /// <summary>The limits used when none are given.</summary>
@@ -14,11 +14,16 @@ public sealed record WeightsReadLimits
     /// <summary>Largest safetensors JSON header, in bytes. Default 100 MB, the cap of the reference implementation.</summary>
     public long MaxHeaderBytes { get; init; } = 100_000_000;
 
-    /// <summary>Largest single tensor, in bytes. Default and upper bound: <see cref="Array.MaxLength"/>.</summary>
-    public long MaxTensorBytes { get; init; } = Array.MaxLength;
+    /// <summary>Largest single tensor, in bytes. Default 1 GiB; upper bound: <see cref="Array.MaxLength"/>.</summary>
+    public long MaxTensorBytes { get; init; } = 1L << 30;
 
-    /// <summary>Largest total of all tensors read by one <c>ReadAll</c> call or one checkpoint, in bytes. Default 16 GiB.</summary>
-    public long MaxTotalBytes { get; init; } = 16L << 30;
+    /// <summary>Largest total of all tensors read by one <c>ReadAll</c> call or one checkpoint, in bytes. Default 4 GiB.</summary>
+    public long MaxTotalBytes { get; init; } = 4L << 30;
+
+    /// <summary>Most bytes a strided tensor view of a PyTorch checkpoint may hold per byte of the storage it views (a stride
+    /// of 0 repeats one stored element; a transposed view holds as many bytes as its storage), checked per view and for all
+    /// views together; views of at most 4 KiB always pass. Default 4.</summary>
+    public int MaxViewExpansion { get; init; } = 4;
 
     /// <summary>Most tensors (safetensors entries or checkpoint storages) in one file. Default 1,000,000.</summary>
     public int MaxTensorCount { get; init; } = 1_000_000;
@@ -59,6 +64,7 @@ public sealed record WeightsReadLimits
             throw new ArgumentOutOfRangeException(nameof(MaxTensorBytes), MaxTensorBytes,
                 $"MaxTensorBytes must be at most {Array.MaxLength} (the largest .NET array); got {MaxTensorBytes}.");
         Errors.OptionChecks.Positive(MaxTotalBytes, nameof(MaxTotalBytes));
+        Errors.OptionChecks.Positive(MaxViewExpansion, nameof(MaxViewExpansion));
         Errors.OptionChecks.Positive(MaxTensorCount, nameof(MaxTensorCount));
         Errors.OptionChecks.Positive(MaxDimensions, nameof(MaxDimensions));
         Errors.OptionChecks.Positive(MaxPickleBytes, nameof(MaxPickleBytes));

@@ -60,7 +60,9 @@ internal sealed class SiloModels : IDisposable
             DataViewSchema inputSchema;
             try
             {
-                model = mlContext.Model.Load(full, out inputSchema);
+                // Checked first, and a file the model refers to (CLIP weights, an ONNX graph) is looked up beside the zip only,
+                // as `mlnetvideo predict` does; the zip's own folders and programs are never used (issue 15).
+                model = mlContext.Model.Load(full, new VideoModelLoadOptions { WeightsFolder = Path.GetDirectoryName(full) }, out inputSchema);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

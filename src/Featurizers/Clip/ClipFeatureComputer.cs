@@ -36,7 +36,8 @@ internal sealed record ClipFeatureSettings(
     string Identity,
     string? VideoPathColumnName = null,
     string? SamplingKey = null,
-    string? VideoFolder = null);
+    string? VideoFolder = null,
+    bool AllowPathsOutsideVideoFolder = false);
 
 /// <summary>
 /// The part both CLIP featurizers share: clip → frames → batched forwards → [k·M, T, tokens, W], with the on-disk cache and
@@ -107,7 +108,12 @@ internal sealed class ClipFeatureComputer
         if (!KeysByFile || string.IsNullOrEmpty(videoPath)) return null;
         string path = Path.GetFullPath(Path.Combine(Settings.VideoFolder ?? "", videoPath));
         var info = new FileInfo(path);
-        if (!info.Exists) return null;
+        // Only regular files (a device or FIFO reports 0 bytes) are hashed, and only inside VideoFolder unless allowed: otherwise
+        // there is no key, and LoadVideoFrames decides (and refuses) as it would without a cache.
+        if (!info.Exists || info.Length == 0) return null;
+        if (Settings.VideoFolder is { } folder && !Settings.AllowPathsOutsideVideoFolder
+            && !Files.FileChecks.IsInside(Files.FileChecks.RealPath(path), Files.FileChecks.RealPath(Path.GetFullPath(folder))))
+            return null;
         var id = (path, info.Length, info.LastWriteTimeUtc);
         string? sha;
         lock (_fileHashes)

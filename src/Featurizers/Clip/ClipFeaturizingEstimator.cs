@@ -88,7 +88,8 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
         public ClipVisionVariant Variant { get; set; } = Defaults.Variant;
 
         /// <summary>CLIP weights file (safetensors, or a PyTorch zip state dict) in the OpenAI or Hugging Face layout.
-        /// <see langword="null"/> (default) random-initialises the tower from <see cref="Seed"/> (tests only).</summary>
+        /// <see langword="null"/> (default) random-initialises the tower from <see cref="Seed"/> (tests only). A model loaded from a
+        /// zip looks the file up by name in <c>VideoModelLoadOptions.WeightsFolder</c>.</summary>
         public string? WeightsPath { get; set; }
 
         /// <summary>Key layout of <see cref="WeightsPath"/>. Default Auto (from the keys).</summary>
@@ -106,15 +107,16 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
         /// <summary>Also write the blocks' attention q and k (needed by EVL's inter-frame attention). Default true.</summary>
         public bool IncludeAttention { get; set; } = Defaults.IncludeAttention;
 
-        /// <summary>Frames per forward pass. Default 32.</summary>
+        /// <summary>Frames per forward pass, 1 to 4,096. Default 32.</summary>
         public int FramesPerBatch { get; set; } = Defaults.FramesPerBatch;
 
         /// <summary>Rows (clips) whose frames are encoded together: a cursor that reads the data in order reads this many clips
-        /// ahead and runs their frames through the tower <see cref="FramesPerBatch"/> at a time. 1 = one clip at a time. Default 4.</summary>
+        /// ahead and runs their frames through the tower <see cref="FramesPerBatch"/> at a time. 1 = one clip at a time; at most 64. Default 4.</summary>
         public int RowsPerBatch { get; set; } = Defaults.RowsPerBatch;
 
         /// <summary>Folder of the on-disk feature cache, or null (default) for none. Keyed by the SHA-256 of each clip's bytes and
-        /// of every setting that changes the features (see <see cref="ClipFeatureCache"/>); not bounded in size.</summary>
+        /// of every setting that changes the features (see <see cref="ClipFeatureCache"/>); not bounded in size. A model loaded
+        /// from a zip uses the loading application's folder instead (<c>VideoModelLoadOptions.CacheFolder</c>).</summary>
         public string? CacheFolder { get; set; }
 
         /// <summary>With <see cref="CacheFolder"/>: a Text column holding the path of the video each clip was decoded from (the
@@ -130,7 +132,7 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
         /// <summary>"auto", "cpu" or "cuda[:n]". Default "auto".</summary>
         public string Device { get; set; } = DeviceResolver.Auto;
 
-        internal void Validate()
+        internal void Validate(bool checkWeightsFile = true)
         {
             OptionChecks.NotEmpty(OutputColumnName, nameof(OutputColumnName));
             OptionChecks.NotEmpty(InputColumnName, nameof(InputColumnName));
@@ -138,8 +140,7 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
             OptionChecks.Defined(Variant, nameof(Variant));
             OptionChecks.Defined(CheckpointLayout, nameof(CheckpointLayout));
             OptionChecks.InRange(LayersKept, 1, ClipVisionSpecs.Get(Variant).Layers, nameof(LayersKept));
-            OptionChecks.Positive(FramesPerBatch, nameof(FramesPerBatch));
-            OptionChecks.Positive(RowsPerBatch, nameof(RowsPerBatch));
+            ClipFeaturizerRules.CheckBatching(FramesPerBatch, RowsPerBatch);
             if (CacheFolder is not null) OptionChecks.NotEmpty(CacheFolder, nameof(CacheFolder));
             if (CacheVideoPathColumnName is not null)
             {
@@ -150,7 +151,7 @@ public sealed class ClipFeaturizingEstimator : IEstimator<ClipFeaturizingTransfo
                 _ = ClipFeatureCache.SamplingKey(CacheVideoSampling);
             }
             DeviceResolver.Validate(Device, nameof(Device));
-            if (WeightsPath is not null && !File.Exists(WeightsPath))
+            if (checkWeightsFile && WeightsPath is not null && !File.Exists(WeightsPath))
                 throw new FileNotFoundException($"The CLIP weights file '{WeightsPath}' does not exist.", WeightsPath);
         }
 

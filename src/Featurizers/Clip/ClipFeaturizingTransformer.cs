@@ -45,7 +45,8 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
         _computer = new ClipFeatureComputer(new TowerEncoder(this), new ClipFeatureSettings(
             options.InputColumnName, options.OutputColumnName, options.InputLayout, options.LayersKept, options.IncludeAttention,
             options.FramesPerBatch, options.RowsPerBatch, options.CacheFolder, CacheIdentity(), options.CacheVideoPathColumnName,
-            options.CacheVideoSampling is { } sampling ? ClipFeatureCache.SamplingKey(sampling) : null, options.CacheVideoSampling?.VideoFolder));
+            options.CacheVideoSampling is { } sampling ? ClipFeatureCache.SamplingKey(sampling) : null, options.CacheVideoSampling?.VideoFolder,
+            options.CacheVideoSampling?.AllowPathsOutsideVideoFolder ?? false));
     }
 
     /// <inheritdoc />
@@ -84,6 +85,7 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
             if (options.WeightsPath is null)
                 return new ClipFeaturizingTransformer(options, network, ClipPreprocessing.OpenAI(spec.ImageSize), null);
             string hash = Sha256(options.WeightsPath);
+            ClipFeaturizerRules.CheckWeightsSize(new FileInfo(options.WeightsPath).Length, spec, $"CLIP weights file '{options.WeightsPath}'");
             var (report, preprocessing) = ClipWeights.Load(network, options.WeightsPath, options.CheckpointLayout);
             MLNetVideo.Interop.MLNetHost.LogInfo(environment, "CLIP", $"Loaded {report.Loaded.Count} tensors from {options.WeightsPath} (SHA-256 {hash}).");
             return new ClipFeaturizingTransformer(options, network, preprocessing, hash);
@@ -95,11 +97,11 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
         }
     }
 
-    /// <summary>Lowercase hex SHA-256 of a file.</summary>
+    /// <summary>Lowercase hex SHA-256 of a weights file: a regular file (never a device or FIFO) of at most 4 GiB, read within 10 minutes.</summary>
     internal static string Sha256(string path)
     {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        var bounds = VideoModelLoadOptions.Default;
+        return Files.FileChecks.Sha256(path, bounds.MaxReferencedFileBytes, bounds.MaxFileReadTime, "CLIP weights file");
     }
 
     /// <summary>The tower's state dict as bytes (for checking that it never changes).</summary>
@@ -118,25 +120,35 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
         if (reader.ContentVersion != ContentVersion)
             throw new InvalidDataException($"Component {Id} was saved with content version {reader.ContentVersion}; this MLNetVideo reads version {ContentVersion}.");
         var saved = reader.ReadJson<SavedState>(OptionsEntry);
-        var options = saved.Options;
+        var options = saved.Options ?? throw new InvalidDataException($"Entry '{OptionsEntry}' of component {Id} holds no options.");
+        // Where the weights, cache and videos are is the loading application's decision, never the zip's.
+        (options.CacheFolder, options.CacheVideoPathColumnName, options.CacheVideoSampling) =
+            ClipFeaturizerRules.Rebind(options.CacheVideoPathColumnName, options.CacheVideoSampling, reader.LoadOptions);
+        bool embedded = reader.Contains(WeightsEntry);
+        if (!embedded && options.WeightsPath is not null)
+            options.WeightsPath = reader.ResolveReferencedFile(options.WeightsPath, saved.WeightsSha256, "CLIP weights file");
+        try
+        {
+            options.Validate(checkWeightsFile: !embedded);
+        }
+        catch (ArgumentException e)
+        {
+            throw ClipFeaturizerRules.InvalidSettings(Id, e);
+        }
         var spec = ClipVisionSpecs.Get(options.Variant);
+        ClipFeaturizerRules.CheckPreprocessing(saved.Preprocessing, spec, Id);
+        if (embedded)
+            ClipFeaturizerRules.CheckWeightsSize(reader.LengthOf(WeightsEntry), spec, $"weights entry '{WeightsEntry}' of component {Id}");
+        else if (options.WeightsPath is { } file)
+            ClipFeaturizerRules.CheckWeightsSize(new FileInfo(file).Length, spec, $"CLIP weights file '{file}'");
         Seeding.ApplyToTorch(options.Seed);
         var network = new ClipVisionNetwork(spec);
         try
         {
-            if (reader.Contains(WeightsEntry))
-            {
+            if (embedded)
                 reader.ReadModule(WeightsEntry, network);
-            }
             else if (options.WeightsPath is { } path)
-            {
-                if (!File.Exists(path))
-                    throw new FileNotFoundException($"The model zip's CLIP featurizer needs its weights file '{path}' (SHA-256 {saved.WeightsSha256}), which does not exist. Put the file back or save the model with EmbedWeights = true.", path);
-                string hash = Sha256(path);
-                if (!string.Equals(hash, saved.WeightsSha256, StringComparison.Ordinal))
-                    throw new InvalidDataException($"The CLIP weights file '{path}' has SHA-256 {hash}, but the model zip was built with a file whose SHA-256 is {saved.WeightsSha256}. Refusing a different file: restore the original weights or refit the pipeline.");
                 ClipWeights.Load(network, path, options.CheckpointLayout);
-            }
             return new ClipFeaturizingTransformer(options, network, saved.Preprocessing, saved.WeightsSha256);
         }
         catch

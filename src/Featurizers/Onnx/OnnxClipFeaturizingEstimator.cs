@@ -102,10 +102,13 @@ public sealed class OnnxClipFeaturizingEstimator : IEstimator<OnnxClipFeaturizin
         /// <summary>Store the graph's bytes inside the model zip instead of its path and SHA-256. Default false.</summary>
         public bool EmbedModel { get; set; }
 
-        /// <summary>ONNX Runtime intra-op threads; 0 (default) = ONNX Runtime's choice.</summary>
+        /// <summary>ONNX Runtime intra-op threads, 0 to 256; 0 (default) = ONNX Runtime's choice.</summary>
         public int IntraOpThreads { get; set; }
 
-        internal void Validate()
+        /// <summary>Most intra-op threads.</summary>
+        internal const int MaxIntraOpThreads = 256;
+
+        internal void Validate(bool checkModelFile = true)
         {
             OptionChecks.NotEmpty(OutputColumnName, nameof(OutputColumnName));
             OptionChecks.NotEmpty(InputColumnName, nameof(InputColumnName));
@@ -117,9 +120,8 @@ public sealed class OnnxClipFeaturizingEstimator : IEstimator<OnnxClipFeaturizin
                 OptionChecks.InRange(LayersKept, 1, ClipVisionSpecs.Get(v).Layers, nameof(LayersKept));
             }
             OptionChecks.Positive(LayersKept, nameof(LayersKept));
-            OptionChecks.Positive(FramesPerBatch, nameof(FramesPerBatch));
-            OptionChecks.Positive(RowsPerBatch, nameof(RowsPerBatch));
-            OptionChecks.NonNegative(IntraOpThreads, nameof(IntraOpThreads));
+            ClipFeaturizerRules.CheckBatching(FramesPerBatch, RowsPerBatch);
+            OptionChecks.InRange(IntraOpThreads, 0, MaxIntraOpThreads, nameof(IntraOpThreads));
             if (CacheFolder is not null) OptionChecks.NotEmpty(CacheFolder, nameof(CacheFolder));
             if (CacheVideoPathColumnName is not null)
             {
@@ -130,9 +132,9 @@ public sealed class OnnxClipFeaturizingEstimator : IEstimator<OnnxClipFeaturizin
                 _ = ClipFeatureCache.SamplingKey(CacheVideoSampling);
             }
             foreach (var (values, name) in new[] { (ImageMean, nameof(ImageMean)), (ImageStd, nameof(ImageStd)) })
-                if (values is not null && (values.Length != 3 || (name == nameof(ImageStd) && values.Any(s => !(s > 0)))))
-                    throw new ArgumentOutOfRangeException(name, $"{name} must have 3 values (std > 0).");
-            if (!File.Exists(ModelPath))
+                if (values is not null && (values.Length != 3 || values.Any(v => !float.IsFinite(v)) || (name == nameof(ImageStd) && values.Any(s => !(s > 0)))))
+                    throw new ArgumentOutOfRangeException(name, $"{name} must have 3 finite values (std > 0).");
+            if (checkModelFile && !File.Exists(ModelPath))
                 throw new FileNotFoundException($"The ONNX model '{ModelPath}' does not exist.", ModelPath);
         }
 

@@ -58,7 +58,8 @@ public sealed class OnnxClipFeaturizingTransformer : RowMappingTransformerBase, 
         _computer = new ClipFeatureComputer(new GraphEncoder(this), new ClipFeatureSettings(
             options.InputColumnName, options.OutputColumnName, options.InputLayout, options.LayersKept, options.IncludeAttention,
             options.FramesPerBatch, options.RowsPerBatch, options.CacheFolder, identity, options.CacheVideoPathColumnName,
-            options.CacheVideoSampling is { } sampling ? ClipFeatureCache.SamplingKey(sampling) : null, options.CacheVideoSampling?.VideoFolder));
+            options.CacheVideoSampling is { } sampling ? ClipFeatureCache.SamplingKey(sampling) : null, options.CacheVideoSampling?.VideoFolder,
+            options.CacheVideoSampling?.AllowPathsOutsideVideoFolder ?? false));
     }
 
     /// <inheritdoc />
@@ -189,23 +190,31 @@ public sealed class OnnxClipFeaturizingTransformer : RowMappingTransformerBase, 
         if (reader.ContentVersion != ContentVersion)
             throw new InvalidDataException($"Component {Id} was saved with content version {reader.ContentVersion}; this MLNetVideo reads version {ContentVersion}.");
         var saved = reader.ReadJson<SavedState>(OptionsEntry);
-        var options = saved.Options;
-        byte[] bytes;
-        if (reader.Contains(ModelEntry))
+        var options = saved.Options ?? throw new InvalidDataException($"Entry '{OptionsEntry}' of component {Id} holds no options.");
+        // Where the graph, cache and videos are is the loading application's decision, never the zip's.
+        (options.CacheFolder, options.CacheVideoPathColumnName, options.CacheVideoSampling) =
+            ClipFeaturizerRules.Rebind(options.CacheVideoPathColumnName, options.CacheVideoSampling, reader.LoadOptions);
+        bool embedded = reader.Contains(ModelEntry);
+        if (!embedded)
         {
-            bytes = reader.ReadBytes(ModelEntry);
+            options.ModelPath = reader.ResolveReferencedFile(options.ModelPath, saved.ModelSha256, "ONNX graph");
+            if (new FileInfo(options.ModelPath).Length > Array.MaxLength)
+                throw new InvalidDataException($"The ONNX graph '{options.ModelPath}' is larger than the {Array.MaxLength} bytes one graph may hold.");
         }
-        else
+        options.Variant = saved.Variant;
+        try
         {
-            string path = options.ModelPath;
-            if (!File.Exists(path))
-                throw new FileNotFoundException($"The model zip's ONNX CLIP featurizer needs its graph '{path}' (SHA-256 {saved.ModelSha256}), which does not exist. Put the file back or save the model with EmbedModel = true.", path);
-            bytes = File.ReadAllBytes(path);
+            options.Validate(checkModelFile: !embedded);
         }
+        catch (ArgumentException e)
+        {
+            throw ClipFeaturizerRules.InvalidSettings(Id, e);
+        }
+        ClipFeaturizerRules.CheckPreprocessing(saved.Preprocessing, ClipVisionSpecs.Get(saved.Variant), Id);
+        byte[] bytes = embedded ? reader.ReadBytes(ModelEntry) : File.ReadAllBytes(options.ModelPath);
         string hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         if (!string.Equals(hash, saved.ModelSha256, StringComparison.Ordinal))
             throw new InvalidDataException($"The ONNX graph '{options.ModelPath}' has SHA-256 {hash}, but the model zip was built with a graph whose SHA-256 is {saved.ModelSha256}. Refusing a different file: restore the original graph or refit the pipeline.");
-        options.Variant = saved.Variant;
         var session = OpenSession(bytes, options);
         try
         {

@@ -100,7 +100,7 @@ public sealed record AFNetSpec
     {
         OptionChecks.Defined(Depth, nameof(Depth));
         OptionChecks.Positive(NumClasses, nameof(NumClasses));
-        OptionChecks.Positive(Frames, nameof(Frames));
+        OptionChecks.InRange(Frames, 1, 4096, nameof(Frames));
         OptionChecks.InRange(WidthMultiplier, 1.0 / 64, 4.0, nameof(WidthMultiplier));
         if (Alpha is not (1 or 2))
             throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, $"Alpha must be 1 or 2; got {Alpha}.");

@@ -149,7 +149,16 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
         var spec = reader.ReadJson<TSpec>("Spec.json");
         var info = reader.ReadJson<VideoClassifierInfo>("Classifier.json");
         var training = reader.Contains("Training.json") ? reader.ReadJson<Dictionary<string, object?>>("Training.json") : [];
-        var network = createNetwork(spec);
+        CheckLoadedInfo(reader.ComponentId, spec, info);
+        nn.Module<Tensor, Tensor> network;
+        try
+        {
+            network = createNetwork(spec);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"The settings (Spec.json) of component {reader.ComponentId} in the model zip are not valid: {e.Message}", e);
+        }
         try
         {
             reader.ReadModule("Weights.bin", network);
@@ -160,6 +169,29 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
             throw;
         }
         return (reader.Environment, spec, network, info, training);
+    }
+
+    /// <summary>Most classes a loaded classifier may have (the head is built before its weights are read).</summary>
+    internal const int MaxClasses = 100_000;
+
+    /// <summary>Checks what the settings of a loaded classifier promise before its network is built: a class count within
+    /// <see cref="MaxClasses"/> that the spec and the class names agree on, and a positive clip shape.</summary>
+    private static void CheckLoadedInfo(string componentId, TSpec spec, VideoClassifierInfo info)
+    {
+        string? problem = null;
+        var specClasses = typeof(TSpec).GetProperty("NumClasses")?.GetValue(spec) as int?;
+        if (string.IsNullOrWhiteSpace(info.ClipColumnName) || string.IsNullOrWhiteSpace(info.ScoreColumnName) || string.IsNullOrWhiteSpace(info.PredictedLabelColumnName))
+            problem = "a column name is empty";
+        else if (info.NumClasses is < 1 or > MaxClasses)
+            problem = $"it has {info.NumClasses} classes (1 to {MaxClasses})";
+        else if (specClasses is int count && count != info.NumClasses)
+            problem = $"Spec.json says {count} classes and Classifier.json {info.NumClasses}";
+        else if (info.ClassNames is { } names && names.Length != info.NumClasses)
+            problem = $"it names {names.Length} classes for {info.NumClasses}";
+        else if (info.Clip is null || info.Clip.ViewDimensions().Any(d => d < 1))
+            problem = "its clip shape is not positive";
+        if (problem is not null)
+            throw new InvalidDataException($"The settings of component {componentId} in the model zip do not agree: {problem}.");
     }
 
     /// <summary>Releases the network.</summary>

@@ -57,9 +57,12 @@ public sealed record EvlSpec
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
     {
-        OptionChecks.Positive(Layers, nameof(Layers));
-        OptionChecks.Positive(Frames, nameof(Frames));
-        OptionChecks.Positive(Width, nameof(Width));
+        // Upper bounds well above every CLIP tower (ViT-L/14: 24 blocks, width 1024, 257 tokens), so that settings read from
+        // a model zip cannot make the loader build an arbitrarily large decoder.
+        OptionChecks.InRange(Layers, 1, 64, nameof(Layers));
+        OptionChecks.InRange(Frames, 1, 4096, nameof(Frames));
+        OptionChecks.InRange(Width, 1, 4096, nameof(Width));
+        OptionChecks.InRange(Tokens, 2, 16385, nameof(Tokens));
         OptionChecks.Positive(NumClasses, nameof(NumClasses));
         if (Tokens < 2 || Grid * Grid != Tokens - 1)
             throw new ArgumentOutOfRangeException(nameof(Tokens), Tokens, "Tokens must be a square grid of patches plus the CLS token.");

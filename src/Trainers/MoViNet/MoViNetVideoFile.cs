@@ -91,12 +91,6 @@ public sealed class MoViNetVideoFileOptions
 
     /// <summary>Largest accepted source width or height. Default 8192.</summary>
     public int MaxResolution { get; set; } = 8192;
-
-    /// <summary>The ffmpeg program. Default "ffmpeg".</summary>
-    public string FfmpegPath { get; set; } = "ffmpeg";
-
-    /// <summary>The ffprobe program. Default "ffprobe".</summary>
-    public string FfprobePath { get; set; } = "ffprobe";
 }
 
 /// <content>Streaming a video file through a session.</content>
@@ -147,8 +141,6 @@ public static partial class MoViNetStreaming
         {
             FrameTimeout = options.FrameTimeout,
             MaxResolution = options.MaxResolution,
-            FfmpegPath = options.FfmpegPath,
-            FfprobePath = options.FfprobePath,
         };
         // Resize: stretch = the decoder scales to the input size; short side then crop = the decoder scales (aspect kept)
         // and the centre window is cut here, exactly as LoadVideoFrames does with one crop (bilinear scale, then crop).

@@ -146,7 +146,7 @@ public sealed record TsmSpec
         OptionChecks.Positive(BatchNorm.Eps, "BatchNorm.Eps");
         OptionChecks.InRange(BatchNorm.Momentum, 0, 1, "BatchNorm.Momentum");
         OptionChecks.Defined(Clustering, nameof(Clustering));
-        OptionChecks.Positive(ClusterCount, nameof(ClusterCount));
+        OptionChecks.InRange(ClusterCount, 1, 1024, nameof(ClusterCount));
         OptionChecks.Defined(Aggregation, nameof(Aggregation));
         OptionChecks.NonNegative(SampledFrames, nameof(SampledFrames));
         OptionChecks.NonNegative(ShallowChunkFrames, nameof(ShallowChunkFrames));

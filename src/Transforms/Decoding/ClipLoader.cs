@@ -1,4 +1,5 @@
 using MLNetVideo.Determinism;
+using MLNetVideo.Files;
 
 namespace MLNetVideo.Transforms.Decoding;
 
@@ -16,8 +17,8 @@ internal sealed class ClipLoader
     {
         _options = options;
         _seed = options.Seed ?? Seeding.DefaultSeed;
-        _settings = new FfmpegSettings(options.FfmpegPath, options.FfprobePath, options.DecodeTimeout, options.MaxResolution,
-            options.MaxFrames, options.MaxFileBytes);
+        _settings = new FfmpegSettings(options.DecodeTimeout, options.MaxResolution, options.MaxFrames, options.MaxFileBytes,
+            options.FfmpegOverride, options.FfprobeOverride);
         _lookup = new PixelLookup(options.Normalization, options.Channels, options.CustomMean, options.CustomStd);
         _folder = options.VideoFolder is null ? null : Path.GetFullPath(options.VideoFolder);
         Dimensions = options.Dimensions();
@@ -28,7 +29,8 @@ internal sealed class ClipLoader
 
     public int Size { get; }
 
-    /// <summary>Resolves a path from the data against VideoFolder, refusing escapes unless allowed.</summary>
+    /// <summary>Resolves a path from the data against VideoFolder, refusing escapes unless allowed. Inside a folder, the path
+    /// returned is the real one (every symbolic link resolved), so the decoder opens exactly what was checked.</summary>
     public string ResolvePath(string text)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -47,7 +49,8 @@ internal sealed class ClipLoader
             if (!IsInside(full))
                 throw new VideoDecodingException(VideoDecodingFailure.OutsideVideoFolder, full,
                     $"the path '{text}' resolves outside VideoFolder '{_folder}'. Move the video into the folder, or set AllowPathsOutsideVideoFolder = true if the data is trusted.");
-            // Symbolic links must not lead outside the folder either: the path itself or any folder along it.
+            // Symbolic links must not lead outside the folder either: the path itself or any folder along it. The check is made
+            // on the real path, and the real path is what the decoder gets.
             string real;
             try
             {
@@ -60,6 +63,7 @@ internal sealed class ClipLoader
             if (!IsInside(real, RealFolder))
                 throw new VideoDecodingException(VideoDecodingFailure.OutsideVideoFolder, full,
                     $"the path '{text}' is a symbolic link to (or lies under a symbolic link to) '{real}', outside VideoFolder '{_folder}'. Set AllowPathsOutsideVideoFolder = true if the data is trusted.");
+            return real;
         }
         return full;
     }
@@ -70,32 +74,9 @@ internal sealed class ClipLoader
 
     private bool IsInside(string full) => IsInside(full, _folder!);
 
-    private static bool IsInside(string full, string folder)
-    {
-        string relative = Path.GetRelativePath(folder, full);
-        return !(relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative));
-    }
+    private static bool IsInside(string full, string folder) => FileChecks.IsInside(full, folder);
 
-    /// <summary>The path with every symbolic link along it resolved (parents included), like realpath(3); components
-    /// that do not exist are kept as they are.</summary>
-    internal static string RealPath(string full, int depth = 0)
-    {
-        if (depth > 40)
-            throw new IOException($"Too many levels of symbolic links resolving '{full}'.");
-        string root = Path.GetPathRoot(full) ?? "";
-        string current = root;
-        foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
-        {
-            current = Path.Combine(current, part);
-            var entry = new FileInfo(current);
-            if (entry.LinkTarget is null)
-                continue;
-            var target = entry.ResolveLinkTarget(returnFinalTarget: true);
-            if (target is not null)
-                current = RealPath(target.FullName, depth + 1);
-        }
-        return current;
-    }
+    private static string RealPath(string full) => FileChecks.RealPath(full);
 
     /// <summary>A frame folder's images must stay inside VideoFolder too (an image may be a link).</summary>
     private void CheckFrameLinks(VideoInfo info)

@@ -5,17 +5,25 @@ using System.Text.Json;
 
 namespace MLNetVideo.Transforms.Decoding;
 
-/// <summary>Settings of the FFmpeg command-line decoder.</summary>
-/// <param name="FfmpegPath">The ffmpeg executable ("ffmpeg": found on PATH).</param>
-/// <param name="FfprobePath">The ffprobe executable ("ffprobe": found on PATH).</param>
+/// <summary>Settings of the FFmpeg command-line decoder. The programs are the process's (<see cref="VideoDecoding"/>);
+/// <paramref name="FfmpegOverride"/>/<paramref name="FfprobeOverride"/> exist for tests only and are never persisted.</summary>
 /// <param name="Timeout">Longest time one probe or decode may take (streaming: longest wait for one frame).</param>
 /// <param name="MaxResolution">Largest accepted width or height of a source video.</param>
 /// <param name="MaxFrames">Largest accepted frame count of a source (as probed; a streaming reader also stops there).</param>
 /// <param name="MaxFileBytes">Largest accepted size of a video file, or of all images of a frame folder together.</param>
-internal sealed record FfmpegSettings(string FfmpegPath, string FfprobePath, TimeSpan Timeout, int MaxResolution,
-    int MaxFrames = DecodingLimits.MaxFrames, long MaxFileBytes = DecodingLimits.MaxFileBytes)
+/// <param name="FfmpegOverride">Tests: a stand-in ffmpeg (absolute path).</param>
+/// <param name="FfprobeOverride">Tests: a stand-in ffprobe (absolute path).</param>
+internal sealed record FfmpegSettings(TimeSpan Timeout, int MaxResolution,
+    int MaxFrames = DecodingLimits.MaxFrames, long MaxFileBytes = DecodingLimits.MaxFileBytes,
+    string? FfmpegOverride = null, string? FfprobeOverride = null)
 {
-    public static FfmpegSettings Default { get; } = new("ffmpeg", "ffprobe", TimeSpan.FromSeconds(60), 8192);
+    public static FfmpegSettings Default { get; } = new(TimeSpan.FromSeconds(60), 8192);
+
+    /// <summary>The ffmpeg program to run, as an absolute path.</summary>
+    public string Ffmpeg => FfmpegOverride ?? VideoDecoding.FfmpegPath;
+
+    /// <summary>The ffprobe program to run, as an absolute path.</summary>
+    public string Ffprobe => FfprobeOverride ?? VideoDecoding.FfprobePath;
 }
 
 /// <summary>Default limits shared by <c>LoadVideoFrames</c> and <see cref="VideoFrameReader"/>.</summary>
@@ -30,9 +38,11 @@ internal static class DecodingLimits
 
 /// <summary>
 /// Decodes videos and frame folders with Debian's <c>ffmpeg</c>/<c>ffprobe</c> programs. This is the only file that
-/// starts a process. Every process is started with an argument list (never a shell), gets its input as a
-/// <c>file:</c> URL (so a name starting with '-' or containing ':' is never read as an option or protocol), writes
-/// raw RGB24 frames to a pipe read into one reused buffer, and is killed with its process tree on timeout,
+/// starts a process. Every process is the program <see cref="VideoDecoding"/> resolved (an absolute path), started with an
+/// argument list (never a shell); it gets its input as a <c>file:</c> URL (so a name starting with '-' or containing ':'
+/// is never read as an option or protocol) with the file protocol only and the demuxers of
+/// <see cref="VideoDecoding.ContainerFormats"/> (a playlist or concat script, which would open other files, is refused);
+/// it writes raw RGB24 frames to a pipe read into one reused buffer, and is killed with its process tree on timeout,
 /// cancellation or dispose.
 /// </summary>
 internal static class FfmpegDecoder
@@ -71,10 +81,11 @@ internal static class FfmpegDecoder
         if (!File.Exists(path))
             throw new VideoDecodingException(VideoDecodingFailure.NotFound, path, "the file does not exist.");
         long length = new FileInfo(path).Length;
+        // FIFOs, devices and sockets report 0 bytes: refused here, before a decoder could block on them or read forever.
         if (length == 0)
-            throw new VideoDecodingException(VideoDecodingFailure.InvalidData, path, "the file is empty (0 bytes).");
+            throw new VideoDecodingException(VideoDecodingFailure.InvalidData, path, "the file is empty (0 bytes) or not a regular file.");
         CheckFileSize(path, length, settings, "the file holds");
-        var json = RunProbe(path, settings, cancellation, "-show_entries",
+        var json = RunProbe(path, settings, cancellation, VideoDecoding.ContainerFormatList, "-show_entries",
             "stream=codec_name,width,height,nb_frames,r_frame_rate,avg_frame_rate,duration:format=duration");
         using var document = ParseJson(json, path);
         if (!document.RootElement.TryGetProperty("streams", out var streams) || streams.GetArrayLength() == 0)
@@ -90,7 +101,7 @@ internal static class FfmpegDecoder
         if (frames <= 0)
         {
             // WebM/MKV do not store a frame count: count packets (demuxing only, no decoding).
-            using var counted = ParseJson(RunProbe(path, settings, cancellation, "-count_packets", "-show_entries", "stream=nb_read_packets"), path);
+            using var counted = ParseJson(RunProbe(path, settings, cancellation, VideoDecoding.ContainerFormatList, "-count_packets", "-show_entries", "stream=nb_read_packets"), path);
             frames = counted.RootElement.TryGetProperty("streams", out var s) && s.GetArrayLength() > 0
                 && s[0].TryGetProperty("nb_read_packets", out var p)
                 && long.TryParse(p.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long packets) ? packets : 0;
@@ -115,6 +126,9 @@ internal static class FfmpegDecoder
                     $"the frame image '{file.Name.ReplaceLineEndings("\\n")}' has a control character (such as a line break) in its name; rename it.");
             if (listed.Count == settings.MaxFrames)
                 throw TooManyFrames(path, "more than " + settings.MaxFrames.ToString(CultureInfo.InvariantCulture), settings);
+            if (file.Length == 0)
+                throw new VideoDecodingException(VideoDecodingFailure.InvalidData, path,
+                    $"the frame image '{file.Name}' is empty (0 bytes) or not a regular file.");
             listed.Add(file.FullName);
             bytes += file.Length;
         }
@@ -123,7 +137,7 @@ internal static class FfmpegDecoder
         if (frames.Length == 0)
             throw new VideoDecodingException(VideoDecodingFailure.NoFrames, path,
                 $"the folder has no frame images ({string.Join(", ", FrameExtensions)}).");
-        using var document = ParseJson(RunProbe(frames[0], settings, cancellation, "-show_entries", "stream=codec_name,width,height"), frames[0]);
+        using var document = ParseJson(RunProbe(frames[0], settings, cancellation, VideoDecoding.FrameImageFormats, "-show_entries", "stream=codec_name,width,height"), frames[0]);
         var stream = document.RootElement.TryGetProperty("streams", out var streams) && streams.GetArrayLength() > 0 ? streams[0]
             : throw new VideoDecodingException(VideoDecodingFailure.InvalidData, frames[0], "the first frame image is not an image.");
         int width = stream.TryGetProperty("width", out var w) ? w.GetInt32() : 0;
@@ -133,12 +147,12 @@ internal static class FfmpegDecoder
         return new VideoInfo(path, width, height, frames.Length, 30, "frames", frames);
     }
 
-    private static string RunProbe(string path, FfmpegSettings settings, CancellationToken cancellation, params string[] query)
+    private static string RunProbe(string path, FfmpegSettings settings, CancellationToken cancellation, string formats, params string[] query)
     {
         var args = new List<string> { "-v", "error", "-select_streams", "v:0" };
         args.AddRange(query);
-        args.AddRange(["-of", "json", "file:" + path]);
-        using var process = FfmpegProcess.Start(settings.FfprobePath, args, (string?)null, settings.Timeout, path, cancellation);
+        args.AddRange(["-of", "json", .. InputRestrictions("file", formats), "file:" + path]);
+        using var process = FfmpegProcess.Start(Program(settings, probe: true, path), args, (string?)null, settings.Timeout, path, cancellation);
         var output = process.ReadAllText(maxBytes: 1 << 20);
         int exit = process.WaitForExit();
         if (exit != 0)
@@ -186,7 +200,7 @@ internal static class FfmpegDecoder
             : FileArguments(info, sortedIndices, scale);
         args.AddRange(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
 
-        using var process = FfmpegProcess.Start(settings.FfmpegPath, args, stdin, settings.Timeout, info.Path, cancellation);
+        using var process = FfmpegProcess.Start(Program(settings, probe: false, info.Path), args, stdin, settings.Timeout, info.Path, cancellation);
         int frameBytes = checked(outWidth * outHeight * 3);
         int produced = sortedIndices.Count == 1 ? ReadSerial(process, sortedIndices.Count, frameBytes, onFrame)
             : ReadPipelined(process, sortedIndices.Count, frameBytes, onFrame);
@@ -270,9 +284,9 @@ internal static class FfmpegDecoder
         string scale = $"scale={width}:{height}:flags=bilinear";
         var (args, stdin) = info.IsFrameFolder
             ? FolderArguments(info, Enumerable.Range(0, info.FrameCount).ToArray(), scale)
-            : (Prefix(["-i", "file:" + info.Path, "-vf", scale, "-an", "-sn", "-fps_mode", "passthrough"]), null);
+            : (Prefix([.. FileInput(info.Path), "-vf", scale, "-an", "-sn", "-fps_mode", "passthrough"]), null);
         args.AddRange(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
-        return FfmpegProcess.Start(settings.FfmpegPath, args, stdin, settings.Timeout, info.Path, cancellation);
+        return FfmpegProcess.Start(Program(settings, probe: false, info.Path), args, stdin, settings.Timeout, info.Path, cancellation);
     }
 
     /// <summary>Encodes raw RGB24 frames into a video file (or, for an image2 pattern such as "%d.jpg", frame images).
@@ -285,7 +299,7 @@ internal static class FfmpegDecoder
         args.AddRange(codecArguments);
         args.AddRange(["-y", outputPath.EndsWith(".jpg", StringComparison.Ordinal) || outputPath.EndsWith(".png", StringComparison.Ordinal)
             ? outputPath : "file:" + outputPath]);
-        using var process = FfmpegProcess.Start(settings.FfmpegPath, args, stream =>
+        using var process = FfmpegProcess.Start(Program(settings, probe: false, outputPath), args, stream =>
         {
             foreach (var frame in frames)
                 stream.Write(frame);
@@ -294,6 +308,27 @@ internal static class FfmpegDecoder
         if (exit != 0)
             throw process.Failure(VideoDecodingFailure.InvalidData, $"ffmpeg could not encode the video (exit code {exit})");
     }
+
+    /// <summary>The program to run, or <see cref="VideoDecodingFailure.DecoderUnavailable"/> naming the video.</summary>
+    private static string Program(FfmpegSettings settings, bool probe, string path)
+    {
+        try
+        {
+            return probe ? settings.Ffprobe : settings.Ffmpeg;
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new VideoDecodingException(VideoDecodingFailure.DecoderUnavailable, path, e.Message, inner: e);
+        }
+    }
+
+    /// <summary>Input options that keep the decoder to the protocols and demuxers named (checked after probing, so a file
+    /// whose content is a playlist or a concat script is refused whatever its name).</summary>
+    internal static string[] InputRestrictions(string protocols, string formats)
+        => ["-protocol_whitelist", protocols, "-format_whitelist", formats];
+
+    /// <summary>One video file as an input: the file protocol only, the container demuxers only.</summary>
+    private static string[] FileInput(string path) => [.. InputRestrictions("file", VideoDecoding.ContainerFormatList), "-i", "file:" + path];
 
     private static List<string> Prefix(IEnumerable<string> rest)
     {
@@ -304,11 +339,16 @@ internal static class FfmpegDecoder
 
     private static (List<string> Args, string? Stdin) FolderArguments(VideoInfo info, IReadOnlyList<int> sortedIndices, string scale)
     {
-        // The concat demuxer reads exactly the needed images, listed on stdin: no temporary file.
+        // The concat demuxer reads exactly the needed images, listed on stdin: no temporary file. Each image may be read
+        // only as a PNG, JPEG or BMP through the file protocol (a frame that is itself a playlist or concat script is refused).
         var list = new StringBuilder("ffconcat version 1.0\n");
         foreach (int index in sortedIndices)
+        {
             list.Append("file 'file:").Append(info.FramePaths![index].Replace("'", @"'\''", StringComparison.Ordinal)).Append("'\n");
-        var args = Prefix(["-f", "concat", "-safe", "0", "-protocol_whitelist", "file,pipe", "-i", "pipe:0",
+            list.Append("option format_whitelist ").Append(VideoDecoding.FrameImageFormats).Append('\n');
+            list.Append("option protocol_whitelist file\n");
+        }
+        var args = Prefix(["-f", "concat", "-safe", "0", .. InputRestrictions("file,pipe", "concat"), "-i", "pipe:0",
             "-vf", "setpts=N," + scale, "-fps_mode", "passthrough"]);
         return (args, list.ToString());
     }
@@ -328,7 +368,7 @@ internal static class FfmpegDecoder
         var args = Prefix([]);
         if (groups.Count == 1 && groups[0][0] <= SeekGapFrames)
         {
-            args.AddRange(["-i", "file:" + info.Path, "-an", "-sn",
+            args.AddRange([.. FileInput(info.Path), "-an", "-sn",
                 "-vf", $"select='{SelectExpression(groups[0], 0)}',{scale}",
                 "-frames:v", sortedIndices.Count.ToString(CultureInfo.InvariantCulture), "-fps_mode", "passthrough"]);
             return (args, null);
@@ -339,7 +379,7 @@ internal static class FfmpegDecoder
             int first = groups[g][0];
             // Seek to a quarter frame before the target so rounding never lands on the next frame.
             double seconds = Math.Max(0, (first - 0.25) / info.FramesPerSecond);
-            args.AddRange(["-ss", seconds.ToString("0.######", CultureInfo.InvariantCulture), "-i", "file:" + info.Path]);
+            args.AddRange(["-ss", seconds.ToString("0.######", CultureInfo.InvariantCulture), .. FileInput(info.Path)]);
             int last = groups[g][^1] - first;
             graph.Append(CultureInfo.InvariantCulture, $"[{g}:v:0]trim=end_frame={last + 1},select='{SelectExpression(groups[g], first)}',{scale},setpts=N[v{g}];");
         }
@@ -459,7 +499,7 @@ internal sealed class FfmpegProcess : IDisposable
         {
             process.Dispose();
             throw new VideoDecodingException(VideoDecodingFailure.DecoderUnavailable, path,
-                $"could not start '{executable}' ({e.Message}). Install FFmpeg (Debian/Ubuntu: apt-get install ffmpeg) or set FfmpegPath/FfprobePath.", inner: e);
+                $"could not start '{executable}' ({e.Message}). Install FFmpeg (Debian/Ubuntu: apt-get install ffmpeg) or name the programs with VideoDecoding.FfmpegPath/FfprobePath or MLNETVIDEO_FFMPEG/MLNETVIDEO_FFPROBE.", inner: e);
         }
         Interlocked.Increment(ref _running);
         wrapper = new FfmpegProcess(process, timeout, path, cancellation);
@@ -505,6 +545,27 @@ internal sealed class FfmpegProcess : IDisposable
                 return lines.LastOrDefault(l => !GenericLines.Any(g => l.StartsWith(g, StringComparison.Ordinal))) ?? lines.LastOrDefault() ?? "";
             }
         }
+    }
+
+    /// <summary>When the decoder refused a demuxer that is not allowed: why, in words; otherwise null.</summary>
+    private string? RefusedFormat()
+    {
+        string[] lines;
+        lock (_stderr)
+            lines = _stderr.ToArray();
+        int at = Array.FindIndex(lines, l => l.Contains("Format not on whitelist", StringComparison.Ordinal));
+        if (at < 0)
+            return null;
+        // "[hls @ 0x55d…] Format not on whitelist '…'": the demuxer that was refused comes first.
+        string line = lines[at];
+        string format = line.StartsWith('[') && line.IndexOf(" @", StringComparison.Ordinal) is int end and > 1 ? line[1..end] : "unknown";
+        if (line.Contains(VideoDecoding.FrameImageFormats, StringComparison.Ordinal))
+        {
+            string? image = lines.Skip(at + 1).FirstOrDefault(l => l.Contains("Impossible to open", StringComparison.Ordinal));
+            return $"a frame image has '{format}' content, not PNG, JPEG or BMP ({image ?? line}); frame images are read by their content, never as playlists or scripts.";
+        }
+        return $"its content is in the '{format}' format, which is refused: playlists and concat scripts make the decoder open other files. " +
+               $"Read only files you trust this way, by adding '{format}' to VideoDecoding.ContainerFormats.";
     }
 
     /// <summary>Restarts the deadline (streaming: the timeout applies per frame).</summary>
@@ -596,6 +657,8 @@ internal sealed class FfmpegProcess : IDisposable
     {
         // Let the stderr reader catch up with a process that has just exited.
         if (_process.HasExited) _process.WaitForExit();
+        if (RefusedFormat() is { } refused)
+            return new VideoDecodingException(VideoDecodingFailure.Unsupported, _path, refused);
         string error = LastError;
         if (error.Contains("Decoder (codec", StringComparison.Ordinal) || error.Contains("codec not currently supported", StringComparison.OrdinalIgnoreCase)
             || error.Contains("unsupported codec", StringComparison.OrdinalIgnoreCase))

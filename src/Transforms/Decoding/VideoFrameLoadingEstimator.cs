@@ -49,12 +49,14 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
         public string? InputColumnName { get; set; }
 
         /// <summary>Folder that relative paths are resolved against (after <see cref="Path.GetFullPath(string, string)"/>).
-        /// <see langword="null"/> (default): the current directory, and any path is accepted.</summary>
+        /// <see langword="null"/> (default): the current directory, and any path is accepted. A model loaded from a zip does
+        /// not keep this value: the loading application sets it (<c>VideoModelLoadOptions.VideoFolder</c>).</summary>
         public string? VideoFolder { get; set; }
 
         /// <summary>Accept paths that resolve outside <see cref="VideoFolder"/> (absolute paths, "..").
-        /// Default false: such a row fails with <see cref="VideoDecodingFailure.OutsideVideoFolder"/>, and so does a path that is itself a symbolic link
-        /// to a place outside the folder (symbolic links among its parent folders are not followed).</summary>
+        /// Default false: such a row fails with <see cref="VideoDecodingFailure.OutsideVideoFolder"/>, and so does a path whose
+        /// real location (every symbolic link along it resolved) is outside the folder. A model loaded from a zip does not keep
+        /// this value either (<c>VideoModelLoadOptions.AllowPathsOutsideVideoFolder</c>).</summary>
         public bool AllowPathsOutsideVideoFolder { get; set; }
 
         /// <summary>How frames are chosen. Default <see cref="SamplingMode.Dense"/>.</summary>
@@ -122,11 +124,13 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
         /// <summary>What to do with a row whose video cannot be read. Default <see cref="DecodeErrorPolicy.Throw"/>.</summary>
         public DecodeErrorPolicy OnDecodeError { get; set; } = DecodeErrorPolicy.Throw;
 
-        /// <summary>Longest time the decoder may take for one row (probe and decode separately). Default 60 s.</summary>
+        /// <summary>Longest time the decoder may take for one row (probe and decode separately). Default 60 s; at most
+        /// <see cref="VideoDecodingLimits.MaxDecodeTimeout"/>.</summary>
         public TimeSpan DecodeTimeout { get; set; } = TimeSpan.FromSeconds(Defaults.DecodeTimeoutSeconds);
 
         /// <summary>Largest accepted source width or height in pixels; larger videos fail with
-        /// <see cref="VideoDecodingFailure.TooLarge"/>. Default 8192.</summary>
+        /// <see cref="VideoDecodingFailure.TooLarge"/>. Default 8192. This and the other limits may not exceed the process's
+        /// <see cref="VideoDecoding.Limits"/>; a loaded model's saved limits are lowered to them.</summary>
         public int MaxResolution { get; set; } = Defaults.MaxResolution;
 
         /// <summary>Largest accepted frame count of a source video (or number of images of a frame folder); longer sources fail
@@ -137,11 +141,12 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
         /// with <see cref="VideoDecodingFailure.TooLarge"/> before the decoder starts. Default 64 GiB.</summary>
         public long MaxFileBytes { get; set; } = DecodingLimits.MaxFileBytes;
 
-        /// <summary>The ffmpeg program. Default "ffmpeg" (found on PATH).</summary>
-        public string FfmpegPath { get; set; } = "ffmpeg";
+        /// <summary>Tests only: a stand-in ffmpeg. Internal, so never written to or read from a model zip: the programs that
+        /// run are the process's (<see cref="VideoDecoding.FfmpegPath"/>, <see cref="VideoDecoding.FfprobePath"/>).</summary>
+        internal string? FfmpegOverride { get; set; }
 
-        /// <summary>The ffprobe program. Default "ffprobe" (found on PATH).</summary>
-        public string FfprobePath { get; set; } = "ffprobe";
+        /// <summary>Tests only: a stand-in ffprobe.</summary>
+        internal string? FfprobeOverride { get; set; }
 
         /// <summary>Views per row: <see cref="ClipsPerVideo"/> × <see cref="SpatialCrops"/>.</summary>
         internal int Views => ClipsPerVideo * SpatialCrops;
@@ -190,8 +195,13 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
                 OptionChecks.Positive(fps, nameof(TargetFps));
             if (!(DecodeTimeout > TimeSpan.Zero) || DecodeTimeout > TimeSpan.FromDays(1))
                 throw new ArgumentOutOfRangeException(nameof(DecodeTimeout), DecodeTimeout, $"DecodeTimeout must be between 0 and 1 day; got {DecodeTimeout}.");
-            OptionChecks.NotEmpty(FfmpegPath, nameof(FfmpegPath));
-            OptionChecks.NotEmpty(FfprobePath, nameof(FfprobePath));
+            var limits = VideoDecoding.Limits;
+            CheckWithinProcessLimit(MaxResolution, limits.MaxResolution, nameof(MaxResolution));
+            CheckWithinProcessLimit(MaxFrames, limits.MaxFrames, nameof(MaxFrames));
+            CheckWithinProcessLimit(MaxFileBytes, limits.MaxFileBytes, nameof(MaxFileBytes));
+            if (DecodeTimeout > limits.MaxDecodeTimeout)
+                throw new ArgumentOutOfRangeException(nameof(DecodeTimeout), DecodeTimeout,
+                    $"DecodeTimeout may not exceed this process's VideoDecoding.Limits.MaxDecodeTimeout ({limits.MaxDecodeTimeout}); got {DecodeTimeout}. Raise VideoDecoding.Limits first.");
             if (Normalization == PixelNormalization.Custom)
             {
                 if (CustomMean is not { Length: 3 } || CustomStd is not { Length: 3 })
@@ -203,6 +213,32 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
             if (elements > Array.MaxLength)
                 throw new ArgumentOutOfRangeException(nameof(FramesPerClip), elements,
                     $"One row would hold {elements} floats ({string.Join("×", Dimensions())}), more than a .NET array can; lower FramesPerClip, FrameSize, ClipsPerVideo or SpatialCrops.");
+            if (elements * sizeof(float) > limits.MaxClipBytes)
+                throw new ArgumentOutOfRangeException(nameof(FramesPerClip), elements,
+                    $"One row would hold {elements * sizeof(float)} bytes ({string.Join("×", Dimensions())} floats), more than this process's VideoDecoding.Limits.MaxClipBytes ({limits.MaxClipBytes}); lower FramesPerClip, FrameSize, ClipsPerVideo or SpatialCrops, or raise the limit.");
+        }
+
+        private static void CheckWithinProcessLimit(long value, long maximum, string name)
+        {
+            if (value > maximum)
+                throw new ArgumentOutOfRangeException(name, value,
+                    $"{name} may not exceed this process's VideoDecoding.Limits.{name} ({maximum}); got {value}. Raise VideoDecoding.Limits first.");
+        }
+
+        /// <summary>What a model zip may not decide (the rule of issue 15): file locations come from the loading application,
+        /// limits only tighten the process's maxima. Applied to settings read from a zip, before they are validated.</summary>
+        internal void Rebind(VideoModelLoadOptions load)
+        {
+            VideoFolder = load.VideoFolder;
+            AllowPathsOutsideVideoFolder = load.AllowPathsOutsideVideoFolder;
+            var limits = VideoDecoding.Limits;
+            MaxResolution = Math.Min(MaxResolution, limits.MaxResolution);
+            MaxFrames = Math.Min(MaxFrames, limits.MaxFrames);
+            MaxFileBytes = Math.Min(MaxFileBytes, limits.MaxFileBytes);
+            if (DecodeTimeout > limits.MaxDecodeTimeout)
+                DecodeTimeout = limits.MaxDecodeTimeout;
+            FfmpegOverride = null;
+            FfprobeOverride = null;
         }
 
         internal Options Clone()

@@ -95,6 +95,9 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
             throw new InvalidDataException(
                 $"The model zip holds {Id} content version {reader.ContentVersion}; this MLNetVideo reads version {ContentVersion}.");
         var options = reader.ReadJson<VideoFrameLoadingEstimator.Options>(OptionsEntry);
+        // The zip names no program (older zips' FfmpegPath/FfprobePath are ignored when read), and its folder and limits
+        // are replaced by the loading application's.
+        options.Rebind(reader.LoadOptions);
         try
         {
             options.Validate();

@@ -21,10 +21,10 @@ public sealed class VideoFrameReader : IDisposable
         /// <summary>Output height in pixels; <see langword="null"/> (default): the source height.</summary>
         public int? Height { get; set; }
 
-        /// <summary>Longest wait for the probe and for each frame. Default 60 s.</summary>
+        /// <summary>Longest wait for the probe and for each frame. Default 60 s (at most <see cref="VideoDecodingLimits.MaxDecodeTimeout"/>).</summary>
         public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-        /// <summary>Largest accepted source width or height. Default 8192.</summary>
+        /// <summary>Largest accepted source width or height. Default 8192 (at most <see cref="VideoDecoding.Limits"/>, as are the other limits).</summary>
         public int MaxResolution { get; set; } = 8192;
 
         /// <summary>Largest accepted frame count: a source whose probed count is larger is refused, and reading stops with
@@ -34,11 +34,11 @@ public sealed class VideoFrameReader : IDisposable
         /// <summary>Largest accepted file size in bytes (frame folder: all images together). Default 64 GiB.</summary>
         public long MaxFileBytes { get; set; } = DecodingLimits.MaxFileBytes;
 
-        /// <summary>The ffmpeg program. Default "ffmpeg".</summary>
-        public string FfmpegPath { get; set; } = "ffmpeg";
+        /// <summary>Tests only: a stand-in ffmpeg (the process's programs are <see cref="VideoDecoding.FfmpegPath"/>/<see cref="VideoDecoding.FfprobePath"/>).</summary>
+        internal string? FfmpegOverride { get; set; }
 
-        /// <summary>The ffprobe program. Default "ffprobe".</summary>
-        public string FfprobePath { get; set; } = "ffprobe";
+        /// <summary>Tests only: a stand-in ffprobe.</summary>
+        internal string? FfprobeOverride { get; set; }
     }
 
     private readonly FfmpegProcess _process;
@@ -79,8 +79,14 @@ public sealed class VideoFrameReader : IDisposable
         if (options.Width > options.MaxResolution || options.Height > options.MaxResolution)
             throw new ArgumentOutOfRangeException(nameof(options),
                 $"Width and Height may not exceed MaxResolution = {options.MaxResolution}; got {options.Width}×{options.Height}.");
-        var settings = new FfmpegSettings(options.FfmpegPath, options.FfprobePath, options.FrameTimeout, options.MaxResolution,
-            options.MaxFrames, options.MaxFileBytes);
+        var limits = VideoDecoding.Limits;
+        if (options.MaxResolution > limits.MaxResolution || options.MaxFrames > limits.MaxFrames || options.MaxFileBytes > limits.MaxFileBytes
+            || !(options.FrameTimeout > TimeSpan.Zero) || options.FrameTimeout > limits.MaxDecodeTimeout)
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"MaxResolution, MaxFrames, MaxFileBytes and FrameTimeout may not exceed this process's VideoDecoding.Limits ({limits.MaxResolution}, {limits.MaxFrames}, {limits.MaxFileBytes}, {limits.MaxDecodeTimeout}); " +
+                $"got {options.MaxResolution}, {options.MaxFrames}, {options.MaxFileBytes}, {options.FrameTimeout}. Raise VideoDecoding.Limits first.");
+        var settings = new FfmpegSettings(options.FrameTimeout, options.MaxResolution, options.MaxFrames, options.MaxFileBytes,
+            options.FfmpegOverride, options.FfprobeOverride);
         string full = Path.GetFullPath(path);
         var info = FfmpegDecoder.Probe(full, settings, cancellation);
         int width = options.Width ?? info.Width, height = options.Height ?? info.Height;

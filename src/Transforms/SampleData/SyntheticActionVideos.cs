@@ -71,9 +71,6 @@ public sealed class SyntheticActionOptions
 
     /// <summary>Container and codec. Default <see cref="SyntheticVideoFormat.Mp4H264"/>.</summary>
     public SyntheticVideoFormat Format { get; set; } = SyntheticVideoFormat.Mp4H264;
-
-    /// <summary>The ffmpeg program. Default "ffmpeg".</summary>
-    public string FfmpegPath { get; set; } = "ffmpeg";
 }
 
 /// <summary>One generated video.</summary>
@@ -112,24 +109,23 @@ public static class SyntheticActionVideos
                 var frames = Render(action, options, random);
                 string name = $"{n:D3}{Extension(options.Format)}";
                 string path = System.IO.Path.Combine(root, label, name);
-                Encode(path, frames, options.Size, options.Size, options.FramesPerSecond, options.Format, options.FfmpegPath);
+                Encode(path, frames, options.Size, options.Size, options.FramesPerSecond, options.Format);
                 result.Add(new SyntheticVideo(path, $"{label}/{name}", label));
             }
         }
         return result;
     }
 
-    /// <summary>Encodes RGB24 frames (each width × height × 3 bytes, row-major) with ffmpeg. For the frame-folder formats
-    /// <paramref name="path"/> is the folder to create.</summary>
+    /// <summary>Encodes RGB24 frames (each width × height × 3 bytes, row-major) with ffmpeg (<see cref="VideoDecoding.FfmpegPath"/>).
+    /// For the frame-folder formats <paramref name="path"/> is the folder to create.</summary>
     /// <param name="path">Output file or folder.</param>
     /// <param name="frames">The frames.</param>
     /// <param name="width">Width (even for the H.264/VP9 formats).</param>
     /// <param name="height">Height (even for the H.264/VP9 formats).</param>
     /// <param name="framesPerSecond">Frame rate.</param>
     /// <param name="format">Container and codec.</param>
-    /// <param name="ffmpegPath">The ffmpeg program.</param>
     public static void Encode(string path, IReadOnlyList<byte[]> frames, int width, int height, double framesPerSecond,
-        SyntheticVideoFormat format = SyntheticVideoFormat.Mp4H264, string ffmpegPath = "ffmpeg")
+        SyntheticVideoFormat format = SyntheticVideoFormat.Mp4H264)
     {
         ArgumentNullException.ThrowIfNull(frames);
         if (frames.Any(f => f.Length != width * height * 3))
@@ -150,8 +146,7 @@ public static class SyntheticActionVideos
             Directory.CreateDirectory(full);
             target = System.IO.Path.Combine(full, format == SyntheticVideoFormat.JpgFrames ? "%d.jpg" : "%d.png");
         }
-        var settings = FfmpegSettings.Default with { FfmpegPath = ffmpegPath };
-        FfmpegDecoder.EncodeRgb24(target, frames, width, height, framesPerSecond, codec, settings);
+        FfmpegDecoder.EncodeRgb24(target, frames, width, height, framesPerSecond, codec, FfmpegSettings.Default);
     }
 
     /// <summary>The file extension of a format ("" for frame folders).</summary>

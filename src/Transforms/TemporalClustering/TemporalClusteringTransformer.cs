@@ -113,6 +113,9 @@ public sealed class TemporalClusteringTransformer : RowMappingTransformerBase, I
             var (frames, featureDimensions) = ResolveLayout(name, _input.Type, options.FramesPerRow);
             _frames = frames;
             _featureLength = featureDimensions.Aggregate(1, (a, b) => checked(a * b));
+            if ((long)options.ClusterCount * _featureLength > Array.MaxLength)
+                throw new ArgumentOutOfRangeException(nameof(options.ClusterCount), options.ClusterCount,
+                    $"ClusterCount × the per-frame feature size ({options.ClusterCount} × {_featureLength}) is larger than one row can hold.");
             int[] outputDimensions = [options.ClusterCount, .. featureDimensions];
             OutputColumns = [new DataViewSchema.DetachedColumn(options.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, outputDimensions))];
         }

@@ -56,7 +56,7 @@ public sealed class VideoPathToPredictionTests
         var expected = mlContext.Model.CreatePredictionEngine<VideoInput, VideoPrediction>(model).Predict(probe);
 
         var fresh = new MLContext();
-        var loaded = fresh.Model.Load(zip, out var inputSchema);
+        var loaded = fresh.Model.Load(zip, new VideoModelLoadOptions { VideoFolder = folder.Path }, out var inputSchema);
         Assert.AreEqual(TextDataViewType.Instance, inputSchema["VideoPath"].Type);
         var engine = fresh.Model.CreatePredictionEngine<VideoInput, VideoPrediction>(loaded);
         var prediction = engine.Predict(probe);

@@ -252,6 +252,31 @@ public sealed class AtomicSaveTests
     }
 
     [TestMethod]
+    public void CliTrainSave_OnAFullDisk_KeepsThePreviousModel_WithOneLine()
+    {
+        // Issue 15, item 6: `mlnetvideo train` saves through SaveAtomically (it used plain Model.Save, which left a corrupt zip).
+        string mount = MountTmpfs(2048);
+        try
+        {
+            var (mlContext, data, model) = Fit();
+            string zip = Path.Combine(mount, "model.zip");
+            MLNetVideo.Cli.Commands.TrainCommand.SaveModel(mlContext, model, data.Schema, zip);
+            var previous = File.ReadAllBytes(zip);
+            FillDisk(mount);
+            var ex = Assert.ThrowsExactly<MLNetVideo.Cli.CliException>(
+                () => MLNetVideo.Cli.Commands.TrainCommand.SaveModel(mlContext, Fit(steps: 3).Model, data.Schema, zip));
+            StringAssert.StartsWith(ex.Message, "--output: Could not save");
+            StringAssert.Contains(ex.Message, "previous file, if any, is unchanged");
+            File.Delete(Path.Combine(mount, "filler.bin"));
+            AssertOnlyFile(mount, zip, previous);
+        }
+        finally
+        {
+            Unmount(mount);
+        }
+    }
+
+    [TestMethod]
     public void ReadOnlyFileSystem_LeavesThePreviousZipIntact()
     {
         string mount = MountTmpfs(1024);

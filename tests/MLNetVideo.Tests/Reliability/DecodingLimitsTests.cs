@@ -126,7 +126,7 @@ public sealed class DecodingLimitsTests
             File.SetUnixFileMode(probe, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         else
             Assert.Inconclusive("needs a shell script as ffprobe");
-        using var reader = VideoFrameReader.Open(_video, new VideoFrameReader.Options { MaxFrames = 5, FfprobePath = probe });
+        using var reader = VideoFrameReader.Open(_video, new VideoFrameReader.Options { MaxFrames = 5, FfprobeOverride = probe });
         Assert.AreEqual(3, reader.Info.FrameCount);
         for (int i = 0; i < 5; i++)
             Assert.IsTrue(reader.MoveNext());

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Text;
 
 namespace MLNetVideo.Tests.TestSupport;
 
@@ -34,5 +35,24 @@ internal static class ZipEditing
         for (int i = 0; i + needle.Length <= haystack.Length; i++)
             if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
         return -1;
+    }
+
+    /// <summary>Rewrites the uncompressed size of an entry in both zip headers (what a zip bomb does).</summary>
+    public static void UnderstateUncompressedSize(string zipPath, string entryName, uint size)
+    {
+        var bytes = File.ReadAllBytes(zipPath);
+        var name = Encoding.ASCII.GetBytes(entryName);
+        for (int i = 0; i + 46 < bytes.Length; i++)
+        {
+            if (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i)) != 0x02014b50) continue;
+            int nameLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(i + 28));
+            if (!bytes.AsSpan(i + 46, nameLength).SequenceEqual(name)) continue;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i + 24), size);
+            int local = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i + 42));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(local + 22), size);
+            File.WriteAllBytes(zipPath, bytes);
+            return;
+        }
+        throw new InvalidOperationException($"Entry {entryName} not found in the central directory.");
     }
 }

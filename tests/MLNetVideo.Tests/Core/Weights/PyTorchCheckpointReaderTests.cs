@@ -281,11 +281,15 @@ public sealed class PyTorchCheckpointReaderTests
         var path = folder.File("expanded.pth");
         WeightsTestData.WriteTorchZip(path, builder.Stop().ToArray(), new Dictionary<string, byte[]> { ["0"] = WeightsTestData.Bytes(3f) });
 
+        // By default a view may hold at most 4× its storage (issue 15): refused at the first view.
+        var expansion = Assert.ThrowsExactly<InvalidDataException>(() => PyTorchCheckpointReader.Read(path));
+        StringAssert.Contains(expansion.Message, "holds 2097152 bytes, more than WeightsReadLimits.MaxViewExpansion (4) times its storage of 4 bytes");
+        // With expansion allowed (a trusted file), the total of all copies is still bounded.
         var e = Assert.ThrowsExactly<InvalidDataException>(
-            () => PyTorchCheckpointReader.Read(path, new WeightsReadLimits { MaxTotalBytes = 5 << 20 }));
+            () => PyTorchCheckpointReader.Read(path, new WeightsReadLimits { MaxTotalBytes = 5 << 20, MaxViewExpansion = 1 << 20 }));
 
         StringAssert.Contains(e.Message, "strided tensor views expand to more than WeightsReadLimits.MaxTotalBytes (5242880 bytes)");
-        var allowed = PyTorchCheckpointReader.ReadStateDict(path);
+        var allowed = PyTorchCheckpointReader.ReadStateDict(path, limits: new WeightsReadLimits { MaxViewExpansion = 1 << 21 });
         Assert.IsTrue(allowed["t2"].ToArray<float>().All(v => v == 3f));
     }
 

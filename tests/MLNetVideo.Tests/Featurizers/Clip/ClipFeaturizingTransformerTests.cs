@@ -125,20 +125,23 @@ public sealed class ClipFeaturizingTransformerTests
         Assert.IsTrue(ZipEditing.EntryNames(embedded).Any(e => e.EndsWith("Clip.bin", StringComparison.Ordinal)));
         Assert.IsFalse(ZipEditing.EntryNames(byPath).Any(e => e.EndsWith("Clip.bin", StringComparison.Ordinal)));
 
-        using (var same = (ClipFeaturizingTransformer)mlContext.Model.Load(byPath, out _))
+        // The weights file is found by name where the loading application says (issue 15), never at the zip's path.
+        var load = new VideoModelLoadOptions { WeightsFolder = folder.Path };
+        using (var same = (ClipFeaturizingTransformer)mlContext.Model.Load(byPath, load, out _))
             CollectionAssert.AreEqual(before, Read(same.Transform(data))[0]);
+        var unnamed = Assert.ThrowsExactly<FileNotFoundException>(() => mlContext.Model.Load(byPath, new VideoModelLoadOptions(), out _));
+        StringAssert.Contains(unnamed.Message, "VideoModelLoadOptions.WeightsFolder");
 
         torch.manual_seed(22);
         using (var other = new ClipVisionNetwork(ClipVisionSpecs.Tiny))
             SafeTensorsWriter.Write(weights, other.state_dict().ToDictionary(kv => "visual." + kv.Key, kv => kv.Value));
-        // ML.NET wraps loader exceptions in TargetInvocationException; the cause must be the clear InvalidDataException.
-        var e = Exceptions.Find<InvalidDataException>(Assert.Throws<Exception>(() => mlContext.Model.Load(byPath, out _)));
-        Assert.IsNotNull(e);
+        // The loading API reports the real exception (plain Model.Load would wrap it in a TargetInvocationException).
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => mlContext.Model.Load(byPath, load, out _));
         StringAssert.Contains(e.Message, "SHA-256");
         StringAssert.Contains(e.Message, weights);
 
         File.Delete(weights);
-        Assert.IsNotNull(Exceptions.Find<FileNotFoundException>(Assert.Throws<Exception>(() => mlContext.Model.Load(byPath, out _))));
+        Assert.ThrowsExactly<FileNotFoundException>(() => mlContext.Model.Load(byPath, load, out _));
         using var fromZip = (ClipFeaturizingTransformer)mlContext.Model.Load(embedded, out _);
         CollectionAssert.AreEqual(before, Read(fromZip.Transform(data))[0]);
     }

@@ -269,7 +269,7 @@ public sealed class VideoFrameLoadingBadInputTests
     public void HangingDecoder_TimesOut_AndIsKilled()
     {
         var options = Small();
-        options.FfmpegPath = HangingDecoder();
+        options.FfmpegOverride = HangingDecoder();
         options.DecodeTimeout = TimeSpan.FromSeconds(1.5);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var ex = Assert.ThrowsExactly<VideoDecodingException>(() => Run(options, null, "good.mp4"));
@@ -282,7 +282,7 @@ public sealed class VideoFrameLoadingBadInputTests
     public void CancelExecution_StopsAHangingDecoder()
     {
         var options = Small();
-        options.FfmpegPath = HangingDecoder();
+        options.FfmpegOverride = HangingDecoder();
         var mlContext = new MLContext(seed: 1);
         var data = TestVideos.Paths(mlContext, "good.mp4");
         var view = mlContext.Transforms.LoadVideoFrames(options).Fit(data).Transform(data);

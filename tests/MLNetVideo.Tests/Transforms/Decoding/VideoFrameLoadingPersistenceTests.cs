@@ -43,7 +43,8 @@ public sealed class VideoFrameLoadingPersistenceTests
         mlContext.Model.Save(model, data.Schema, zip);
 
         var other = new MLContext(seed: 7);   // a different context seed must not change the saved, resolved seed
-        var loaded = other.Model.Load(zip, out var inputSchema);
+        // The folder comes from the loading application, never from the zip (issue 15).
+        var loaded = other.Model.Load(zip, new VideoModelLoadOptions { VideoFolder = Path.Combine(_folder, "videos") }, out var inputSchema);
         Assert.AreEqual("VideoPath", inputSchema["VideoPath"].Name);
         var otherData = TestVideos.Paths(other, paths);
         var output = loaded.Transform(otherData);
@@ -72,7 +73,16 @@ public sealed class VideoFrameLoadingPersistenceTests
         mlContext.Model.Save(model, data.Schema, zip);
 
         var other = new MLContext();
-        var loaded = other.Model.Load(zip, out _);
+        VideoModelLoadOptions.Default = new VideoModelLoadOptions { VideoFolder = Path.Combine(_folder, "videos") };
+        ITransformer loaded;
+        try
+        {
+            loaded = other.Model.Load(zip, out _);   // plain ML.NET load: the process-wide options apply
+        }
+        finally
+        {
+            VideoModelLoadOptions.Default = new VideoModelLoadOptions();
+        }
         var engine = other.Model.CreatePredictionEngine<TestVideos.PathRow, ClipRow>(loaded);
         var clip = engine.Predict(new TestVideos.PathRow { VideoPath = "left/000.mp4" }).Frames;
         CollectionAssert.AreEqual(expected, clip);
