@@ -24,7 +24,7 @@ public sealed class VideoAnnotation
     public string[] Labels { get; set; } = [];
 
     /// <summary>Start of the labelled segment in seconds of the source video; NaN: the start of the video. Give the column to
-    /// <c>LoadVideoFrames</c> (its <c>StartSecondsColumnName</c> option) to sample only inside the segment.</summary>
+    /// <c>LoadVideoFrames</c> (<see cref="VideoFrameLoadingEstimator.Options.StartSecondsColumnName"/>) to sample only inside the segment.</summary>
     public double StartSeconds { get; set; } = double.NaN;
 
     /// <summary>End of the labelled segment in seconds (exclusive); NaN: the end of the video.</summary>
