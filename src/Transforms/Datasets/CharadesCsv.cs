@@ -48,27 +48,12 @@ public static partial class VideoDataset
                     throw new InvalidDataException($"'{classes}', line {line}: expected 'c000 Class name' with a new id, got {AnnotationCollector.Quote(text)}.");
             }
         }
-        string file = collector.RequireFile(csvFile);
-        int id = -1, actions = -1;
-        bool header = true;
-        foreach (var record in CsvRecords.Read(collector.Lines(file)))
+        var table = CsvTable.Open(collector, csvFile, ["id", "actions"], "Charades_v1_*.csv");
+        string file = table.File;
+        var (id, actions) = (table.IndexOf("id"), table.IndexOf("actions"));
+        foreach (var record in table.Records())
         {
-            if (record.Error is not null)
-            {
-                collector.Malformed(file, record.Line, record.Error);
-                break;
-            }
             var f = record.Fields;
-            if (header)
-            {
-                var columns = f.Select(n => n.Trim()).ToList();
-                (id, actions) = (columns.IndexOf("id"), columns.IndexOf("actions"));
-                if (id < 0 || actions < 0)
-                    throw new InvalidDataException($"'{file}', line {record.Line}: the header must name the columns id and actions (Charades_v1_*.csv); " +
-                        $"got {AnnotationCollector.Quote(string.Join(',', f))}.");
-                header = false;
-                continue;
-            }
             if (f.Length <= Math.Max(id, actions) || f[id].Trim() is not { Length: > 0 } videoId || !IsPlainName(videoId))
             {
                 collector.Malformed(file, record.Line, "expected a video id and the fields of the header.");

@@ -49,28 +49,13 @@ public static partial class VideoDataset
     {
         var collector = new AnnotationCollector(mlContext, "FromKineticsCsv", videoFolder, options);
         Errors.OptionChecks.Defined(naming, nameof(naming));
-        string file = collector.RequireFile(csvFile);
-        int label = -1, id = -1, start = -1, end = -1, split = -1;
-        bool header = true;
-        foreach (var record in CsvRecords.Read(collector.Lines(file)))
+        var table = CsvTable.Open(collector, csvFile, ["youtube_id", "time_start", "time_end"], "Kinetics: label,youtube_id,time_start,time_end,split");
+        string file = table.File;
+        var (label, id, start, end, split) = (table.IndexOf("label"), table.IndexOf("youtube_id"), table.IndexOf("time_start"),
+            table.IndexOf("time_end"), table.IndexOf("split"));
+        foreach (var record in table.Records())
         {
-            if (record.Error is not null)
-            {
-                collector.Malformed(file, record.Line, record.Error);
-                break;
-            }
             var f = record.Fields;
-            if (header)
-            {
-                var names = f.Select(n => n.Trim()).ToList();
-                (label, id, start, end, split) = (names.IndexOf("label"), names.IndexOf("youtube_id"), names.IndexOf("time_start"),
-                    names.IndexOf("time_end"), names.IndexOf("split"));
-                if (id < 0 || start < 0 || end < 0)
-                    throw new InvalidDataException($"'{file}', line {record.Line}: the header must name the columns youtube_id, time_start and " +
-                        $"time_end (Kinetics: label,youtube_id,time_start,time_end,split); got {AnnotationCollector.Quote(string.Join(',', f))}.");
-                header = false;
-                continue;
-            }
             int needed = new[] { label, id, start, end, split }.Max() + 1;
             if (f.Length < needed)
             {

@@ -186,7 +186,7 @@ public sealed class AnnotationReaderTests
         Touch(temp.Path, "k/a/ok_000000_000010.mp4");
         File.WriteAllText(temp.File("bad-header.csv"), "label,id,start,end\n");
         var header = Assert.ThrowsExactly<InvalidDataException>(() => VideoDataset.FromKineticsCsv(Ml, temp.File("bad-header.csv"), temp.File("k")));
-        StringAssert.Contains(header.Message, "line 1: the header must name the columns youtube_id, time_start and time_end");
+        StringAssert.Contains(header.Message, "line 1: the header must name the columns youtube_id, time_start, time_end (Kinetics: label,youtube_id,time_start,time_end,split)");
 
         File.WriteAllText(temp.File("rows.csv"), "label,youtube_id,time_start,time_end,split\na,ok,0,10,train\na,x,20,10,train\na,../up,0,10,train\na,y,0\n\"a,unterminated\n");
         var problems = new List<AnnotationProblem>();
