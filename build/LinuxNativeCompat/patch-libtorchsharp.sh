@@ -19,7 +19,9 @@ symbol=_ZSt21ios_base_library_initv
 
 [ -f "$lib" ] || exit 0
 # A patched library still shows "weak version ... not found" in ldd: that is only a notice.
-if ! ldd "$lib" 2>&1 | grep -v "weak version" | grep -q "$version' not found"; then
+# (grep without -q reads all of ldd's output: with -q it stops at the first match and, under pipefail, the writer's
+# broken pipe failed the whole check now and then.)
+if ! ldd "$lib" 2>&1 | grep -v "weak version" | grep "$version' not found" >/dev/null; then
   exit 0   # a new enough libstdc++, or already patched
 fi
 
@@ -54,7 +56,7 @@ trap - EXIT
 
 # Only the libstdc++ versions are ours to fix: a project that references the managed TorchSharp package
 # without a libtorch backend (TorchSharp-cpu/-cuda) legitimately lacks libtorch.so here.
-if ldd "$lib" 2>&1 | grep -v "weak version" | grep -q "GLIBCXX_[0-9.]*' not found"; then
+if ldd "$lib" 2>&1 | grep -v "weak version" | grep "GLIBCXX_[0-9.]*' not found" >/dev/null; then
   echo "error MLNV002: libLibTorchSharp.so in $native_dir still needs a libstdc++ version this system lacks after patching:" >&2
   ldd "$lib" 2>&1 | grep -v "weak version" | grep "GLIBCXX" >&2
   exit 3

@@ -34,6 +34,7 @@ internal static class CliApp
         root.Subcommands.Add(PredictCommand.Create(io));
         root.Subcommands.Add(StreamCommand.Create(io));
         root.Subcommands.Add(BenchmarkCommand.Create(io));
+        root.Subcommands.Add(ClusterCommand.Create(io));
         var parse = root.Parse(args);
         var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false };
         try

@@ -21,7 +21,7 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// the state is double-buffered (each push writes the new state into spare tensors with <c>copy_</c>), so after the
 /// second push streaming allocates no long-lived memory. Dispose the session to free its state.</para>
 /// </remarks>
-public sealed class MoViNetStream : IDisposable
+public sealed partial class MoViNetStream : IDisposable
 {
     private readonly IReadOnlyList<MoViNetNetwork> _members;
     private readonly MoViNetStreamState[] _states;

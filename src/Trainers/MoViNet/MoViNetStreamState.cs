@@ -13,7 +13,7 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// Names: "bX_lY.stream_buffer" [N, C_expand, k_t − 1, H', W'], "bX_lY.se_pool_sum" [N, C_expand, 1, 1, 1],
 /// "head.pool_sum" [N, C_head, 1, 1, 1]; the frame count is <see cref="FramesSeen"/> ("frame_count").
 /// </summary>
-internal sealed class MoViNetStreamState : IDisposable
+internal sealed partial class MoViNetStreamState : IDisposable
 {
     private readonly Dictionary<string, Tensor> _current = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tensor> _next = new(StringComparer.Ordinal);

@@ -259,7 +259,7 @@ public sealed class FirstHourSmokeTests
         return (code, output.ToString(), error.ToString());
     }
 
-    private static (int Code, string Output) RunExample(string name, params string[] args)
+    internal static (int Code, string Output) RunExample(string name, params string[] args)
     {
         // tests/MLNetVideo.Tests/bin/<Configuration>/net10.0/ → examples/<name>/bin/<Configuration>/net10.0/<name>.dll
         var binary = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));

@@ -1,0 +1,98 @@
+using Microsoft.Extensions.DependencyInjection;
+using MLNetVideo.Distributed.Jobs;
+using MLNetVideo.Distributed.Storage;
+using MLNetVideo.Distributed.Streams;
+using Orleans.Configuration;
+using Orleans.Hosting;
+
+namespace MLNetVideo.Distributed.Hosting;
+
+/// <summary>Settings of the MLNetVideo services on a silo (<see cref="MLNetVideoSilo.AddMLNetVideo(Orleans.Hosting.ISiloBuilder, MLNetVideoSiloOptions)"/>).</summary>
+public sealed class MLNetVideoSiloOptions
+{
+    /// <summary>Folder of the grain state (job coordinators, the job registry, camera sessions, stream subscriptions):
+    /// the file grain storage. Every silo must see the same folder (one machine, or a shared file system). Required.</summary>
+    public string StateFolder { get; set; } = "";
+
+    /// <summary>Shards this silo works on at once; null (default) = processor count ÷ <see cref="TorchThreads"/> (1 when
+    /// unset), at least 1 — so decoding and forward passes of the concurrent shards fill the cores without oversubscribing them.</summary>
+    public int? MaxConcurrentShards { get; set; }
+
+    /// <summary>Torch intra-op threads, set with <c>torch.set_num_threads</c> when the silo's worker starts; null (default)
+    /// leaves libtorch's setting. The setting is per process: silos that share a process share it.</summary>
+    public int? TorchThreads { get; set; }
+
+    /// <summary>How often an idle worker asks for work. Default 1 s.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A camera stream grain that receives no call for this long deactivates (persisting its session first) and
+    /// frees its memory. Default 10 min.</summary>
+    public TimeSpan CameraIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Processor cores this silo may use for shards (the machine's by default; silos that share a machine set a share).</summary>
+    public int? Cores { get; set; }
+
+    internal int EffectiveConcurrency => MaxConcurrentShards ?? Math.Max(1, (Cores ?? Environment.ProcessorCount) / Math.Max(1, TorchThreads ?? 1));
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(StateFolder))
+            throw new ArgumentException("MLNetVideoSiloOptions.StateFolder must name the folder of the grain state (shared by every silo).", nameof(StateFolder));
+        if (MaxConcurrentShards is < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrentShards), MaxConcurrentShards, "MaxConcurrentShards must be at least 1.");
+        if (TorchThreads is < 1) throw new ArgumentOutOfRangeException(nameof(TorchThreads), TorchThreads, "TorchThreads must be at least 1.");
+        if (Cores is < 1) throw new ArgumentOutOfRangeException(nameof(Cores), Cores, "Cores must be at least 1.");
+        if (PollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "PollInterval must be positive.");
+        if (CameraIdleTimeout < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(CameraIdleTimeout), CameraIdleTimeout, "CameraIdleTimeout must be at least 1 s.");
+    }
+}
+
+/// <summary>Adds MLNetVideo's grains and services to Orleans silos and clients.</summary>
+public static class MLNetVideoSilo
+{
+    /// <summary>The grain storage provider the MLNetVideo grains use.</summary>
+    public const string StorageName = "mlnetvideo";
+
+    /// <summary>The stream provider on which camera predictions are published (memory streams).</summary>
+    public const string StreamProviderName = "mlnetvideo";
+
+    private const string PubSubStorageName = "PubSubStore";
+
+    /// <summary>
+    /// Adds to a silo: the file grain storage <see cref="StorageName"/> (and <c>PubSubStore</c> for stream subscriptions)
+    /// under <see cref="MLNetVideoSiloOptions.StateFolder"/>, the memory stream provider <see cref="StreamProviderName"/>,
+    /// the per-silo model cache, the job worker and the camera idle timeout. Clustering is the host's choice
+    /// (docs/components/Orleans.md).
+    /// </summary>
+    /// <param name="builder">The silo builder.</param>
+    /// <param name="options">The settings.</param>
+    /// <returns>The builder.</returns>
+    public static ISiloBuilder AddMLNetVideo(this ISiloBuilder builder, MLNetVideoSiloOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        builder.AddFileGrainStorage(StorageName, options.StateFolder);
+        builder.AddFileGrainStorage(PubSubStorageName, Path.Combine(options.StateFolder, "pubsub"));
+        builder.AddMemoryStreams(StreamProviderName);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<SiloModels>();
+        builder.Services.AddSingleton<VideoJobWorker>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<VideoJobWorker>());
+        builder.Services.Configure<GrainCollectionOptions>(o =>
+        {
+            o.ClassSpecificCollectionAge[typeof(CameraStreamGrain).FullName!] = options.CameraIdleTimeout;
+            if (o.CollectionQuantum >= options.CameraIdleTimeout)
+                o.CollectionQuantum = options.CameraIdleTimeout / 2;
+        });
+        return builder;
+    }
+
+    /// <summary>Adds to a client what it needs to subscribe to camera predictions (the memory stream provider).</summary>
+    /// <param name="builder">The client builder.</param>
+    /// <returns>The builder.</returns>
+    public static IClientBuilder AddMLNetVideo(this IClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddMemoryStreams(StreamProviderName);
+    }
+}
