@@ -126,8 +126,8 @@ public sealed class VideoClassifierService : IDisposable
             throw new VideoTooLongException(seconds, _options.MaxVideoSeconds);
     }
 
-    // The saved pipeline with its LoadVideoFrames step re-created to read from `folder` only, deterministically, with the
-    // server's timeout and size limit; every other step (the trained network included) is the loaded one, shared.
+    // The saved pipeline with its LoadVideoFrames step re-created to read from `folder` only, deterministically, whole
+    // videos, with the server's timeout and size limit; every other step (the trained network included) is the loaded one, shared.
     private ITransformer ReadingFrom(string folder, long? maxFileBytes)
     {
         var steps = VideoEvaluation.Flatten(_loaded).ToList();
@@ -139,6 +139,9 @@ public sealed class VideoClassifierService : IDisposable
         options.AllowPathsOutsideVideoFolder = false;
         options.Mode = VideoLoadingMode.Inference;
         options.OnDecodeError = DecodeErrorPolicy.Throw;
+        // A model trained on segments of untrimmed videos scores whole clips here: the upload is the segment.
+        options.StartSecondsColumnName = null;
+        options.EndSecondsColumnName = null;
         options.DecodeTimeout = TimeSpan.FromSeconds(_options.DecodeTimeoutSeconds);
         if (maxFileBytes is long limit)
             options.MaxFileBytes = Math.Min(options.MaxFileBytes, limit);
