@@ -23,6 +23,7 @@ internal sealed record ModelSettings
     public string Device { get; init; } = "auto";
     public string? ClipWeights { get; init; }
     public Action<EpochMetrics>? OnEpoch { get; init; }
+    public string? LogDir { get; init; }
 }
 
 /// <summary>
@@ -128,6 +129,7 @@ internal static class ModelRegistry
         options.Seed = s.Seed;
         options.Device = s.Device;
         options.MetricsCallback = s.OnEpoch;
+        options.TensorBoardLogFolder = s.LogDir;
         return options;
     }
 }

@@ -28,10 +28,11 @@ internal static class TrainCommand
         var clipWeights = new Option<string?>("--clip-weights") { Description = "evl only: CLIP ViT-B/16 weights (safetensors or PyTorch zip). Without it a tiny random CLIP is used." };
         var device = CommonOptions.Device();
         var seed = CommonOptions.Seed();
+        var logDir = new Option<string?>("--log-dir") { Description = "Folder for TensorBoard event files of the per-epoch scalars (tensorboard --logdir DIR)." };
         var splitSeed = new Option<int>("--split-seed") { Description = "Seed of the train/test split (3: the split the README's figures come from).", DefaultValueFactory = _ => 3 };
         var command = new Command("train", "Train a video classifier on a folder-per-class dataset, evaluate it on held-out videos and save model.zip, metrics.json and plots.")
         {
-            data, model, output, report, epochs, frames, size, batch, rate, width, testFraction, clipWeights, device, seed, splitSeed,
+            data, model, output, report, epochs, frames, size, batch, rate, width, testFraction, clipWeights, device, seed, splitSeed, logDir,
         };
         command.SetAction(parse =>
         {
@@ -64,6 +65,7 @@ internal static class TrainCommand
                 Device = parse.GetValue(device)!,
                 ClipWeights = weights,
                 OnEpoch = history.OnEpoch,
+                LogDir = parse.GetValue(logDir) is { } dir ? Path.GetFullPath(dir) : null,
             };
             settings = settings with { Epochs = entry.Epochs(settings) };
             var result = Train(io, entry, rows, settings, fraction, history, parse.GetValue(splitSeed));

@@ -61,6 +61,7 @@ internal static class TorchTrainingLoop
             }
         }
 
+        using var tensorBoard = o.TensorBoardLogFolder is { } logFolder ? new TrainingTensorBoardLog(run.Environment, run.Family, logFolder) : null;
         var epochTimes = new List<TimeSpan>();
         for (int epoch = progress.CompletedEpochs; epoch < o.Epochs && !progress.Stopped; epoch++)
         {
@@ -137,6 +138,7 @@ internal static class TorchTrainingLoop
                 FamilyMetrics = run.EpochFamilyMetrics?.Invoke(network) ?? EpochMetrics.NoFamilyMetrics,
             };
             MLNetHost.LogInfo(run.Environment, run.Family, metrics.ToString());
+            tensorBoard?.Write(metrics);
             o.MetricsCallback?.Invoke(metrics);
         }
         network.eval();

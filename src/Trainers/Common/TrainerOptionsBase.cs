@@ -131,6 +131,10 @@ public abstract class VideoTrainerOptionsBase
     /// <summary>Called after every epoch (also logged to ML.NET's log channel).</summary>
     public Action<EpochMetrics>? MetricsCallback { get; set; }
 
+    /// <summary>Folder where every epoch's scalars (loss, accuracy, learning rate, clips/s, family metrics) are written as a
+    /// TensorBoard event file (<c>tensorboard --logdir FOLDER</c>); <see langword="null"/> (default) = none. Not saved in the model.</summary>
+    public string? TensorBoardLogFolder { get; set; }
+
     /// <summary>Checks the shared settings; families override to add theirs (call the base).</summary>
     public virtual void Validate()
     {
@@ -169,6 +173,8 @@ public abstract class VideoTrainerOptionsBase
                 throw new ArgumentException("EarlyStoppingPatience needs a ValidationSet: set ValidationSet, or EarlyStoppingPatience = null.",
                     nameof(EarlyStoppingPatience));
         }
+        if (TensorBoardLogFolder is not null)
+            OptionChecks.NotEmpty(TensorBoardLogFolder, nameof(TensorBoardLogFolder));
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))
             throw new ArgumentException("ResumeFromCheckpoint needs a CheckpointFolder.", nameof(ResumeFromCheckpoint));
     }

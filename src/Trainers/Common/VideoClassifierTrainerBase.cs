@@ -111,10 +111,11 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
 
     // How a run was executed, not what it trained: a local folder path and the resume switch would make a resumed run's
     // zip differ from an uninterrupted one (and leak a path into a shared model file).
-    private static readonly HashSet<string> s_runSettings = [nameof(VideoTrainerOptionsBase.CheckpointFolder), nameof(VideoTrainerOptionsBase.ResumeFromCheckpoint)];
+    private static readonly HashSet<string> s_runSettings = [nameof(VideoTrainerOptionsBase.CheckpointFolder), nameof(VideoTrainerOptionsBase.ResumeFromCheckpoint),
+        nameof(VideoTrainerOptionsBase.TensorBoardLogFolder)];
 
-    /// <summary>The options worth recording in the model zip (scalar settings; data, callbacks, the checkpoint folder and
-    /// the resume switch are left out).</summary>
+    /// <summary>The options worth recording in the model zip (scalar settings; data, callbacks, the checkpoint and TensorBoard
+    /// folders and the resume switch are left out).</summary>
     /// <returns>Name → value.</returns>
     protected virtual IReadOnlyDictionary<string, object?> DescribeOptions()
         => TrainerOptions.GetType().GetProperties()

@@ -14,7 +14,7 @@ public sealed class VideoDatasetRow
 }
 
 /// <summary>Builds video datasets from folders.</summary>
-public static class VideoDataset
+public static partial class VideoDataset
 {
     /// <summary>Video file extensions accepted by default.</summary>
     public static readonly IReadOnlyList<string> DefaultExtensions = [".mp4", ".webm", ".avi", ".mkv", ".mov", ".m4v", ".mpg", ".mpeg", ".ogv", ".wmv", ".flv"];

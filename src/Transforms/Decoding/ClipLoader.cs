@@ -94,12 +94,29 @@ internal sealed class ClipLoader
         }
     }
 
-    /// <summary>The source frame indices of each clip of a row.</summary>
-    public int[][] Plan(VideoInfo info, Random? temporal)
+    /// <summary>The frames [First, First + Count) whose times i / fps lie in [start, end) seconds; NaN bounds are open.</summary>
+    internal static (int First, int Count) SegmentFrames(VideoInfo info, double start, double end)
+    {
+        if (double.IsNaN(start) && double.IsNaN(end))
+            return (0, info.FrameCount);
+        double fps = info.FramesPerSecond;
+        string text = FormattableString.Invariant($"[{start:0.###}, {end:0.###}) s");
+        if (start < 0)
+            throw new VideoDecodingException(VideoDecodingFailure.NoFrames, info.Path, $"the segment {text} starts before the video.");
+        // A millionth of a frame of tolerance: a bound written as frame / fps lands on that frame.
+        int first = double.IsNaN(start) ? 0 : (int)Math.Min(int.MaxValue, Math.Ceiling(start * fps - 1e-6));
+        int stop = double.IsNaN(end) ? info.FrameCount : (int)Math.Clamp(Math.Ceiling(end * fps - 1e-6), 0, info.FrameCount);
+        if (first >= stop)
+            throw new VideoDecodingException(VideoDecodingFailure.NoFrames, info.Path, FormattableString.Invariant(
+                $"the segment {text} holds no frame of the video ({info.FrameCount} frames at {fps:0.###} frames/s, {info.FrameCount / fps:0.###} s)."));
+        return (first, stop - first);
+    }
+
+    /// <summary>The source frame indices (0 … count − 1) of each clip of a row, for a source (or segment) of <paramref name="count"/> frames.</summary>
+    private int[][] Plan(int count, double framesPerSecond, Random? temporal)
     {
         var o = _options;
-        int count = info.FrameCount;
-        int virtualCount = o.TargetFps is double target ? FrameSampler.ResampledFrameCount(count, info.FramesPerSecond, target) : count;
+        int virtualCount = o.TargetFps is double target ? FrameSampler.ResampledFrameCount(count, framesPerSecond, target) : count;
         int[][] clips;
         switch (o.Sampling)
         {
@@ -128,7 +145,7 @@ internal sealed class ClipLoader
         }
         if (o.TargetFps is double fps)
             foreach (var clip in clips)
-                FrameSampler.ToSourceIndices(clip, count, info.FramesPerSecond, fps);
+                FrameSampler.ToSourceIndices(clip, count, framesPerSecond, fps);
         return clips;
     }
 
@@ -150,8 +167,10 @@ internal sealed class ClipLoader
     private const int ProbeCacheSize = 100_000;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ((long, long) Stamp, VideoInfo Info)> _probes = new(StringComparer.Ordinal);
 
-    /// <summary>Decodes one row into <paramref name="destination"/> (length <see cref="Size"/>).</summary>
-    public void Load(string pathText, long row, float[] destination, CancellationToken cancellation = default)
+    /// <summary>Decodes one row into <paramref name="destination"/> (length <see cref="Size"/>), sampling inside
+    /// [<paramref name="segmentStart"/>, <paramref name="segmentEnd"/>) seconds (NaN: open).</summary>
+    public void Load(string pathText, long row, float[] destination, CancellationToken cancellation = default,
+        double segmentStart = double.NaN, double segmentEnd = double.NaN)
     {
         var o = _options;
         string path = ResolvePath(pathText);
@@ -160,7 +179,12 @@ internal sealed class ClipLoader
         bool training = o.Mode == VideoLoadingMode.Training;
         int rowIndex = unchecked((int)row);
         var temporal = training || o.ClipStart == ClipStart.Random ? Seeding.CreateRandom(_seed, RandomStream.TemporalJitter, rowIndex) : null;
-        var clips = Plan(info, temporal);
+        var (first, length) = SegmentFrames(info, segmentStart, segmentEnd);
+        var clips = Plan(length, info.FramesPerSecond, temporal);
+        if (first > 0)
+            foreach (var clip in clips)
+                for (int i = 0; i < clip.Length; i++)
+                    clip[i] += first;
 
         int size = o.FrameSize;
         var (scaledWidth, scaledHeight) = SpatialTransform.ScaledSize(info.Width, info.Height, o.Resize, size, o.EffectiveShortSide);

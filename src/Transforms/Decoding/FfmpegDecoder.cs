@@ -353,7 +353,7 @@ internal static class FfmpegDecoder
         return (args, list.ToString());
     }
 
-    private static (List<string> Args, string? Stdin) FileArguments(VideoInfo info, IReadOnlyList<int> sortedIndices, string scale)
+    internal static (List<string> Args, string? Stdin) FileArguments(VideoInfo info, IReadOnlyList<int> sortedIndices, string scale)
     {
         // Split the needed frames into groups separated by gaps of more than SeekGapFrames; each group after the first
         // frames of the file is reached by an input seek (-ss before -i decodes from the preceding keyframe and drops

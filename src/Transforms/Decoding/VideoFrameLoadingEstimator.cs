@@ -59,6 +59,17 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
         /// this value either (<c>VideoModelLoadOptions.AllowPathsOutsideVideoFolder</c>).</summary>
         public bool AllowPathsOutsideVideoFolder { get; set; }
 
+        /// <summary>Numeric column (Single or Double) with the start, in seconds of the source video, of the segment each row samples
+        /// from (the <c>StartSeconds</c> of <c>VideoDataset</c>'s annotation readers). Sampling then sees only the frames of
+        /// [start, end), and the decoder seeks to the segment instead of decoding from the start of the file. NaN: the start of
+        /// the video. <see langword="null"/> (default): no column, the whole video.</summary>
+        public string? StartSecondsColumnName { get; set; }
+
+        /// <summary>Numeric column (Single or Double) with the end of the segment in seconds (exclusive); NaN: the end of the
+        /// video. <see langword="null"/> (default): no column. A segment without frames (start past the end, end ≤ start) is a
+        /// <see cref="VideoDecodingFailure.NoFrames"/> failure, handled by <see cref="OnDecodeError"/>.</summary>
+        public string? EndSecondsColumnName { get; set; }
+
         /// <summary>How frames are chosen. Default <see cref="SamplingMode.Dense"/>.</summary>
         public SamplingMode Sampling { get; set; } = SamplingMode.Dense;
 
@@ -167,6 +178,10 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
             OptionChecks.NotEmpty(OutputColumnName, nameof(OutputColumnName));
             if (InputColumnName is not null)
                 OptionChecks.NotEmpty(InputColumnName, nameof(InputColumnName));
+            if (StartSecondsColumnName is not null)
+                OptionChecks.NotEmpty(StartSecondsColumnName, nameof(StartSecondsColumnName));
+            if (EndSecondsColumnName is not null)
+                OptionChecks.NotEmpty(EndSecondsColumnName, nameof(EndSecondsColumnName));
             OptionChecks.Defined(Sampling, nameof(Sampling));
             OptionChecks.Defined(ClipStart, nameof(ClipStart));
             OptionChecks.Defined(OutOfBounds, nameof(OutOfBounds));
@@ -269,7 +284,7 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
     public VideoFrameLoadingTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        VideoFrameLoadingTransformer.CheckInput(input.Schema, _options.InputColumnName!);
+        VideoFrameLoadingTransformer.CheckInputs(input.Schema, _options);
         var options = _options.Clone();
         options.Seed = Determinism.Seeding.Resolve(options.Seed, _environment);
         return new VideoFrameLoadingTransformer(_environment, options);
@@ -287,6 +302,14 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
             throw SchemaErrors.ColumnNotFound("input", name);
         if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType is not TextDataViewType)
             throw SchemaErrors.Mismatch("input", name, "String", SchemaShapes.Describe(column));
+        foreach (var segment in new[] { _options.StartSecondsColumnName, _options.EndSecondsColumnName }.OfType<string>())
+        {
+            var bound = inputSchema.FirstOrDefault(c => c.Name == segment);
+            if (bound.Name is null)
+                throw SchemaErrors.ColumnNotFound("segment", segment);
+            if (bound.Kind != SchemaShape.Column.VectorKind.Scalar || bound.ItemType is not NumberDataViewType { RawType: var raw } || (raw != typeof(float) && raw != typeof(double)))
+                throw SchemaErrors.Mismatch("segment", segment, "Single or Double", SchemaShapes.Describe(bound));
+        }
         return SchemaShapes.Append(inputSchema, SchemaShapes.Column(_options.OutputColumnName, VideoFrameLoadingTransformer.OutputTypeOf(_options)));
     }
 }

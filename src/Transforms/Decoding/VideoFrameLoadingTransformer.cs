@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -87,6 +88,42 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
         return column;
     }
 
+    /// <summary>The path column and the optional segment columns (Single or Double scalars).</summary>
+    internal static (DataViewSchema.Column Path, DataViewSchema.Column? Start, DataViewSchema.Column? End) CheckInputs(
+        DataViewSchema schema, VideoFrameLoadingEstimator.Options options)
+    {
+        DataViewSchema.Column? Segment(string? name)
+        {
+            if (name is null)
+                return null;
+            var column = schema.GetColumnOrNull(name) ?? throw SchemaErrors.ColumnNotFound("segment", name);
+            if (column.Type != NumberDataViewType.Single && column.Type != NumberDataViewType.Double)
+                throw SchemaErrors.Mismatch("segment", name, "Single or Double", SchemaErrors.Describe(column.Type));
+            return column;
+        }
+        return (CheckInput(schema, options.InputColumnName!), Segment(options.StartSecondsColumnName), Segment(options.EndSecondsColumnName));
+    }
+
+    /// <summary>Reads a Single or Double segment column as seconds; no column: NaN (no bound).</summary>
+    private static Func<double> SegmentGetter(DataViewRow input, DataViewSchema.Column? column)
+    {
+        if (column is not { } c)
+            return static () => double.NaN;
+        if (c.Type == NumberDataViewType.Double)
+        {
+            var getDouble = input.GetGetter<double>(c);
+            return () => { double v = 0; getDouble(ref v); return v; };
+        }
+        // As the decimal the float was written from (15.6f is 15.6000004, which would round up to the next frame).
+        var getSingle = input.GetGetter<float>(c);
+        return () =>
+        {
+            float v = 0;
+            getSingle(ref v);
+            return float.IsFinite(v) ? double.Parse(v.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : v;
+        };
+    }
+
     /// <inheritdoc />
     public static VideoFrameLoadingTransformer LoadFrom(ModelEntryReader reader)
     {
@@ -131,11 +168,12 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
     {
         private readonly VideoFrameLoadingTransformer _parent;
         private readonly DataViewSchema.Column _input;
+        private readonly DataViewSchema.Column? _start, _end;
 
         public Mapping(VideoFrameLoadingTransformer parent, DataViewSchema inputSchema) : base(inputSchema)
         {
             _parent = parent;
-            _input = CheckInput(inputSchema, parent.InputColumnName);
+            (_input, _start, _end) = CheckInputs(inputSchema, parent._options);
             var annotations = new DataViewSchema.Annotations.Builder();
             var layout = parent.LayoutDescription.AsMemory();
             annotations.Add(LayoutAnnotationName, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = layout);
@@ -147,7 +185,7 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
         public override bool MayDropRows => _parent._options.OnDecodeError == DecodeErrorPolicy.Skip;
 
         public override IEnumerable<DataViewSchema.Column> GetDependencies(bool[] activeOutputs)
-            => activeOutputs[0] ? [_input] : [];
+            => activeOutputs[0] ? new[] { _input, _start, _end }.OfType<DataViewSchema.Column>() : [];
 
         public override Delegate?[] CreateGetters(DataViewRow input, bool[] activeOutputs, out Action? disposer)
             => CreateGetters(input, activeOutputs, out disposer, out _);
@@ -161,6 +199,8 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
             var parent = _parent;
             var policy = parent._options.OnDecodeError;
             var pathGetter = input.GetGetter<ReadOnlyMemory<char>>(_input);
+            var startGetter = SegmentGetter(input, _start);
+            var endGetter = SegmentGetter(input, _end);
             var environment = parent._environment;
             var clip = GC.AllocateUninitializedArray<float>(parent._loader.Size);   // every element is written by a decode or cleared on error
             long cachedPosition = -1;
@@ -190,7 +230,7 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
                             try { cancellation.Cancel(); } catch (ObjectDisposedException) { }
                         }
                     }, null, 200, 200);
-                    parent._loader.Load(path.ToString(), position, clip, cancellation.Token);
+                    parent._loader.Load(path.ToString(), position, clip, cancellation.Token, startGetter(), endGetter());
                 }
                 catch (VideoDecodingException e)
                 {

@@ -85,9 +85,16 @@ public sealed class FirstHourSmokeTests
     public void TrainAFNet_ThenPredict_FromTheSavedZip()
     {
         string model = s_folder.File("afnet/model.zip");
-        var train = Cli("train", "--data", s_data, "--model", "afnet", "--epochs", "1", "--test-fraction", "0.34", "--output", model, "--device", "cpu");
+        string logs = s_folder.File("afnet/tensorboard");
+        var train = Cli("train", "--data", s_data, "--model", "afnet", "--epochs", "1", "--test-fraction", "0.34", "--output", model, "--device", "cpu",
+            "--log-dir", logs);
         Assert.AreEqual(0, train.Code, train.Error + train.Out);
         Assert.IsTrue(File.Exists(model));
+        // --log-dir: one TensorBoard event file, the version record and epoch 1 with AFNet's ratio among its scalars.
+        var events = TensorBoardEvents.Read(Directory.GetFiles(logs, "events.out.tfevents.*").Single());
+        Assert.HasCount(2, events);
+        Assert.AreEqual(1L, events[1].Step);
+        Assert.IsTrue(events[1].Summary.Value.Single(v => v.Tag == "AFNet/SelectedFrameRatio").SimpleValue is > 0 and <= 1);
         // The selected-frame ratio is reported per epoch: on the progress line and in metrics.json.
         StringAssert.Contains(train.Out, "SelectedFrameRatio");
         using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(model)!, "metrics.json"))))
