@@ -210,7 +210,8 @@ public sealed class SegmentSamplingTests
 
         string zip = s_folder.File("segments.zip");
         mlContext.Model.Save(model, data.Schema, zip);
-        var loaded = new MLContext(2).Model.Load(zip, out _);
+        // A loaded model reads from the folder its loader names (issue 15), and keeps the segment columns.
+        var loaded = new MLContext(2).Model.Load(zip, new VideoModelLoadOptions { VideoFolder = s_folder.File("frames") }, out _);
         var again = TestVideos.ReadClips(loaded.Transform(data));
         CollectionAssert.AreEqual(clips[0], again[0]);
         CollectionAssert.AreEqual(clips[1], again[1]);
