@@ -1,5 +1,6 @@
 using Microsoft.ML.Runtime;
 using MLNetVideo.Errors;
+using MLNetVideo.Weights;
 using MLNetVideo.Trainers.Tsm;
 using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Transforms.TemporalClustering;
@@ -256,6 +257,20 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
             ["TargetRatio"] = _target,
             ["Temperature"] = _temperature,
         };
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts => [AFNetWeights.Official];
+
+    /// <inheritdoc />
+    protected override bool IsHeadKey(string key) => key.StartsWith("fc.", StringComparison.Ordinal);
+
+    /// <inheritdoc />
+    protected override int StageCount(AFNetSpec spec) => 5;
+
+    /// <summary>Stages: the stem (<c>conv1</c>, <c>bn1</c>), then <c>layer1</c> … <c>layer4</c>.</summary>
+    /// <param name="key">A state-dict key.</param>
+    /// <returns>The stage, or -1 for the head.</returns>
+    protected override int StageOf(string key) => StageIndex.ResNet(key);
 
     /// <inheritdoc />
     protected override AFNetTransformer CreateTransformer(AFNetSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,

@@ -26,7 +26,8 @@ internal sealed record TrainingRun(
     Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor?> AuxiliaryLoss,
     Action<nn.Module<Tensor, Tensor>, TrainingPosition>? BeforeTrainingBatch = null,
     Func<nn.Module<Tensor, Tensor>, IReadOnlyDictionary<string, double>?>? EpochFamilyMetrics = null,
-    Func<string, double>? LearningRateScale = null);
+    Func<string, double>? LearningRateScale = null,
+    FrozenParts? Frozen = null);
 
 /// <summary>
 /// The training loop shared by every family: seeded per-epoch data order and dropout, gradient accumulation and clipping,
@@ -38,8 +39,10 @@ internal static class TorchTrainingLoop
     {
         var o = run.Options;
         var network = run.Network;
-        var (optimizer, scales) = CreateOptimizer(o, network, run.LearningRateScale);
+        var (optimizer, scales, groups) = CreateOptimizer(o, network, run.LearningRateScale);
         using var disposeOptimizer = optimizer;
+        if (scales.Length > 1 || run.Frozen is not null)
+            MLNetHost.LogInfo(run.Environment, run.Family, $"Optimizer groups: {groups}{(run.Frozen is null ? "" : $"; {run.Frozen}")}.");
         long rows = ClipBatcher.CountLabeledRows(train, o.LabelColumnName);
         if (rows == 0)
             throw new InvalidOperationException($"The training data has no row with a label in column '{o.LabelColumnName}'.");
@@ -70,6 +73,7 @@ internal static class TorchTrainingLoop
             Seeding.ApplyToTorch(Seeding.CreateRandom(run.Seed, RandomStream.Model, epoch).Next());
             var order = Seeding.CreateRandom(run.Seed, RandomStream.DataOrder, epoch);
             network.train();
+            run.Frozen?.KeepNormsInEvalMode();
             double lossSum = 0;
             long correct = 0, clips = 0, micro = 0;
             double learningRate = LearningRateSchedules.At(o, progress.OptimizerSteps, stepsPerEpoch);
@@ -186,16 +190,21 @@ internal static class TorchTrainingLoop
 
     // One parameter group per distinct learning-rate scale (in order of first appearance, so a resumed run rebuilds the
     // same groups); the schedule's rate is multiplied by each group's scale at every step.
-    private static (OptimizerHelper Optimizer, double[] Scales) CreateOptimizer(VideoTrainerOptionsBase o, nn.Module network,
+    // Frozen parameters (requires_grad = false) are left out, so neither weight decay nor momentum can move them.
+    internal static (OptimizerHelper Optimizer, double[] Scales, string Description) CreateOptimizer(VideoTrainerOptionsBase o, nn.Module network,
         Func<string, double>? scaleOf)
     {
         var groups = network.named_parameters()
+            .Where(p => p.parameter.requires_grad)
             .GroupBy(p => scaleOf?.Invoke(p.name) ?? 1.0)
             .Select(g => (Scale: g.Key, Parameters: g.Select(p => p.parameter).ToList()))
             .ToList();
         if (groups.Any(g => !(g.Scale > 0 && double.IsFinite(g.Scale))))
             throw new InvalidOperationException("Every learning-rate scale must be a positive number.");
+        if (groups.Count == 0)
+            throw new InvalidOperationException("Nothing is left to train: every parameter is frozen (FreezeBackbone, FrozenStages).");
         double[] scales = [.. groups.Select(g => g.Scale)];
+        string description = string.Join(", ", groups.Select(g => $"learning rate ×{g.Scale:G4} for {g.Parameters.Count} tensors"));
         OptimizerHelper optimizer = o.Optimizer switch
         {
             VideoOptimizer.AdamW => optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: o.LearningRate * g.Scale, weight_decay: o.WeightDecay)),
@@ -203,7 +212,7 @@ internal static class TorchTrainingLoop
             _ => optim.SGD(groups.Select(g => new SGD.ParamGroup(g.Parameters, lr: o.LearningRate * g.Scale, momentum: o.Momentum, weight_decay: o.WeightDecay)),
                 o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
         };
-        return (optimizer, scales);
+        return (optimizer, scales, description);
     }
 
     private static long[] RepeatLabels(ClipBatch batch, int views)

@@ -135,6 +135,34 @@ public abstract class VideoTrainerOptionsBase
     /// TensorBoard event file (<c>tensorboard --logdir FOLDER</c>); <see langword="null"/> (default) = none. Not saved in the model.</summary>
     public string? TensorBoardLogFolder { get; set; }
 
+    /// <summary>
+    /// A checkpoint to start from instead of random weights, for example an official release (kylemin/S3D's
+    /// <c>S3D_kinetics400.pt</c>, a TSM, AFNet or EVL <c>.pth</c>, an Atze00 MoViNet <c>*_statedict_v3</c>), a torchvision
+    /// ImageNet ResNet for TSM/AFNet, or a state dict with this library's own names (safetensors or PyTorch zip). The
+    /// container (safetensors, PyTorch zip, legacy <c>torch.save</c>, TorchScript) and the key layout (the family's official
+    /// layouts, <c>module.</c> prefixes, <c>state_dict</c>/<c>model</c> wrappers) are detected from the file; it is read by the
+    /// restricted readers (no code runs, <see cref="MLNetVideo.Weights.WeightsReadLimits.Default"/> bounds). The import is
+    /// strict: every tensor of the network but the classification head must be in the file with its shape, and nothing
+    /// else may be, or <see cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}.Fit"/> fails naming the file and
+    /// the keys. When the file's head has another class count, the head is re-initialised. What was loaded, missing,
+    /// unexpected, reshaped and re-initialised is written to ML.NET's log. Not saved in the model (a fitted model holds
+    /// its own weights); <see langword="null"/> (default) = random initialisation.
+    /// </summary>
+    public string? InitialWeights { get; set; }
+
+    /// <summary>Multiplier of the learning rate of every parameter except the classification head (the layer a new class
+    /// count re-initialises), for fine-tuning a pretrained backbone more gently than its new head; it multiplies any
+    /// family-specific scale. In (0, 1000]. Default 1.</summary>
+    public double BackboneLearningRateScale { get; set; } = 1.0;
+
+    /// <summary>Train only the classification head: every other parameter keeps its initial (usually
+    /// <see cref="InitialWeights"/>) value and every batch norm outside the head keeps its statistics. Default false.</summary>
+    public bool FreezeBackbone { get; set; }
+
+    /// <summary>Freeze the first N stages of the backbone (the stem counts as the first; each family's documentation lists
+    /// its stages): their parameters are not trained and their batch norms keep their statistics. 0 (default) = none.</summary>
+    public int FrozenStages { get; set; }
+
     /// <summary>Checks the shared settings; families override to add theirs (call the base).</summary>
     public virtual void Validate()
     {
@@ -175,6 +203,15 @@ public abstract class VideoTrainerOptionsBase
         }
         if (TensorBoardLogFolder is not null)
             OptionChecks.NotEmpty(TensorBoardLogFolder, nameof(TensorBoardLogFolder));
+        if (InitialWeights is not null)
+        {
+            OptionChecks.NotEmpty(InitialWeights, nameof(InitialWeights));
+            if (!File.Exists(InitialWeights))
+                throw new ArgumentException($"InitialWeights: the file '{Path.GetFullPath(InitialWeights)}' does not exist.", nameof(InitialWeights));
+        }
+        OptionChecks.Positive(BackboneLearningRateScale, nameof(BackboneLearningRateScale));
+        OptionChecks.InRange(BackboneLearningRateScale, 0, 1000, nameof(BackboneLearningRateScale));
+        OptionChecks.NonNegative(FrozenStages, nameof(FrozenStages));
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))
             throw new ArgumentException("ResumeFromCheckpoint needs a CheckpointFolder.", nameof(ResumeFromCheckpoint));
     }

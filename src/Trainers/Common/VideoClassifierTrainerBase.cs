@@ -6,6 +6,7 @@ using MLNetVideo.Determinism;
 using MLNetVideo.Devices;
 using MLNetVideo.Errors;
 using MLNetVideo.Interop;
+using MLNetVideo.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 using MLNetVideo.Transforms.Decoding;
@@ -92,6 +93,36 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     /// <returns>A positive multiplier.</returns>
     protected virtual double LearningRateScale(string parameterName) => 1.0;
 
+    /// <summary>The published checkpoint layouts of this family (for example <c>TsmWeights.Official</c>), tried first when
+    /// <see cref="VideoTrainerOptionsBase.InitialWeights"/> is imported; this library's own names (with or without a
+    /// <c>module.</c> prefix) are always tried after them. Default: none.</summary>
+    protected virtual IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts => [];
+
+    /// <summary>Whether a state-dict key belongs to the classification head: the layer whose shape depends on the class
+    /// count, re-initialised when <see cref="VideoTrainerOptionsBase.InitialWeights"/> has another, trained at the full
+    /// learning rate under <see cref="VideoTrainerOptionsBase.BackboneLearningRateScale"/>, never frozen.</summary>
+    /// <param name="key">A key of the network's state dict.</param>
+    /// <returns>True for the head.</returns>
+    protected abstract bool IsHeadKey(string key);
+
+    /// <summary>How many backbone stages <see cref="VideoTrainerOptionsBase.FrozenStages"/> can freeze (the stem counts as
+    /// one). Default 0.</summary>
+    /// <param name="spec">The spec.</param>
+    /// <returns>The stage count.</returns>
+    protected virtual int StageCount(TSpec spec) => 0;
+
+    /// <summary>The backbone stage (0 = the stem) of a state-dict key, for <see cref="VideoTrainerOptionsBase.FrozenStages"/>;
+    /// -1 for keys outside the stages (the head). Default -1.</summary>
+    /// <param name="key">A key of the network's state dict.</param>
+    /// <returns>The stage index, or -1.</returns>
+    protected virtual int StageOf(string key) => -1;
+
+    /// <summary>Names of batch-norm modules the family's options freeze (affine parameters and statistics), for example TSM's
+    /// partial batch norm. Default: none.</summary>
+    /// <param name="network">The network.</param>
+    /// <returns>Module names as in <c>named_modules()</c>.</returns>
+    protected virtual IReadOnlyCollection<string> FrozenBatchNorms(nn.Module<Tensor, Tensor> network) => [];
+
     /// <summary>Names of extra <see cref="float"/> columns the family's transformer writes after PredictedLabel. Default: none.</summary>
     protected virtual IReadOnlyList<string> ExtraOutputColumns => [];
 
@@ -111,8 +142,9 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
 
     // How a run was executed, not what it trained: a local folder path and the resume switch would make a resumed run's
     // zip differ from an uninterrupted one (and leak a path into a shared model file).
+    // InitialWeights is where training started, not something a loaded model reads: the zip holds the trained weights.
     private static readonly HashSet<string> s_runSettings = [nameof(VideoTrainerOptionsBase.CheckpointFolder), nameof(VideoTrainerOptionsBase.ResumeFromCheckpoint),
-        nameof(VideoTrainerOptionsBase.TensorBoardLogFolder)];
+        nameof(VideoTrainerOptionsBase.TensorBoardLogFolder), nameof(VideoTrainerOptionsBase.InitialWeights)];
 
     /// <summary>The options worth recording in the model zip (scalar settings; data, callbacks, the checkpoint and TensorBoard
     /// folders and the resume switch are left out).</summary>
@@ -137,17 +169,15 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
                 throw new ArgumentOutOfRangeException(nameof(input),
                     $"The ValidationSet's clip column holds {validationClip} with {validationClasses} classes; the training data has {clip} with {numClasses} classes. They must agree.");
         }
-        var spec = CreateSpec(clip, numClasses);
         int seed = Seeding.Resolve(TrainerOptions.Seed, Environment);
         var device = DeviceResolver.Resolve(TrainerOptions.Device);
-        Seeding.ApplyToTorch(seed);
-        var network = CreateNetwork(spec);
+        var (spec, network, _, frozen) = BuildNetwork(clip, numClasses, seed);
         try
         {
             network.to(device);
             string fingerprint = Fingerprint(spec, clip, numClasses, seed);
             var run = new TrainingRun(Environment, FamilyName, TrainerOptions, network, clip, NetworkLayout, numClasses, seed, device, fingerprint, AuxiliaryLoss,
-                OnTrainingBatch, EpochFamilyMetrics, LearningRateScale);
+                OnTrainingBatch, EpochFamilyMetrics, ParameterLearningRateScale, frozen.Parameters.Count > 0 || frozen.NormNames.Count > 0 ? frozen : null);
             MLNetHost.LogInfo(Environment, FamilyName,
                 $"Training {FamilyName} on {clip}, {numClasses} classes, {TrainerOptions.Epochs} epochs, batch {TrainerOptions.BatchSize}, device {device}, seed {seed}.");
             TorchTrainingLoop.Run(run, input);
@@ -170,6 +200,41 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
             throw;
         }
     }
+
+    /// <summary>
+    /// The network <see cref="Fit"/> trains, before training: the spec for this data, the network built under
+    /// <paramref name="seed"/>, <see cref="VideoTrainerOptionsBase.InitialWeights"/> imported (report written to the log) and
+    /// the frozen parts applied. On the CPU; the caller owns the network.
+    /// </summary>
+    internal (TSpec Spec, nn.Module<Tensor, Tensor> Network, InitialWeightsReport? Report, FrozenParts Frozen) BuildNetwork(
+        ClipGeometry clip, int numClasses, int seed)
+    {
+        var spec = CreateSpec(clip, numClasses);
+        Seeding.ApplyToTorch(seed);
+        var network = CreateNetwork(spec);
+        try
+        {
+            InitialWeightsReport? report = null;
+            if (TrainerOptions.InitialWeights is { } path)
+            {
+                report = InitialWeightsImport.Load(network, path, FamilyName, KnownCheckpointLayouts, IsHeadKey, numClasses);
+                MLNetHost.LogInfo(Environment, FamilyName, report.ToString());
+            }
+            var frozen = FrozenParts.Apply(network, TrainerOptions, FamilyName, IsHeadKey, StageOf, StageCount(spec), FrozenBatchNorms(network));
+            if (frozen.Parameters.Count > 0 || frozen.NormNames.Count > 0)
+                MLNetHost.LogInfo(Environment, FamilyName, $"Fine-tuning: {frozen}.");
+            return (spec, network, report, frozen);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    // The family's scale times BackboneLearningRateScale for everything but the head.
+    private double ParameterLearningRateScale(string parameterName)
+        => (IsHeadKey(parameterName) ? 1.0 : TrainerOptions.BackboneLearningRateScale) * LearningRateScale(parameterName);
 
     /// <summary>Adds Score and PredictedLabel to the input shape after checking the clip and label columns.</summary>
     /// <param name="inputSchema">The input shape.</param>
@@ -225,5 +290,6 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
 
     private string Fingerprint(TSpec spec, ClipGeometry clip, int numClasses, int seed)
         => $"spec={JsonSerializer.Serialize(spec)};clip={clip};classes={numClasses};optimizer={TrainerOptions.Optimizer};batch={TrainerOptions.BatchSize};" +
-           $"accumulation={TrainerOptions.GradientAccumulationSteps};seed={seed}";
+           $"accumulation={TrainerOptions.GradientAccumulationSteps};seed={seed};backboneScale={TrainerOptions.BackboneLearningRateScale};" +
+           $"freezeBackbone={TrainerOptions.FreezeBackbone};frozenStages={TrainerOptions.FrozenStages}";
 }

@@ -1,5 +1,6 @@
 using Microsoft.ML.Runtime;
 using MLNetVideo.Errors;
+using MLNetVideo.Weights;
 using static TorchSharp.torch;
 using MLNetVideo.Transforms.Decoding;
 
@@ -127,6 +128,28 @@ public sealed class EvlTrainer : VideoClassifierTrainerBase<EvlTrainer.Options, 
 
     /// <inheritdoc />
     protected override nn.Module<Tensor, Tensor> CreateNetwork(EvlSpec spec) => new EvlNetwork(spec);
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts => [EvlWeights.Official];
+
+    /// <inheritdoc />
+    protected override bool IsHeadKey(string key) => key.StartsWith("proj.2.", StringComparison.Ordinal);
+
+    /// <inheritdoc />
+    protected override int StageCount(EvlSpec spec) => spec.Layers;
+
+    /// <summary>Stages: one per decoder layer (its decoder block, temporal convolution, position embedding and inter-frame
+    /// attention; the class token goes with the first).</summary>
+    /// <param name="key">A state-dict key.</param>
+    /// <returns>The stage, or -1 for the head and its norm.</returns>
+    protected override int StageOf(string key)
+    {
+        if (key.StartsWith("decoder.cls_token", StringComparison.Ordinal)) return 0;
+        foreach (var part in (string[])["decoder.decoder_layers.", "decoder.temporal_conv.", "decoder.temporal_pos_embed.", "decoder.cross_attention."])
+            if (key.StartsWith(part, StringComparison.Ordinal))
+                return StageIndex.FromLayer(key, part, layer => layer);
+        return -1;
+    }
 
     /// <inheritdoc />
     protected override EvlTransformer CreateTransformer(EvlSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,

@@ -1,5 +1,6 @@
 using Microsoft.ML.Runtime;
 using MLNetVideo.Errors;
+using MLNetVideo.Weights;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Trainers.MoViNet;
@@ -113,6 +114,28 @@ public sealed class MoViNetTrainer : VideoClassifierTrainerBase<MoViNetTrainer.O
 
     /// <inheritdoc />
     protected override nn.Module<Tensor, Tensor> CreateNetwork(MoViNetSpec spec) => MoViNetTransformer.CreateNetwork(spec);
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts
+        => [MoViNetWeights.Atze00(TrainerOptions.Mode), MoViNetWeights.Atze00(TrainerOptions.Mode == MoViNetMode.Base ? MoViNetMode.Stream : MoViNetMode.Base)];
+
+    /// <inheritdoc />
+    protected override bool IsHeadKey(string key) => key.StartsWith("classifier.3.", StringComparison.Ordinal);
+
+    /// <inheritdoc />
+    protected override int StageCount(MoViNetSpec spec) => 7;
+
+    /// <summary>Stages: the stem <c>conv1</c>; blocks <c>b0</c> … <c>b4</c>; <c>conv7</c> with the classifier's hidden layer
+    /// <c>classifier.0</c>.</summary>
+    /// <param name="key">A state-dict key.</param>
+    /// <returns>The stage, or -1 for the head.</returns>
+    protected override int StageOf(string key)
+    {
+        if (key.StartsWith("conv1.", StringComparison.Ordinal)) return 0;
+        if (key.StartsWith("conv7.", StringComparison.Ordinal) || key.StartsWith("classifier.0.", StringComparison.Ordinal)) return 6;
+        if (key.StartsWith("blocks.b", StringComparison.Ordinal) && key.Length > 8 && char.IsAsciiDigit(key[8])) return key[8] - '0' + 1;
+        return -1;
+    }
 
     /// <inheritdoc />
     protected override MoViNetTransformer CreateTransformer(MoViNetSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,

@@ -1,5 +1,6 @@
 using Microsoft.ML.Runtime;
 using MLNetVideo.Errors;
+using MLNetVideo.Weights;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Trainers.S3D;
@@ -107,6 +108,22 @@ public sealed class S3DTrainer : VideoClassifierTrainerBase<S3DTrainer.Options, 
 
     /// <inheritdoc />
     protected override nn.Module<Tensor, Tensor> CreateNetwork(S3DSpec spec) => new S3DNetwork(spec);
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts => [S3DWeights.Official];
+
+    /// <inheritdoc />
+    protected override bool IsHeadKey(string key) => key.StartsWith("fc.", StringComparison.Ordinal);
+
+    /// <inheritdoc />
+    protected override int StageCount(S3DSpec spec) => 5;
+
+    /// <summary>Stages: Conv2d_1a (<c>base.0</c>); Conv2d_2b/2c (<c>base.2–3</c>); Mixed_3b/3c (<c>base.5–6</c>);
+    /// Mixed_4b–4f (<c>base.8–12</c>); Mixed_5b/5c (<c>base.14–15</c>).</summary>
+    /// <param name="key">A state-dict key.</param>
+    /// <returns>The stage, or -1 for the head.</returns>
+    protected override int StageOf(string key)
+        => StageIndex.FromLayer(key, "base.", layer => layer switch { <= 1 => 0, <= 4 => 1, <= 7 => 2, <= 13 => 3, _ => 4 });
 
     /// <inheritdoc />
     protected override S3DTransformer CreateTransformer(S3DSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,

@@ -1,5 +1,6 @@
 using Microsoft.ML.Runtime;
 using MLNetVideo.Errors;
+using MLNetVideo.Weights;
 using MLNetVideo.Transforms.TemporalClustering;
 using static TorchSharp.torch;
 using MLNetVideo.Transforms.Decoding;
@@ -95,6 +96,11 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
         /// <summary>Batch-norm momentum (PyTorch convention). Default 0.1 (torchvision).</summary>
         public double BatchNormMomentum { get; set; } = Defaults.BatchNormMomentum;
 
+        /// <summary>TSN's partial batch norm for fine-tuning: every batch norm except the first (the stem's) keeps the
+        /// statistics and affine parameters of <see cref="VideoTrainerOptionsBase.InitialWeights"/>, which the TSM reference
+        /// does when it fine-tunes from ImageNet or Kinetics (small batches estimate statistics badly). Default false.</summary>
+        public bool PartialBatchNorm { get; set; }
+
         /// <summary>Creates options with the TSM defaults (ResNet-50, clips [T, 3, H, W], 10 epochs, batch 8, SGD momentum 0.9,
         /// lr 0.01 cosine, dropout 0.5).</summary>
         public Options()
@@ -167,6 +173,26 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
 
     /// <inheritdoc />
     protected override nn.Module<Tensor, Tensor> CreateNetwork(TsmSpec spec) => new TsmNetwork(spec);
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts => [TsmWeights.Official, TsmWeights.TorchvisionImageNet];
+
+    /// <inheritdoc />
+    protected override bool IsHeadKey(string key) => key.StartsWith("fc.", StringComparison.Ordinal);
+
+    /// <inheritdoc />
+    protected override int StageCount(TsmSpec spec) => 5;
+
+    /// <summary>Stages: the stem (<c>conv1</c>, <c>bn1</c>), then <c>layer1</c> … <c>layer4</c>.</summary>
+    /// <param name="key">A state-dict key.</param>
+    /// <returns>The stage, or -1 for the head.</returns>
+    protected override int StageOf(string key) => StageIndex.ResNet(key);
+
+    /// <summary>With <see cref="Options.PartialBatchNorm"/>: every batch norm but the first (the stem's), as TSN's partialBN.</summary>
+    /// <param name="network">The network.</param>
+    /// <returns>Module names.</returns>
+    protected override IReadOnlyCollection<string> FrozenBatchNorms(nn.Module<Tensor, Tensor> network)
+        => TrainerOptions.PartialBatchNorm ? StageIndex.AllButFirstBatchNorm(network) : [];
 
     /// <inheritdoc />
     protected override TsmTransformer CreateTransformer(TsmSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,

@@ -41,4 +41,9 @@ public static class TsmWeights
     /// <summary>torchvision ResNet keys → ours (the block's <c>conv1</c> gains the <c>.net</c> of the shift wrapper).</summary>
     public static KeyMapping TorchvisionResNet { get; } =
         KeyMapping.RenameRegex(@"(layer\d+\.\d+)\.conv1\.weight", "$1.conv1.net.weight");
+
+    /// <summary>torchvision's ImageNet ResNet-18/34/50 files (<c>resnet50-*.pth</c>, a flat state dict): the initialisation the
+    /// TSM reference fine-tunes from. Its 1,000-class <c>fc</c> is re-initialised by a trainer for another class count.</summary>
+    public static CheckpointLayout TorchvisionImageNet { get; } =
+        new("torchvision ImageNet ResNet", null, TorchvisionResNet, "layer1.0.conv1.weight");
 }
