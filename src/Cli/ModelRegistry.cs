@@ -24,6 +24,33 @@ internal sealed record ModelSettings
     public string? ClipWeights { get; init; }
     public Action<EpochMetrics>? OnEpoch { get; init; }
     public string? LogDir { get; init; }
+
+    /// <summary>Checkpoint to start from (<c>--weights</c>), as InitialWeights.</summary>
+    public string? Weights { get; init; }
+
+    /// <summary><c>--freeze all</c>.</summary>
+    public bool FreezeBackbone { get; init; }
+
+    /// <summary><c>--freeze N</c>.</summary>
+    public int FrozenStages { get; init; }
+
+    /// <summary><c>--backbone-lr-scale</c>.</summary>
+    public double? BackboneLearningRateScale { get; init; }
+
+    /// <summary>A known checkpoint's architecture, applied after the entry's own settings.</summary>
+    public Action<VideoTrainerOptionsBase>? Architecture { get; init; }
+
+    /// <summary>A known checkpoint's preprocessing (null = the entry's).</summary>
+    public PixelNormalization? Normalization { get; init; }
+
+    /// <summary>Frame sampling (null = uniform segments).</summary>
+    public SamplingMode? Sampling { get; init; }
+
+    /// <summary>Stride of dense sampling.</summary>
+    public int FrameInterval { get; init; } = 1;
+
+    /// <summary>Short side before the centre crop (null = the frame size).</summary>
+    public int? ShortSide { get; init; }
 }
 
 /// <summary>
@@ -130,6 +157,11 @@ internal static class ModelRegistry
         options.Device = s.Device;
         options.MetricsCallback = s.OnEpoch;
         options.TensorBoardLogFolder = s.LogDir;
+        options.InitialWeights = s.Weights;
+        options.FreezeBackbone = s.FreezeBackbone;
+        options.FrozenStages = s.FrozenStages;
+        options.BackboneLearningRateScale = s.BackboneLearningRateScale ?? 1.0;
+        s.Architecture?.Invoke(options);
         return options;
     }
 }

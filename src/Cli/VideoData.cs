@@ -76,10 +76,12 @@ internal static class VideoData
     {
         InputColumnName = "VideoPath",
         OutputColumnName = "Frames",
-        Sampling = SamplingMode.Uniform,
+        Sampling = s.Sampling ?? SamplingMode.Uniform,
+        FrameInterval = s.FrameInterval,
         FramesPerClip = s.Frames,
         FrameSize = s.Size,
+        ShortSideSize = s.ShortSide,
         Layout = ClipLayout.Cthw,
-        Normalization = normalization,
+        Normalization = s.Normalization ?? normalization,
     };
 }

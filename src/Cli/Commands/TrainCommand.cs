@@ -19,20 +19,23 @@ internal static class TrainCommand
         var output = new Option<string>("--output", "-o") { Description = "Where to save the model zip.", DefaultValueFactory = _ => "out/model.zip" };
         var report = new Option<string?>("--report") { Description = "Folder for metrics.json and the PNG plots (default: the model's folder)." };
         var epochs = new Option<int?>("--epochs") { Description = "Passes over the training videos (default: the model's, 30)." };
-        var frames = new Option<int>("--frames") { Description = "Frames sampled per video (uniform segments).", DefaultValueFactory = _ => 8 };
-        var size = new Option<int?>("--size") { Description = "Square frame size in pixels (default 32; 224 for evl with --clip-weights, CLIP's input size)." };
+        var frames = new Option<int?>("--frames") { Description = "Frames sampled per video (uniform segments; default 8, or what --weights' checkpoint expects)." };
+        var size = new Option<int?>("--size") { Description = "Square frame size in pixels (default 32; 224 for evl with --clip-weights, CLIP's input size; or what --weights' checkpoint expects)." };
         var batch = new Option<int?>("--batch-size") { Description = "Clips per optimisation step (default: the model's)." };
         var rate = new Option<double?>("--learning-rate") { Description = "Peak learning rate, AdamW with warm-up and cosine decay (default: the model's)." };
         var width = new Option<double?>("--width") { Description = "Channel width multiplier (default: the model's; 1.0 = the paper's network)." };
         var testFraction = new Option<double>("--test-fraction") { Description = "Fraction of videos held out for evaluation (0 = none).", DefaultValueFactory = _ => 0.25 };
         var clipWeights = new Option<string?>("--clip-weights") { Description = "evl only: CLIP ViT-B/16 weights (safetensors or PyTorch zip). Without it a tiny random CLIP is used." };
+        var initialWeights = new Option<string?>("--weights") { Description = "Checkpoint to fine-tune from: an official release (S3D, MoViNet, TSM, AFNet, EVL; its architecture and preprocessing are then applied) or a state dict in this library's names. The head is re-initialised for your classes." };
+        var freeze = new Option<string?>("--freeze") { Description = "Freeze the first N backbone stages (the stem counts as one), or 'all' to train only the classification head." };
+        var backboneScale = new Option<double?>("--backbone-lr-scale") { Description = "Learning-rate multiplier of the backbone relative to the new head, e.g. 0.1 when fine-tuning (default 1)." };
         var device = CommonOptions.Device();
         var seed = CommonOptions.Seed();
         var logDir = new Option<string?>("--log-dir") { Description = "Folder for TensorBoard event files of the per-epoch scalars (tensorboard --logdir DIR)." };
         var splitSeed = new Option<int>("--split-seed") { Description = "Seed of the train/test split (3: the split the README's figures come from).", DefaultValueFactory = _ => 3 };
         var command = new Command("train", "Train a video classifier on a folder-per-class dataset, evaluate it on held-out videos and save model.zip, metrics.json and plots.")
         {
-            data, model, output, report, epochs, frames, size, batch, rate, width, testFraction, clipWeights, device, seed, splitSeed, logDir,
+            data, model, output, report, epochs, frames, size, batch, rate, width, testFraction, clipWeights, initialWeights, freeze, backboneScale, device, seed, splitSeed, logDir,
         };
         command.SetAction(parse =>
         {
@@ -43,8 +46,12 @@ internal static class TrainCommand
             string? weights = parse.GetValue(clipWeights);
             if (weights is not null && !File.Exists(weights)) throw new CliException($"--clip-weights: the file '{Path.GetFullPath(weights)}' does not exist.");
             if (weights is not null && entry.CreateFeaturizer is null) throw new CliException($"--clip-weights applies to evl only, not {entry.Name}.");
-            int frameSize = parse.GetValue(size) ?? (weights is not null ? 224 : 32);
-            if (parse.GetValue(frames) < 1 || frameSize < 8) throw new CliException("--frames must be ≥ 1 and --size ≥ 8.");
+            var pretrained = Pretrained(parse.GetValue(initialWeights), entry, weights, parse.GetValue(frames));
+            int frameCount = parse.GetValue(frames) ?? pretrained.Known?.Frames ?? 8;
+            int frameSize = parse.GetValue(size) ?? pretrained.Known?.Size ?? (weights is not null ? 224 : 32);
+            if (frameCount < 1 || frameSize < 8) throw new CliException("--frames must be ≥ 1 and --size ≥ 8.");
+            var (freezeBackbone, frozenStages) = ParseFreeze(parse.GetValue(freeze));
+            if (parse.GetValue(backboneScale) is { } scale && !(scale > 0 && scale <= 1000)) throw new CliException("--backbone-lr-scale must be in (0, 1000].");
             if (parse.GetValue(epochs) is < 1) throw new CliException("--epochs must be at least 1.");
             string modelPath = Path.GetFullPath(parse.GetValue(output)!);
             string reportFolder = Path.GetFullPath(parse.GetValue(report) ?? Path.GetDirectoryName(modelPath)!);
@@ -55,7 +62,7 @@ internal static class TrainCommand
             var history = new TrainingHistory(io.Out);
             var settings = new ModelSettings
             {
-                Frames = parse.GetValue(frames),
+                Frames = frameCount,
                 Size = frameSize,
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
@@ -66,7 +73,19 @@ internal static class TrainCommand
                 ClipWeights = weights,
                 OnEpoch = history.OnEpoch,
                 LogDir = parse.GetValue(logDir) is { } dir ? Path.GetFullPath(dir) : null,
+                Weights = pretrained.Path,
+                FreezeBackbone = freezeBackbone,
+                FrozenStages = frozenStages,
+                BackboneLearningRateScale = parse.GetValue(backboneScale),
+                Architecture = pretrained.Known?.Architecture,
+                Normalization = pretrained.Known?.Normalization,
+                Sampling = pretrained.Known?.Sampling,
+                FrameInterval = pretrained.Known?.FrameInterval ?? 1,
+                ShortSide = pretrained.Known?.ShortSide is { } side && frameSize == pretrained.Known.Size ? side : null,
             };
+            if (pretrained.Known is { } known)
+                io.Out.WriteLine($"Weights: {known.Name}: training its architecture on {frameCount} frames of {frameSize}² " +
+                    $"({(known.Sampling == Transforms.Decoding.SamplingMode.Dense ? $"every {known.FrameInterval}th frame" : "uniform segments")}), {settings.Normalization} normalisation.");
             settings = settings with { Epochs = entry.Epochs(settings) };
             var result = Train(io, entry, rows, settings, fraction, history, parse.GetValue(splitSeed));
 
@@ -150,9 +169,37 @@ internal static class TrainCommand
         {
             ["frames"] = settings.Frames, ["size"] = settings.Size, ["epochs"] = settings.Epochs, ["batchSize"] = settings.BatchSize,
             ["learningRate"] = settings.LearningRate, ["width"] = settings.Width, ["seed"] = settings.Seed, ["splitSeed"] = splitSeed, ["device"] = settings.Device,
-            ["testFraction"] = testFraction, ["clipWeights"] = settings.ClipWeights, ["classes"] = classes,
+            ["testFraction"] = testFraction, ["clipWeights"] = settings.ClipWeights, ["classes"] = classes, ["weights"] = settings.Weights,
+            ["freeze"] = settings.FreezeBackbone ? "all" : settings.FrozenStages.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["backboneLrScale"] = settings.BackboneLearningRateScale,
         };
         return new TrainResult(mlContext, model, all.Schema, trainCount, decodeSeconds, trainSeconds, evaluation, report);
+    }
+
+    /// <summary>Checks <c>--weights</c> and identifies a known checkpoint, whose model family must be the one trained.</summary>
+    internal static (string? Path, KnownCheckpoint? Known) Pretrained(string? path, ModelEntry entry, string? clipWeights, int? frames)
+    {
+        if (path is null) return (null, null);
+        string full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new CliException($"--weights: the file '{full}' does not exist.");
+        var known = KnownCheckpoints.Identify(full);
+        if (known is null) return (full, null);
+        if (!known.Models.Contains(entry.Name, StringComparer.OrdinalIgnoreCase))
+            throw new CliException($"--weights: '{full}' is a {known.Name} checkpoint; train it with --model {known.Models[0]}, not {entry.Name}.");
+        if (known.FixedFrames && frames is { } f && f != known.Frames)
+            throw new CliException($"--frames {f}: the {known.Name} checkpoint was built for {known.Frames} frames; leave --frames out or give {known.Frames}.");
+        if (entry.CreateFeaturizer is not null && clipWeights is null)
+            throw new CliException($"--weights: the {known.Name} checkpoint decodes CLIP ViT-B/16 features; give the CLIP weights too (--clip-weights ViT-B-16.pt).");
+        return (full, known);
+    }
+
+    /// <summary><c>--freeze</c>: "all" or a stage count.</summary>
+    internal static (bool Backbone, int Stages) ParseFreeze(string? value)
+    {
+        if (value is null) return (false, 0);
+        if (string.Equals(value, "all", StringComparison.OrdinalIgnoreCase)) return (true, 0);
+        if (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int stages)) return (false, stages);
+        throw new CliException($"--freeze must be a number of stages (0, 1, 2, …) or 'all'; got '{value}'.");
     }
 
     internal static void WriteReport(CliOutput io, RunReport report, TrainingHistory? history, string folder)
