@@ -40,7 +40,6 @@ internal static class TrainCommand
         command.SetAction(parse =>
         {
             var entry = ModelRegistry.Get(parse.GetValue(model)!);
-            var rows = VideoData.Labelled(parse.GetValue(data)!);
             double fraction = parse.GetValue(testFraction);
             if (fraction is < 0 or >= 1) throw new CliException("--test-fraction must be in [0, 1).");
             string? weights = parse.GetValue(clipWeights);
@@ -52,6 +51,7 @@ internal static class TrainCommand
             if (frameCount < 1 || frameSize < 8) throw new CliException("--frames must be ≥ 1 and --size ≥ 8.");
             var (freezeBackbone, frozenStages) = ParseFreeze(parse.GetValue(freeze));
             if (parse.GetValue(backboneScale) is { } scale && !(scale > 0 && scale <= 1000)) throw new CliException("--backbone-lr-scale must be in (0, 1000].");
+            var rows = VideoData.Labelled(parse.GetValue(data)!);
             if (parse.GetValue(epochs) is < 1) throw new CliException("--epochs must be at least 1.");
             string modelPath = Path.GetFullPath(parse.GetValue(output)!);
             string reportFolder = Path.GetFullPath(parse.GetValue(report) ?? Path.GetDirectoryName(modelPath)!);
@@ -116,6 +116,12 @@ internal static class TrainCommand
         double testFraction, TrainingHistory history, int splitSeed = 3)
     {
         var mlContext = new MLContext(seed: settings.Seed);
+        // The import report of --weights (first line: file, container, layout, counts, what happened to the head).
+        mlContext.Log += (_, e) =>
+        {
+            if (e.RawMessage.StartsWith("Initial weights ", StringComparison.Ordinal))
+                io.Out.WriteLine(e.RawMessage.Split('\n')[0]);
+        };
         var all = VideoData.Load(mlContext, rows);
         IDataView train = all, test = all;
         if (testFraction > 0)
