@@ -70,37 +70,24 @@ internal static class SyntheticClips
         }
     }
 
-    /// <summary>A square moving at one of <paramref name="anglesDegrees"/> (label "aNNN", the angle), 2 px per frame from a
-    /// random start that keeps it inside the frame; Gaussian noise. Used for transfer tests: pre-train on some angles,
-    /// fine-tune on others.</summary>
-    public static List<ClipRow> Angles(int count, int seed, double[] anglesDegrees, int frames = 4, int size = 32, float noise = 0.1f)
+    /// <summary>Drifting gratings: stripes of <paramref name="period"/> pixels at one of <paramref name="anglesDegrees"/>
+    /// (label "gNNN", the angle), random phase, drifting a quarter period per frame; Gaussian noise.</summary>
+    public static List<ClipRow> Gratings(int count, int seed, double[] anglesDegrees, double period, int frames = 4, int size = 32, float noise = 0.3f)
     {
-        const int square = 6;
-        const double speed = 2;
         var random = new Random(seed);
         var rows = new List<ClipRow>();
         for (int i = 0; i < count; i++)
         {
-            double angle = anglesDegrees[i % anglesDegrees.Length];
-            double dx = speed * Math.Cos(angle * Math.PI / 180), dy = -speed * Math.Sin(angle * Math.PI / 180);
-            double travelX = dx * (frames - 1), travelY = dy * (frames - 1);
-            double x0 = Math.Max(0, -travelX) + (random.NextDouble() * (size - square - Math.Abs(travelX) - 1));
-            double y0 = Math.Max(0, -travelY) + (random.NextDouble() * (size - square - Math.Abs(travelY) - 1));
+            double angle = anglesDegrees[i % anglesDegrees.Length] * Math.PI / 180;
+            double phase = random.NextDouble() * 2 * Math.PI;
             var data = new float[3 * frames * size * size];
-            for (int t = 0; t < frames; t++)
-            {
-                int x = (int)Math.Round(x0 + (dx * t)), y = (int)Math.Round(y0 + (dy * t));
-                for (int c = 0; c < 3; c++)
-                {
-                    var plane = data.AsSpan(((c * frames) + t) * size * size, size * size);
-                    for (int p = 0; p < plane.Length; p++)
-                        plane[p] = noise * (float)NextGaussian(random);
-                    for (int py = Math.Max(0, y); py < Math.Min(size, y + square); py++)
-                        for (int px = Math.Max(0, x); px < Math.Min(size, x + square); px++)
-                            plane[(py * size) + px] += 1f;
-                }
-            }
-            rows.Add(new ClipRow { Frames = data, Label = $"a{angle:000.0}" });
+            for (int c = 0; c < 3; c++)
+                for (int t = 0; t < frames; t++)
+                    for (int y = 0; y < size; y++)
+                        for (int x = 0; x < size; x++)
+                            data[((((c * frames) + t) * size) + y) * size + x] = (float)(Math.Sin((2 * Math.PI * ((x * Math.Cos(angle)) + (y * Math.Sin(angle))) / period) + phase + (t * Math.PI / 2))
+                                + (noise * NextGaussian(random)));
+            rows.Add(new ClipRow { Frames = data, Label = $"g{anglesDegrees[i % anglesDegrees.Length]:000.0}" });
         }
         return rows;
     }
