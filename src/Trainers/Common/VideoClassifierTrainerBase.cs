@@ -175,7 +175,11 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
         try
         {
             network.to(device);
-            string fingerprint = Fingerprint(spec, clip, numClasses, seed);
+            // Fine-tuning settings change the optimizer's groups; they join the fingerprint only when used, so checkpoints of
+            // runs without them still resume.
+            string fingerprint = Fingerprint(spec, clip, numClasses, seed)
+                + (TrainerOptions.BackboneLearningRateScale != 1 || frozen.Parameters.Count > 0
+                    ? $";backboneScale={TrainerOptions.BackboneLearningRateScale};frozenTensors={frozen.Parameters.Count}" : "");
             var run = new TrainingRun(Environment, FamilyName, TrainerOptions, network, clip, NetworkLayout, numClasses, seed, device, fingerprint, AuxiliaryLoss,
                 OnTrainingBatch, EpochFamilyMetrics, ParameterLearningRateScale, frozen.Parameters.Count > 0 || frozen.NormNames.Count > 0 ? frozen : null);
             MLNetHost.LogInfo(Environment, FamilyName,
@@ -290,6 +294,5 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
 
     private string Fingerprint(TSpec spec, ClipGeometry clip, int numClasses, int seed)
         => $"spec={JsonSerializer.Serialize(spec)};clip={clip};classes={numClasses};optimizer={TrainerOptions.Optimizer};batch={TrainerOptions.BatchSize};" +
-           $"accumulation={TrainerOptions.GradientAccumulationSteps};seed={seed};backboneScale={TrainerOptions.BackboneLearningRateScale};" +
-           $"freezeBackbone={TrainerOptions.FreezeBackbone};frozenStages={TrainerOptions.FrozenStages}";
+           $"accumulation={TrainerOptions.GradientAccumulationSteps};seed={seed}";
 }
