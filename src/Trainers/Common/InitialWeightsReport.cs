@@ -20,7 +20,7 @@ namespace MLNetVideo.Trainers;
 /// not in the file): they keep the seeded random initialisation.</param>
 /// <param name="CheckpointClasses">The class count of the file's head, when it has one.</param>
 /// <param name="NumClasses">The class count of the data being trained.</param>
-public sealed record InitialWeightsReport(
+internal sealed record InitialWeightsReport(
     string Path,
     string Container,
     string? Entry,
