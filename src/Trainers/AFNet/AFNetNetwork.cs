@@ -27,7 +27,11 @@ public sealed record AFNetRunOptions
 /// <param name="SelectedFrameRatio">[N]: per clip, the fraction of frames selected, averaged over the navigation modules.</param>
 /// <param name="Masks">Each navigation module's mask [N, T] (straight-through values in training).</param>
 /// <param name="Trace">Executed cost when <see cref="AFNetRunOptions.Trace"/> was set, else null.</param>
-public sealed record AFNetOutput(Tensor Logits, Tensor SelectedFrameRatio, IReadOnlyList<Tensor> Masks, AFNetExecutionTrace? Trace);
+public sealed record AFNetOutput(Tensor Logits, Tensor SelectedFrameRatio, IReadOnlyList<Tensor> Masks, AFNetExecutionTrace? Trace)
+{
+    /// <summary>Each navigation module's [skip, keep] logits [N, T, 2] (empty where the masks were forced).</summary>
+    public IReadOnlyList<Tensor> NavigationLogits { get; init; } = [];
+}
 
 /// <summary>
 /// AF-ResNet video classifier ("Look More but Care Less in Video Recognition", Zhang et al., NeurIPS 2022,
@@ -95,6 +99,10 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
     /// the ratio loss; empty before the first one. They live in the dispose scope of that forward's caller.</summary>
     public IReadOnlyList<Tensor> LastMasks { get; private set; } = [];
 
+    /// <summary>The navigation logits [N, T, 2] of the last training-mode forward (same lifetime as <see cref="LastMasks"/>), for
+    /// the trainer's per-step diagnostics.</summary>
+    public IReadOnlyList<Tensor> LastNavigationLogits { get; private set; } = [];
+
     private IEnumerable<AFModule> Stages => [layer1, layer2, layer3];
 
     private void Initialise()
@@ -114,7 +122,10 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
     {
         var output = Run(clips);
         if (training)
+        {
             LastMasks = output.Masks;
+            LastNavigationLogits = output.NavigationLogits;
+        }
         return output.Logits;
     }
 
@@ -139,9 +150,14 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         var context = new AFContext(frames, Spec.Shift ? Spec.ShiftDivisor : 0, trace);
         bool sampleNoise = training;
         double temperature = Temperature;
-        Tensor Sample(Tensor logits) => training
-            ? GumbelSoftmax.HardStraightThrough(logits, temperature, sampleNoise).select(2, 1)
-            : logits.argmax(2).to(logits.dtype);
+        var navigationLogits = new List<Tensor>();
+        Tensor Sample(Tensor logits)
+        {
+            navigationLogits.Add(logits);
+            return training
+                ? GumbelSoftmax.HardStraightThrough(logits, temperature, sampleNoise).select(2, 1)
+                : logits.argmax(2).to(logits.dtype);
+        }
         Tensor? Forced(int index) => options.ForcedMasks?[index].to(clips.dtype).to(clips.device).alias();
 
         using var scope = NewDisposeScope();
@@ -153,10 +169,12 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         foreach (var stage in Stages)
         {
             using var stageScope = NewDisposeScope();
-            int before = masks.Count;
+            int before = masks.Count, logitsBefore = navigationLogits.Count;
             x = stage.Forward(x, context, Forced, Sample, skip, masks).MoveToOuterDisposeScope();
             for (int i = before; i < masks.Count; i++)
                 masks[i] = masks[i].MoveToOuterDisposeScope();
+            for (int i = logitsBefore; i < navigationLogits.Count; i++)
+                navigationLogits[i] = navigationLogits[i].MoveToOuterDisposeScope();
         }
         foreach (var block in layer4)
         {
@@ -170,7 +188,10 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         trace?.Linear(fc, frames);
         logits = logits.reshape(videos, frames, -1).mean([1L]);
         var ratio = masks.Count == 0 ? ones(videos, dtype: logits.dtype, device: logits.device) : stack(masks.Select(m => m.mean([1L])).ToArray(), 1).mean([1L]);
-        return new AFNetOutput(logits.MoveToOuterDisposeScope(), ratio.MoveToOuterDisposeScope(), [.. masks.Select(m => m.MoveToOuterDisposeScope())], trace);
+        return new AFNetOutput(logits.MoveToOuterDisposeScope(), ratio.MoveToOuterDisposeScope(), [.. masks.Select(m => m.MoveToOuterDisposeScope())], trace)
+        {
+            NavigationLogits = [.. navigationLogits.Select(l => l.MoveToOuterDisposeScope())],
+        };
     }
 
     /// <summary>Evenly spaced masks that select round(<paramref name="ratio"/> · T) frames of every clip (at least one) for

@@ -107,6 +107,10 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         /// Gumbel-Softmax still passes gradient) lets the gates learn to skip frames within a few epochs.</summary>
         public double NavigationLearningRateScale { get; set; } = 1.0;
 
+        /// <summary>Receives the per-batch navigation diagnostics (<see cref="AFNetTrainer.StepDiagnosticNames"/>); for experiments
+        /// and tests. The same figures go to TensorBoard as <c>AFNet/step/*</c> when <see cref="VideoTrainerOptionsBase.TensorBoardLogFolder"/> is set.</summary>
+        internal Action<IReadOnlyDictionary<string, double>>? StepDiagnostics { get; set; }
+
         /// <summary>Creates options with the AFNet defaults (AF-ResNet-50, clips [T, 3, H, W], 10 epochs, batch 8, SGD momentum 0.9,
         /// lr 0.01 cosine, weight decay 5e-4, gradient-norm clip 20, dropout 0.5, RT 0.5, λ 0.5).</summary>
         public Options()
@@ -165,6 +169,16 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
     private double _temperature = 1.0;
     private double _ratioSum;
     private long _ratioBatches;
+    private Dictionary<string, double>? _step;
+
+    /// <summary>The per-batch diagnostics written as TensorBoard scalars <c>AFNet/step/{name}</c> (with
+    /// <see cref="VideoTrainerOptionsBase.TensorBoardLogFolder"/>): the ratio loss, the norm of its gradient at the navigation
+    /// logits, the straight-through factor ∂mask/∂(keep logit) = p(1 − p)/τ of the soft Gumbel sample (mean and max over all
+    /// decisions: where it is ~0 the ratio loss cannot move the gates), the keep − skip logit margin (mean, min, max), the
+    /// fraction of frames the noise-free argmax would select (what inference does), the sampled ratio, the target and τ.</summary>
+    public static IReadOnlyList<string> StepDiagnosticNames { get; } =
+        ["RatioLoss", "RatioLossGradientNorm", "StraightThroughFactorMean", "StraightThroughFactorMax", "MarginMean", "MarginMin", "MarginMax",
+         "ArgmaxRatio", "SampledRatio", "TargetRatio", "Temperature"];
 
     internal AFNetTrainer(IHostEnvironment environment, Options options) : base(environment, options)
     {
@@ -229,9 +243,52 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         if (masks.Count == 0)
             return null;
         var means = stack([.. masks.Select(m => m.mean())]);
-        _ratioSum += means.mean().item<float>();
+        double sampled = means.mean().item<float>();
+        _ratioSum += sampled;
         _ratioBatches++;
-        return RatioLoss(masks, _target, TrainerOptions.RatioLossWeight);
+        var loss = RatioLoss(masks, _target, TrainerOptions.RatioLossWeight);
+        var logitsList = ((AFNetNetwork)network).LastNavigationLogits;
+        _step = TrainerOptions.TensorBoardLogFolder is null && TrainerOptions.StepDiagnostics is null || logitsList.Count != masks.Count
+            ? null
+            : Diagnose(loss, masks, logitsList, sampled);
+        return loss;
+    }
+
+    // The gradients the ratio loss sends to the navigation logits, and the straight-through factor that scales them (each
+    // mask element depends only on its own logit pair, so ∂Σmask/∂keep-logit is that factor element-wise).
+    private Dictionary<string, double> Diagnose(Tensor ratioLoss, IReadOnlyList<Tensor> masks, IReadOnlyList<Tensor> logits, double sampled)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = logits.ToArray();
+        var ratioGradients = autograd.grad([ratioLoss], inputs, retain_graph: true, allow_unused: true);
+        var maskSum = stack([.. masks.Select(m => m.sum())]).sum();
+        var factors = autograd.grad([maskSum], inputs, retain_graph: true, allow_unused: true);
+        double squares = ratioGradients.Where(g => g is not null && !g.IsInvalid).Sum(g => g.pow(2).sum().item<float>());
+        var factor = cat([.. factors.Select(f => f.select(2, 1).reshape(-1))]).abs();
+        var margin = cat([.. inputs.Select(l => (l.select(2, 1) - l.select(2, 0)).detach().reshape(-1))]);
+        return new Dictionary<string, double>
+        {
+            ["RatioLoss"] = ratioLoss.item<float>(),
+            ["RatioLossGradientNorm"] = Math.Sqrt(squares),
+            ["StraightThroughFactorMean"] = factor.mean().item<float>(),
+            ["StraightThroughFactorMax"] = factor.max().item<float>(),
+            ["MarginMean"] = margin.mean().item<float>(),
+            ["MarginMin"] = margin.min().item<float>(),
+            ["MarginMax"] = margin.max().item<float>(),
+            ["ArgmaxRatio"] = margin.gt(0).to(ScalarType.Float32).mean().item<float>(),
+            ["SampledRatio"] = sampled,
+            ["TargetRatio"] = _target,
+            ["Temperature"] = _temperature,
+        };
+    }
+
+    /// <inheritdoc />
+    protected override IReadOnlyDictionary<string, double>? BatchFamilyMetrics(nn.Module<Tensor, Tensor> network)
+    {
+        if (_step is null)
+            return null;
+        TrainerOptions.StepDiagnostics?.Invoke(_step);
+        return _step;
     }
 
     /// <summary>λ · (1/M) Σ_m (target − mean(mask_m))², each mean over the whole batch and all frames (the reference's ratio loss).</summary>
