@@ -92,7 +92,7 @@ internal static class Learning
 
     private static void Set(AFNetTrainer.Options options, string name, string value)
     {
-        var property = typeof(AFNetTrainer.Options).GetProperty(name, BindingFlags.Public | BindingFlags.Instance)
+        var property = typeof(AFNetTrainer.Options).GetProperty(name, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)
             ?? throw new ArgumentException($"AFNetTrainer.Options has no property {name}.");
         var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
         object? parsed = value == "null" ? null : type.IsEnum ? Enum.Parse(type, value) : Convert.ChangeType(value, type, CultureInfo.InvariantCulture);

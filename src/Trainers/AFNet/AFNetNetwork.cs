@@ -95,6 +95,10 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
     /// <summary>Gumbel-Softmax temperature used by training-mode forwards (set per iteration by the trainer). Default 1.</summary>
     public double Temperature { get; set; } = 1.0;
 
+    /// <summary>Multiplier of the Gumbel noise in training-mode forwards (1 = the reference; the trainer's short-run schedule
+    /// anneals it to 0 so that the decisions trained on become the noise-free argmax used at inference). Default 1.</summary>
+    public double NoiseScale { get; set; } = 1.0;
+
     /// <summary>The masks [N, T] of the last training-mode forward (one per navigation module, straight-through values), for
     /// the ratio loss; empty before the first one. They live in the dispose scope of that forward's caller.</summary>
     public IReadOnlyList<Tensor> LastMasks { get; private set; } = [];
@@ -111,8 +115,20 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         ResNetInitialisation.ConvolutionsAndNorms(this);
         foreach (var block in Stages.SelectMany(s => s.AmpleBlocks).Concat(layer4))
             init.zeros_(block.LastNorm.weight);
+        InitialiseGateBias(ReferenceGateBias.Skip, ReferenceGateBias.Keep);
+    }
+
+    /// <summary>The reference's <c>conv_gs</c> bias per frame: (skip 1, keep 10).</summary>
+    public static (double Skip, double Keep) ReferenceGateBias => (1.0, 10.0);
+
+    /// <summary>Sets every navigation module's <c>conv_gs</c> bias to (<paramref name="skip"/>, <paramref name="keep"/>) per frame
+    /// (the network is built with <see cref="ReferenceGateBias"/>).</summary>
+    /// <param name="skip">Bias of the skip logit.</param>
+    /// <param name="keep">Bias of the keep logit.</param>
+    public void InitialiseGateBias(double skip, double keep)
+    {
         foreach (var navigation in Stages.SelectMany(s => s.NavigationModules))
-            navigation.InitialiseGateBias();
+            navigation.InitialiseGateBias(skip, keep);
     }
 
     /// <summary>Logits for a batch of clips (training mode: masks kept in <see cref="LastMasks"/>).</summary>
@@ -149,13 +165,13 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         var trace = options.Trace ? new AFNetExecutionTrace((int)videos, frames) : null;
         var context = new AFContext(frames, Spec.Shift ? Spec.ShiftDivisor : 0, trace);
         bool sampleNoise = training;
-        double temperature = Temperature;
+        double temperature = Temperature, noiseScale = NoiseScale;
         var navigationLogits = new List<Tensor>();
         Tensor Sample(Tensor logits)
         {
             navigationLogits.Add(logits);
             return training
-                ? GumbelSoftmax.HardStraightThrough(logits, temperature, sampleNoise).select(2, 1)
+                ? GumbelSoftmax.HardStraightThrough(logits, temperature, sampleNoise, noiseScale).select(2, 1)
                 : logits.argmax(2).to(logits.dtype);
         }
         Tensor? Forced(int index) => options.ForcedMasks?[index].to(clips.dtype).to(clips.device).alias();

@@ -90,8 +90,11 @@ public sealed class FirstHourSmokeTests
             "--log-dir", logs);
         Assert.AreEqual(0, train.Code, train.Error + train.Out);
         Assert.IsTrue(File.Exists(model));
-        // --log-dir: one TensorBoard event file, the version record and epoch 1 with AFNet's ratio among its scalars.
-        var events = TensorBoardEvents.Read(Directory.GetFiles(logs, "events.out.tfevents.*").Single());
+        // --log-dir: one TensorBoard event file, the version record, AFNet's per-batch navigation diagnostics (AFNet/step/*)
+        // and epoch 1 with AFNet's ratio among its scalars.
+        var all = TensorBoardEvents.Read(Directory.GetFiles(logs, "events.out.tfevents.*").Single());
+        Assert.IsTrue(all.Skip(1).Any(e => e.Summary.Value.Any(v => v.Tag == "AFNet/step/ArgmaxRatio")), "per-batch diagnostics");
+        var events = all.Where(e => e.Summary is null || e.Summary.Value.All(v => !v.Tag.StartsWith("AFNet/step/", StringComparison.Ordinal))).ToList();
         Assert.HasCount(2, events);
         Assert.AreEqual(1L, events[1].Step);
         Assert.IsTrue(events[1].Summary.Value.Single(v => v.Tag == "AFNet/SelectedFrameRatio").SimpleValue is > 0 and <= 1);
