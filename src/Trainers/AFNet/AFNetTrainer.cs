@@ -230,6 +230,9 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
     private double _ratioSum;
     private long _ratioBatches;
     private Dictionary<string, double>? _step;
+    private (int Height, int Width) _frameSize;
+    private (double Fixed, double[] PerFrame)? _cost;
+    private double _macSum;
 
     /// <summary>The per-batch diagnostics written as TensorBoard scalars <c>AFNet/step/{name}</c> (with
     /// <see cref="VideoTrainerOptionsBase.TensorBoardLogFolder"/>): the ratio loss, the norm of its gradient at the navigation
@@ -275,6 +278,7 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
             BatchNorm = TsmBatchNorm.Reference with { Momentum = TrainerOptions.BatchNormMomentum },
         };
         spec.Validate();
+        _frameSize = (clip.Height, clip.Width);
         return spec;
     }
 
@@ -296,7 +300,8 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
     {
         var o = TrainerOptions;
         if (position.Batch == 0)
-            (_ratioSum, _ratioBatches) = (0, 0);
+            (_ratioSum, _ratioBatches, _macSum) = (0, 0, 0);
+        _cost ??= CostModel((AFNetNetwork)network);
         _temperature = AFNetSchedules.Temperature(position.FractionalEpoch, o.TemperatureStart, o.FinalTemperature, o.TemperatureEpochs);
         if (o.Schedule == AFNetSchedule.OfficialRecipe)
         {
@@ -322,6 +327,12 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
             return null;
         var means = stack([.. masks.Select(m => m.mean())]);
         double sampled = means.mean().item<float>();
+        if (_cost is { } cost)
+        {
+            // Selected frames per clip of each module, averaged over the batch → the MACs these masks cost at inference.
+            var perModule = (means * masks[0].shape[1]).detach().cpu().data<float>().ToArray();
+            _macSum += cost.Fixed + perModule.Select((k, m) => k * cost.PerFrame[m]).Sum();
+        }
         _ratioSum += sampled;
         _ratioBatches++;
         var loss = RatioLoss(masks, _target, TrainerOptions.RatioWeight);
@@ -389,10 +400,41 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         => new Dictionary<string, double>
         {
             ["SelectedFrameRatio"] = _ratioBatches > 0 ? _ratioSum / _ratioBatches : double.NaN,
+            ["GFLOPsPerClip"] = _ratioBatches > 0 && _cost is not null ? 2 * _macSum / _ratioBatches / 1e9 : double.NaN,
             ["TargetRatio"] = _target,
             ["Temperature"] = _temperature,
             ["GumbelNoise"] = _noise,
         };
+
+    // What one clip costs at inference as a function of the frames each navigation module selects: MACs = Fixed +
+    // Σ_m PerFrame[m]·k_m (executed-cost trace of one zero clip in eval mode: every module off, then one module on; the
+    // navigation modules' own cost from a run where they decide). Eval mode draws no random numbers and leaves the BN
+    // statistics alone, so training is unchanged.
+    private (double Fixed, double[] PerFrame) CostModel(AFNetNetwork network)
+    {
+        bool training = network.training;
+        network.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var device = network.parameters().First().device;
+            int frames = network.Spec.Frames, modules = network.Spec.NavigationCount;
+            var x = zeros(new long[] { 1, frames, 3, _frameSize.Height, _frameSize.Width }, device: device);
+            var none = network.UniformMasks(1, 0);
+            var all = network.UniformMasks(1, 1);
+            double Macs(IReadOnlyList<Tensor>? forced) => network.Run(x, new AFNetRunOptions { ForcedMasks = forced, Trace = true }).Trace!.MultiplyAccumulates[0];
+            double off = Macs(none);
+            var perFrame = Enumerable.Range(0, modules).Select(m => (Macs([.. none.Select((z, i) => i == m ? all[i] : z)]) - off) / frames).ToArray();
+            var decided = network.Run(x, new AFNetRunOptions { Trace = true });
+            double navigation = decided.Trace!.MultiplyAccumulates[0] - Macs(decided.Masks);
+            return (off + navigation, perFrame);
+        }
+        finally
+        {
+            network.train(training);
+        }
+    }
 
     /// <inheritdoc />
     protected override AFNetTransformer CreateTransformer(AFNetSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,

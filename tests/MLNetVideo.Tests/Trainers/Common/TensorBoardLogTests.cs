@@ -81,7 +81,7 @@ public sealed class TensorBoardLogTests
             CollectionAssert.AreEquivalent(new[]
             {
                 "train/loss", "train/accuracy", "validation/loss", "validation/accuracy", "validation/top_k_accuracy", "learning_rate",
-                "clips_per_second", "epoch_seconds", "AFNet/SelectedFrameRatio", "AFNet/TargetRatio", "AFNet/Temperature", "AFNet/GumbelNoise",
+                "clips_per_second", "epoch_seconds", "AFNet/SelectedFrameRatio", "AFNet/GFLOPsPerClip", "AFNet/TargetRatio", "AFNet/Temperature", "AFNet/GumbelNoise",
             }, values.Keys.ToArray());
             Assert.AreEqual((float)m.TrainLoss, values["train/loss"]);
             Assert.AreEqual((float)m.TrainAccuracy, values["train/accuracy"]);
