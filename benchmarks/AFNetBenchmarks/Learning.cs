@@ -90,10 +90,10 @@ internal static class Learning
         return 0;
     }
 
-    private static void Set(AFNetTrainer.Options options, string name, string value)
+    internal static void Set(object options, string name, string value)
     {
-        var property = typeof(AFNetTrainer.Options).GetProperty(name, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)
-            ?? throw new ArgumentException($"AFNetTrainer.Options has no property {name}.");
+        var property = options.GetType().GetProperty(name, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)
+            ?? throw new ArgumentException($"{options.GetType().Name} has no property {name}.");
         var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
         object? parsed = value == "null" ? null : type.IsEnum ? Enum.Parse(type, value) : Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
         property.SetValue(options, parsed);
@@ -106,7 +106,7 @@ internal static class Learning
         public string Label { get; set; } = "";
     }
 
-    private static IDataView Load(MLContext mlContext, List<SyntheticClip> clips, string[] classes, int frames)
+    internal static IDataView Load(MLContext mlContext, List<SyntheticClip> clips, string[] classes, int frames)
     {
         var definition = SchemaDefinition.Create(typeof(Row));
         definition[nameof(Row.Frames)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3, frames, 32, 32);

@@ -15,13 +15,15 @@ namespace MLNetVideo.Trainers.AFNet;
 /// <para>A 2-D ResNet on every frame whose first three stages have two branches: an ample branch that sees every frame at
 /// half width and half resolution, and a focal branch at full width that computes only the frames a navigation module
 /// selects per block (hard Gumbel-Softmax, straight-through gradients). The loss is the cross-entropy plus
-/// <see cref="Options.RatioLossWeight"/> · mean over the navigation modules of (r_target − selected fraction)², which drives
-/// the fraction of computed frames towards <see cref="Options.TargetRatio"/>; r_target follows the reference curriculum
-/// (1 until <see cref="Options.RatioScheduleBeginEpoch"/>, then two intermediate steps, RT from
-/// <see cref="Options.RatioScheduleEndEpoch"/>). The Gumbel temperature decays per iteration from
-/// <see cref="Options.TemperatureStart"/> to <see cref="Options.TemperatureEnd"/> over <see cref="Options.TemperatureDecayEpochs"/>.</para>
+/// λ · mean over the navigation modules of (r_target − selected fraction)², which drives the fraction of computed frames
+/// towards <see cref="Options.TargetRatio"/>. How r_target, the Gumbel temperature and noise, the gates' initial bias, λ and
+/// the navigation's learning rate evolve is <see cref="Options.Schedule"/>: <see cref="AFNetSchedule.ShortRun"/> (default;
+/// every phase a fraction of the run asked for, reaches the target in a few hundred iterations) or
+/// <see cref="AFNetSchedule.OfficialRecipe"/> (the paper's, for runs as long as its 55 epochs of Something-Something).</para>
 /// <para>Every epoch reports <c>SelectedFrameRatio</c> (mean selected fraction of the epoch's training batches),
-/// <c>TargetRatio</c> and <c>Temperature</c> in <see cref="EpochMetrics.FamilyMetrics"/>; the fitted
+/// <c>GFLOPsPerClip</c> (what those selections cost per clip at inference), <c>TargetRatio</c>, <c>Temperature</c> and
+/// <c>GumbelNoise</c> in <see cref="EpochMetrics.FamilyMetrics"/>; per batch, navigation diagnostics go to TensorBoard
+/// (<see cref="StepDiagnosticNames"/>); the fitted
 /// <see cref="AFNetTransformer"/> writes the ratio of each row in a <c>SelectedFrameRatio</c> column and computes only the
 /// selected frames in its focal branches.</para>
 /// <para>The clip column holds [T, 3, H, W] (<see cref="VideoTrainerOptionsBase.ClipLayout"/> = Tchw, the default here) or
