@@ -311,9 +311,9 @@ public sealed class AFNetNetworkTests
         var masks = ForcedMasks();
 
         var skipped = network.Run(clips, new AFNetRunOptions { ForcedMasks = masks, Trace = true, SkipFrames = true });
-        // Selected frames per module over the batch: 2 + 1 = 3 of 8; every focal conv saw exactly those 3 rows, after one
-        // zero frame whose response (the reference's branch on a masked-out input) every skipped frame shares.
-        CollectionAssert.AreEqual(Enumerable.Repeat(new long[] { 1, 1, 3, 3 }, 3).SelectMany(r => r).ToList(), focalConvRows);
+        // Selected frames per module over the batch: 2 + 1 = 3 of 8; every focal conv saw exactly those 3 rows plus one zero
+        // frame (in the same call), whose response (the reference's branch on a masked-out input) every skipped frame shares.
+        CollectionAssert.AreEqual(Enumerable.Repeat(4L, 6).ToList(), focalConvRows);
         CollectionAssert.AreEqual(new long[] { 3, 3, 3 }, skipped.Trace!.FocalRowsComputed.ToArray());
         CollectionAssert.AreEqual(new long[] { 2, 1 }, skipped.Trace.SelectedFrames[0]);
         CollectionAssert.AreEqual(new[] { 0.5f, 0.25f }, skipped.SelectedFrameRatio.data<float>().ToArray());
