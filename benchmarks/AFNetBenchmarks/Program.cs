@@ -12,11 +12,16 @@ using static TorchSharp.torch;
 // every navigation module), with real skipping (gather, compute, scatter) in eval mode; MACs come from the network's
 // executed-cost trace, TSM's from forward hooks on every Conv2d/Linear (same convention: conv/linear MACs only).
 //
-// Usage: dotnet run -c Release --project benchmarks/AFNetBenchmarks -- [--frames 12] [--size 112] [--mac-size 224]
+// Usage: dotnet run -c Release --project benchmarks/AFNetBenchmarks -- learn ... (see Learning.cs), or [--frames 12] [--size 112] [--mac-size 224]
 //        [--repeats 5] [--threads 2] [--classes 174] [--profile 1] [--table 0]
 // --profile 1 adds, after the table, where the time goes: wall time of every Conv2d grouped by role (ample, focal, fusion,
 // shortcut, navigation, layer4 ...) with its MACs and throughput, for AF-R50 at RT 1 (also without gather/scatter) and 0.5
 // and TSM-R50, same frames. Results and reading: BENCHMARKS.md, AFNet section.
+
+if (args.Length > 0 && args[0] == "learn")
+    return Learning.Run(args[1..]);
+if (args.Length > 0 && args[0] == "learned")
+    return LearnedCost.Run(args[1..]);
 
 var a = Arguments.Parse(args);
 torch.set_num_threads(a.Threads);

@@ -57,6 +57,11 @@ public sealed record RunReport
     /// <summary>Metrics on the held-out (or given) videos.</summary>
     public EvaluationReport? Evaluation { get; init; }
 
+    /// <summary>A family's own figures measured on the held-out videos (AFNet: <c>SelectedFrameRatio</c>, the mean fraction of
+    /// frames its focal branches computed, and <c>ExecutedGFLOPsPerClip</c> / <c>ExecutedGMACsPerClip</c>, what a clip cost
+    /// with the frames its navigation selected); omitted when there are none.</summary>
+    public IReadOnlyDictionary<string, double>? HeldOutFamilyMetrics { get; init; }
+
     /// <summary>Where the model was saved.</summary>
     public string? ModelPath { get; init; }
 

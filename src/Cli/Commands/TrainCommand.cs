@@ -101,6 +101,7 @@ internal static class TrainCommand
                 TrainSeconds = result.TrainSeconds,
                 Epochs = history.Epochs.Select(EpochRecord.From).ToArray(),
                 Evaluation = result.Evaluation,
+                HeldOutFamilyMetrics = result.HeldOutFamilyMetrics,
                 ModelPath = modelPath,
             };
             WriteReport(io, runReport, history, reportFolder);
@@ -110,7 +111,11 @@ internal static class TrainCommand
     }
 
     internal sealed record TrainResult(MLContext MLContext, ITransformer Model, DataViewSchema InputSchema, int TrainCount, double DecodeSeconds,
-        double TrainSeconds, EvaluationReport? Evaluation, IReadOnlyDictionary<string, object?> SettingsForReport);
+        double TrainSeconds, EvaluationReport? Evaluation, IReadOnlyDictionary<string, object?> SettingsForReport)
+    {
+        /// <summary>AFNet: selected-frame ratio and executed cost per held-out clip; null for other models or without held-out videos.</summary>
+        public IReadOnlyDictionary<string, double>? HeldOutFamilyMetrics { get; init; }
+    }
 
     internal static TrainResult Train(CliOutput io, ModelEntry entry, IReadOnlyList<Transforms.Datasets.VideoDatasetRow> rows, ModelSettings settings,
         double testFraction, TrainingHistory history, int splitSeed = 3)
@@ -171,6 +176,13 @@ internal static class TrainCommand
             evaluation = VideoEvaluation.Evaluate(mlContext, scorer, testClips, progress: io.Progress("scoring held-out videos", "videos"));
             io.Out.Write(ReportText.Summary(evaluation));
         }
+        IReadOnlyDictionary<string, double>? familyMetrics = null;
+        if (testClips is not null && trained is Trainers.AFNet.AFNetTransformer afnet)
+        {
+            familyMetrics = HeldOutCost(afnet, testClips, clipColumn);
+            io.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"  AFNet on the held-out videos: selected frame ratio {familyMetrics["SelectedFrameRatio"]:F3}, executed {familyMetrics["ExecutedGFLOPsPerClip"]:G4} GFLOPs per clip ({familyMetrics["ExecutedGMACsPerClip"]:G4} GMACs; all frames: {familyMetrics["AllFramesGFLOPsPerClip"]:G4} GFLOPs)"));
+        }
         var report = new Dictionary<string, object?>
         {
             ["frames"] = settings.Frames, ["size"] = settings.Size, ["epochs"] = settings.Epochs, ["batchSize"] = settings.BatchSize,
@@ -179,7 +191,36 @@ internal static class TrainCommand
             ["freeze"] = settings.FreezeBackbone ? "all" : settings.FrozenStages.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["backboneLrScale"] = settings.BackboneLearningRateScale,
         };
-        return new TrainResult(mlContext, model, all.Schema, trainCount, decodeSeconds, trainSeconds, evaluation, report);
+        return new TrainResult(mlContext, model, all.Schema, trainCount, decodeSeconds, trainSeconds, evaluation, report)
+        {
+            HeldOutFamilyMetrics = familyMetrics,
+        };
+    }
+
+    /// <summary>AFNet's mean selected-frame ratio and executed cost per held-out clip (each clip scored with its executed-cost
+    /// trace: the focal branches count only the frames the navigation selected), and the cost with every frame selected.</summary>
+    private static Dictionary<string, double> HeldOutCost(Trainers.AFNet.AFNetTransformer afnet, IDataView clips, string clipColumn)
+    {
+        double ratio = 0, macs = 0;
+        long rows = 0;
+        float[]? first = null;
+        foreach (var clip in clips.GetColumn<VBuffer<float>>(clipColumn))
+        {
+            var values = clip.DenseValues().ToArray();
+            first ??= values;
+            var prediction = afnet.Predict(values);
+            ratio += prediction.SelectedFrameRatio;
+            macs += prediction.MultiplyAccumulates;
+            rows++;
+        }
+        double allFrames = first is null ? double.NaN : afnet.AllFramesMultiplyAccumulates(first);
+        return new Dictionary<string, double>
+        {
+            ["SelectedFrameRatio"] = rows > 0 ? ratio / rows : double.NaN,
+            ["ExecutedGMACsPerClip"] = rows > 0 ? macs / rows / 1e9 : double.NaN,
+            ["ExecutedGFLOPsPerClip"] = rows > 0 ? 2 * macs / rows / 1e9 : double.NaN,
+            ["AllFramesGFLOPsPerClip"] = 2 * allFrames / 1e9,
+        };
     }
 
     /// <summary>Checks <c>--weights</c> and identifies a known checkpoint, whose model family must be the one trained.</summary>

@@ -27,7 +27,11 @@ public sealed record AFNetRunOptions
 /// <param name="SelectedFrameRatio">[N]: per clip, the fraction of frames selected, averaged over the navigation modules.</param>
 /// <param name="Masks">Each navigation module's mask [N, T] (straight-through values in training).</param>
 /// <param name="Trace">Executed cost when <see cref="AFNetRunOptions.Trace"/> was set, else null.</param>
-public sealed record AFNetOutput(Tensor Logits, Tensor SelectedFrameRatio, IReadOnlyList<Tensor> Masks, AFNetExecutionTrace? Trace);
+public sealed record AFNetOutput(Tensor Logits, Tensor SelectedFrameRatio, IReadOnlyList<Tensor> Masks, AFNetExecutionTrace? Trace)
+{
+    /// <summary>Each navigation module's [skip, keep] logits [N, T, 2] (empty where the masks were forced).</summary>
+    public IReadOnlyList<Tensor> NavigationLogits { get; init; } = [];
+}
 
 /// <summary>
 /// AF-ResNet video classifier ("Look More but Care Less in Video Recognition", Zhang et al., NeurIPS 2022,
@@ -91,9 +95,17 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
     /// <summary>Gumbel-Softmax temperature used by training-mode forwards (set per iteration by the trainer). Default 1.</summary>
     public double Temperature { get; set; } = 1.0;
 
+    /// <summary>Multiplier of the Gumbel noise in training-mode forwards (1 = the reference; the trainer's short-run schedule
+    /// anneals it to 0 so that the decisions trained on become the noise-free argmax used at inference). Default 1.</summary>
+    public double NoiseScale { get; set; } = 1.0;
+
     /// <summary>The masks [N, T] of the last training-mode forward (one per navigation module, straight-through values), for
     /// the ratio loss; empty before the first one. They live in the dispose scope of that forward's caller.</summary>
     public IReadOnlyList<Tensor> LastMasks { get; private set; } = [];
+
+    /// <summary>The navigation logits [N, T, 2] of the last training-mode forward (same lifetime as <see cref="LastMasks"/>), for
+    /// the trainer's per-step diagnostics.</summary>
+    public IReadOnlyList<Tensor> LastNavigationLogits { get; private set; } = [];
 
     private IEnumerable<AFModule> Stages => [layer1, layer2, layer3];
 
@@ -103,8 +115,20 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         ResNetInitialisation.ConvolutionsAndNorms(this);
         foreach (var block in Stages.SelectMany(s => s.AmpleBlocks).Concat(layer4))
             init.zeros_(block.LastNorm.weight);
+        InitialiseGateBias(ReferenceGateBias.Skip, ReferenceGateBias.Keep);
+    }
+
+    /// <summary>The reference's <c>conv_gs</c> bias per frame: (skip 1, keep 10).</summary>
+    public static (double Skip, double Keep) ReferenceGateBias => (1.0, 10.0);
+
+    /// <summary>Sets every navigation module's <c>conv_gs</c> bias to (<paramref name="skip"/>, <paramref name="keep"/>) per frame
+    /// (the network is built with <see cref="ReferenceGateBias"/>).</summary>
+    /// <param name="skip">Bias of the skip logit.</param>
+    /// <param name="keep">Bias of the keep logit.</param>
+    public void InitialiseGateBias(double skip, double keep)
+    {
         foreach (var navigation in Stages.SelectMany(s => s.NavigationModules))
-            navigation.InitialiseGateBias();
+            navigation.InitialiseGateBias(skip, keep);
     }
 
     /// <summary>Logits for a batch of clips (training mode: masks kept in <see cref="LastMasks"/>).</summary>
@@ -114,7 +138,10 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
     {
         var output = Run(clips);
         if (training)
+        {
             LastMasks = output.Masks;
+            LastNavigationLogits = output.NavigationLogits;
+        }
         return output.Logits;
     }
 
@@ -138,10 +165,15 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         var trace = options.Trace ? new AFNetExecutionTrace((int)videos, frames) : null;
         var context = new AFContext(frames, Spec.Shift ? Spec.ShiftDivisor : 0, trace);
         bool sampleNoise = training;
-        double temperature = Temperature;
-        Tensor Sample(Tensor logits) => training
-            ? GumbelSoftmax.HardStraightThrough(logits, temperature, sampleNoise).select(2, 1)
-            : logits.argmax(2).to(logits.dtype);
+        double temperature = Temperature, noiseScale = NoiseScale;
+        var navigationLogits = new List<Tensor>();
+        Tensor Sample(Tensor logits)
+        {
+            navigationLogits.Add(logits);
+            return training
+                ? GumbelSoftmax.HardStraightThrough(logits, temperature, sampleNoise, noiseScale).select(2, 1)
+                : logits.argmax(2).to(logits.dtype);
+        }
         Tensor? Forced(int index) => options.ForcedMasks?[index].to(clips.dtype).to(clips.device).alias();
 
         using var scope = NewDisposeScope();
@@ -153,10 +185,12 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         foreach (var stage in Stages)
         {
             using var stageScope = NewDisposeScope();
-            int before = masks.Count;
+            int before = masks.Count, logitsBefore = navigationLogits.Count;
             x = stage.Forward(x, context, Forced, Sample, skip, masks).MoveToOuterDisposeScope();
             for (int i = before; i < masks.Count; i++)
                 masks[i] = masks[i].MoveToOuterDisposeScope();
+            for (int i = logitsBefore; i < navigationLogits.Count; i++)
+                navigationLogits[i] = navigationLogits[i].MoveToOuterDisposeScope();
         }
         foreach (var block in layer4)
         {
@@ -170,7 +204,10 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         trace?.Linear(fc, frames);
         logits = logits.reshape(videos, frames, -1).mean([1L]);
         var ratio = masks.Count == 0 ? ones(videos, dtype: logits.dtype, device: logits.device) : stack(masks.Select(m => m.mean([1L])).ToArray(), 1).mean([1L]);
-        return new AFNetOutput(logits.MoveToOuterDisposeScope(), ratio.MoveToOuterDisposeScope(), [.. masks.Select(m => m.MoveToOuterDisposeScope())], trace);
+        return new AFNetOutput(logits.MoveToOuterDisposeScope(), ratio.MoveToOuterDisposeScope(), [.. masks.Select(m => m.MoveToOuterDisposeScope())], trace)
+        {
+            NavigationLogits = [.. navigationLogits.Select(l => l.MoveToOuterDisposeScope())],
+        };
     }
 
     /// <summary>Evenly spaced masks that select round(<paramref name="ratio"/> · T) frames of every clip (at least one) for

@@ -1,8 +1,29 @@
 namespace MLNetVideo.Trainers.AFNet;
 
+/// <summary>How <see cref="AFNetTrainer"/> schedules the navigation's training: the ratio-target curriculum, the Gumbel
+/// temperature and noise, the gate initialisation, the ratio-loss weight and the navigation learning rate.</summary>
+public enum AFNetSchedule
+{
+    /// <summary>Sized to the run the user asked for (default): every schedule is a fraction of Epochs × batches per epoch; the
+    /// target falls linearly from 1 to RT over the first half of the run; the gates start near the decision boundary
+    /// (keep − skip bias 3); τ stays at 1 so the straight-through gradient reaches the gates; the Gumbel noise is annealed
+    /// to 0 between 50 % and 80 % of the run so that the decisions trained on last are the noise-free ones used at
+    /// inference; λ = 16 and the navigation learns 100× faster than the rest. Reaches <see cref="AFNetTrainer.Options.TargetRatio"/> within
+    /// a few hundred iterations (see docs/components/AFNet.md).</summary>
+    ShortRun,
+
+    /// <summary>The reference recipe (official <c>main.py</c>, <c>train_sth.sh</c>): gate bias [1, 10] (every frame selected),
+    /// target 1 until 10/55 of the epochs, then RT + ⅔(1 − RT), RT + ⅓(1 − RT), RT from 20/55; τ from 1 to 0.01 over 50/55 of
+    /// the epochs (per iteration); Gumbel noise throughout; λ = 0.5; navigation learning rate ×10 (<c>lr_mult</c>). Made for
+    /// ~150k iterations (55 epochs of Something-Something from ImageNet weights): in a run of a few hundred iterations the
+    /// gates do not move.</summary>
+    OfficialRecipe,
+}
+
 /// <summary>
-/// The reference recipe's schedules (models.md §4.3, official <c>main.py</c>): the Gumbel-Softmax temperature, decayed
-/// exponentially per iteration, and the target-ratio curriculum, stepped per epoch.
+/// The schedules of <see cref="AFNetSchedule"/>: the Gumbel-Softmax temperature and the target-ratio curriculum of the
+/// reference (official <c>main.py</c>: <c>adjust_temperature</c> per iteration, <c>adjust_ratio</c> per epoch), and the
+/// short-run ones, defined on the run's progress (iterations done / iterations asked for).
 /// </summary>
 public static class AFNetSchedules
 {
@@ -37,4 +58,26 @@ public static class AFNetSchedules
             return target + ((1.0 - target) / 3);
         return target;
     }
+
+    /// <summary>Short-run target: 1 until <paramref name="begin"/>, then a straight line to RT at <paramref name="end"/>, RT
+    /// after (all in the same unit, epochs or fractions of the run).</summary>
+    /// <param name="progress">Where the run stands.</param>
+    /// <param name="target">RT.</param>
+    /// <param name="begin">Where the target leaves 1.</param>
+    /// <param name="end">Where it reaches RT.</param>
+    /// <returns>The target ratio.</returns>
+    public static double LinearTargetRatio(double progress, double target, double begin, double end)
+        => 1.0 - ((1.0 - target) * Ramp(progress, begin, end));
+
+    /// <summary>Short-run Gumbel-noise scale: 1 until <paramref name="begin"/>, a straight line to 0 at <paramref name="end"/>,
+    /// 0 after (fractions of the run).</summary>
+    /// <param name="progress">Fraction of the run done.</param>
+    /// <param name="begin">Where the noise starts to fall.</param>
+    /// <param name="end">Where it reaches 0.</param>
+    /// <returns>The scale.</returns>
+    public static double NoiseScale(double progress, double begin, double end) => 1.0 - Ramp(progress, begin, end);
+
+    // 0 before begin, 1 from end, linear in between (a step at begin when end <= begin).
+    private static double Ramp(double progress, double begin, double end)
+        => progress < begin ? 0 : progress >= end ? 1 : (progress - begin) / (end - begin);
 }

@@ -16,13 +16,15 @@ namespace MLNetVideo.Trainers.AFNet;
 /// <para>A 2-D ResNet on every frame whose first three stages have two branches: an ample branch that sees every frame at
 /// half width and half resolution, and a focal branch at full width that computes only the frames a navigation module
 /// selects per block (hard Gumbel-Softmax, straight-through gradients). The loss is the cross-entropy plus
-/// <see cref="Options.RatioLossWeight"/> · mean over the navigation modules of (r_target − selected fraction)², which drives
-/// the fraction of computed frames towards <see cref="Options.TargetRatio"/>; r_target follows the reference curriculum
-/// (1 until <see cref="Options.RatioScheduleBeginEpoch"/>, then two intermediate steps, RT from
-/// <see cref="Options.RatioScheduleEndEpoch"/>). The Gumbel temperature decays per iteration from
-/// <see cref="Options.TemperatureStart"/> to <see cref="Options.TemperatureEnd"/> over <see cref="Options.TemperatureDecayEpochs"/>.</para>
+/// λ · mean over the navigation modules of (r_target − selected fraction)², which drives the fraction of computed frames
+/// towards <see cref="Options.TargetRatio"/>. How r_target, the Gumbel temperature and noise, the gates' initial bias, λ and
+/// the navigation's learning rate evolve is <see cref="Options.Schedule"/>: <see cref="AFNetSchedule.ShortRun"/> (default;
+/// every phase a fraction of the run asked for, reaches the target in a few hundred iterations) or
+/// <see cref="AFNetSchedule.OfficialRecipe"/> (the paper's, for runs as long as its 55 epochs of Something-Something).</para>
 /// <para>Every epoch reports <c>SelectedFrameRatio</c> (mean selected fraction of the epoch's training batches),
-/// <c>TargetRatio</c> and <c>Temperature</c> in <see cref="EpochMetrics.FamilyMetrics"/>; the fitted
+/// <c>GFLOPsPerClip</c> (what those selections cost per clip at inference), <c>TargetRatio</c>, <c>Temperature</c> and
+/// <c>GumbelNoise</c> in <see cref="EpochMetrics.FamilyMetrics"/>; per batch, navigation diagnostics go to TensorBoard
+/// (<see cref="StepDiagnosticNames"/>); the fitted
 /// <see cref="AFNetTransformer"/> writes the ratio of each row in a <c>SelectedFrameRatio</c> column and computes only the
 /// selected frames in its focal branches.</para>
 /// <para>The clip column holds [T, 3, H, W] (<see cref="VideoTrainerOptionsBase.ClipLayout"/> = Tchw, the default here) or
@@ -37,9 +39,7 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         public const AFNetDepth Depth = AFNetDepth.ResNet50;
         public const double WidthMultiplier = 1.0;
         public const double TargetRatio = 0.5;
-        public const double RatioLossWeight = 0.5;
         public const double TemperatureStart = 1.0;
-        public const double TemperatureEnd = 0.01;
         public const int Epochs = 10;
         public const int BatchSize = 8;
         public const double LearningRate = 0.01;
@@ -47,10 +47,25 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         public const double DropoutRate = 0.5;
         public const double GradientClipNorm = 20;
         public const double BatchNormMomentum = 0.1;
+
+        // The reference recipe (official main.py / train_sth.sh / models.py get_optim_policies).
         public const int ReferenceEpochs = 55;
         public const int ReferenceRatioBegin = 10;
         public const int ReferenceRatioEnd = 20;
         public const int ReferenceTemperatureEnd = 50;
+        public const double ReferenceFinalTemperature = 0.01;
+        public const double ReferenceRatioLossWeight = 0.5;
+        public const double ReferenceNavigationLearningRateScale = 10;
+
+        // The short-run schedule (fractions of the run; chosen on the sample and two-leg sets, docs/components/AFNet.md).
+        public const double ShortRunRatioBegin = 0;
+        public const double ShortRunRatioEnd = 0.5;
+        public const double ShortRunNoiseBegin = 0.5;
+        public const double ShortRunNoiseEnd = 0.8;
+        public const double ShortRunFinalTemperature = 1.0;
+        public const double ShortRunRatioLossWeight = 16;
+        public const double ShortRunNavigationLearningRateScale = 100;
+        public const double ShortRunGateMargin = 3;
     }
 
     /// <summary>Settings of <see cref="AFNetTrainer"/>.</summary>
@@ -77,23 +92,37 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         /// <summary>RT: the fraction of frames the focal branches should compute, in (0, 1]. Default 0.5.</summary>
         public double TargetRatio { get; set; } = Defaults.TargetRatio;
 
-        /// <summary>λ, the weight of the ratio loss. Default 0.5 (reference).</summary>
-        public double RatioLossWeight { get; set; } = Defaults.RatioLossWeight;
+        /// <summary>How the navigation is trained: <see cref="AFNetSchedule.ShortRun"/> (default; reaches <see cref="TargetRatio"/>
+        /// in runs of a few hundred iterations) or <see cref="AFNetSchedule.OfficialRecipe"/> (the paper's, for runs as long as
+        /// the paper's). It gives the defaults of the options below that are left null.</summary>
+        public AFNetSchedule Schedule { get; set; } = AFNetSchedule.ShortRun;
 
-        /// <summary>Epoch (0-based) from which the target leaves 1.0 (reference rt_begin = 10 of 55). Null = round(10/55 · Epochs).</summary>
+        /// <summary>λ, the weight of the ratio loss. Null = the schedule's: 16 (short run) or 0.5 (reference).</summary>
+        public double? RatioLossWeight { get; set; }
+
+        /// <summary>Epoch (0-based) from which the target leaves 1.0. Null = the schedule's: the start of the run, then a straight
+        /// line per iteration (short run), or round(10/55 · Epochs), then two steps per epoch (reference rt_begin 10 of 55).</summary>
         public int? RatioScheduleBeginEpoch { get; set; }
 
-        /// <summary>Epoch from which the target is <see cref="TargetRatio"/> (reference rt_end = 20 of 55). Null = round(20/55 · Epochs).</summary>
+        /// <summary>Epoch from which the target is <see cref="TargetRatio"/>. Null = the schedule's: half of the run (short run)
+        /// or round(20/55 · Epochs) (reference rt_end 20 of 55).</summary>
         public int? RatioScheduleEndEpoch { get; set; }
 
         /// <summary>Gumbel-Softmax temperature at the start (t0). Default 1.</summary>
         public double TemperatureStart { get; set; } = Defaults.TemperatureStart;
 
-        /// <summary>Temperature reached at <see cref="TemperatureDecayEpochs"/> and kept afterwards (t1). Default 0.01.</summary>
-        public double TemperatureEnd { get; set; } = Defaults.TemperatureEnd;
+        /// <summary>Temperature reached at <see cref="TemperatureDecayEpochs"/> and kept afterwards (t1). Null = the schedule's: 1
+        /// (short run: τ only scales the straight-through gradient, and a lower τ starves the gates of it) or 0.01 (reference).</summary>
+        public double? TemperatureEnd { get; set; }
 
-        /// <summary>Epochs of exponential per-iteration decay (reference t_end = 50 of 55). Null = 50/55 · Epochs.</summary>
+        /// <summary>Epochs of exponential per-iteration decay. Null = the schedule's: Epochs (short run) or 50/55 · Epochs
+        /// (reference t_end 50 of 55).</summary>
         public double? TemperatureDecayEpochs { get; set; }
+
+        /// <summary>Keep − skip bias of every gate at the start. Null = the schedule's: 3 (short run: every frame kept with
+        /// probability 0.95 under the Gumbel noise, inside the range where the straight-through gradient is alive) or 9
+        /// (reference bias [1, 10]: saturated).</summary>
+        public double? InitialGateMargin { get; set; }
 
         /// <summary>Expected frame side (square frames); null = whatever the clip column holds (at least 32).</summary>
         public int? FrameSize { get; set; }
@@ -101,15 +130,22 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         /// <summary>Batch-norm momentum (PyTorch convention). Default 0.1.</summary>
         public double BatchNormMomentum { get; set; } = Defaults.BatchNormMomentum;
 
-        /// <summary>Multiplier of the learning rate for the navigation modules (<c>list_gen</c>). Default 1 (the reference).
-        /// The gates start with a keep/skip logit gap of 9, which the ratio loss closes only over the reference's tens of
-        /// thousands of steps. On a small dataset or a short run, a large value (≈ 300 with AdamW at 3e-3) together with a
-        /// slow temperature decay (<see cref="TemperatureDecayEpochs"/> well beyond <c>Epochs</c>, so the soft
-        /// Gumbel-Softmax still passes gradient) lets the gates learn to skip frames within a few epochs.</summary>
-        public double NavigationLearningRateScale { get; set; } = 1.0;
+        /// <summary>Multiplier of the learning rate for the navigation modules (<c>list_gen</c>, their own optimizer group).
+        /// Null = the schedule's: 100 (short run) or 10 (reference: its <c>lr_mult</c> for the navigation convolutions and BN).</summary>
+        public double? NavigationLearningRateScale { get; set; }
+
+        /// <summary>Receives the per-batch navigation diagnostics (<see cref="AFNetTrainer.StepDiagnosticNames"/>); for experiments
+        /// and tests. The same figures go to TensorBoard as <c>AFNet/step/*</c> when <see cref="VideoTrainerOptionsBase.TensorBoardLogFolder"/> is set.</summary>
+        internal Action<IReadOnlyDictionary<string, double>>? StepDiagnostics { get; set; }
+
+        /// <summary>Short run: fraction of the run where the Gumbel noise starts to fall (internal, for experiments).</summary>
+        internal double NoiseAnnealBegin { get; set; } = Defaults.ShortRunNoiseBegin;
+
+        /// <summary>Short run: fraction of the run from which the Gumbel noise is 0 (internal, for experiments).</summary>
+        internal double NoiseAnnealEnd { get; set; } = Defaults.ShortRunNoiseEnd;
 
         /// <summary>Creates options with the AFNet defaults (AF-ResNet-50, clips [T, 3, H, W], 10 epochs, batch 8, SGD momentum 0.9,
-        /// lr 0.01 cosine, weight decay 5e-4, gradient-norm clip 20, dropout 0.5, RT 0.5, λ 0.5).</summary>
+        /// lr 0.01 cosine, weight decay 5e-4, gradient-norm clip 20, dropout 0.5, RT 0.5, the short-run schedule).</summary>
         public Options()
         {
             ClipLayout = ClipLayout.Tchw;
@@ -121,20 +157,44 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
             GradientClipNorm = Defaults.GradientClipNorm;
         }
 
-        /// <summary>The epoch the ratio curriculum starts, after defaults.</summary>
+        private bool Reference => Schedule == AFNetSchedule.OfficialRecipe;
+
+        /// <summary>The epoch the reference ratio curriculum starts, after defaults.</summary>
         internal int RatioBegin => RatioScheduleBeginEpoch ?? (int)Math.Round((double)Defaults.ReferenceRatioBegin * Epochs / Defaults.ReferenceEpochs);
 
-        /// <summary>The epoch the ratio curriculum reaches RT, after defaults.</summary>
+        /// <summary>The epoch the reference ratio curriculum reaches RT, after defaults.</summary>
         internal int RatioEnd => RatioScheduleEndEpoch ?? (int)Math.Round((double)Defaults.ReferenceRatioEnd * Epochs / Defaults.ReferenceEpochs);
 
+        /// <summary>The short-run ramp of the target, as fractions of the run, after defaults.</summary>
+        internal (double Begin, double End) RatioRamp => (
+            RatioScheduleBeginEpoch is { } b ? (double)b / Epochs : Defaults.ShortRunRatioBegin,
+            RatioScheduleEndEpoch is { } e ? (double)e / Epochs : Defaults.ShortRunRatioEnd);
+
         /// <summary>The temperature decay length, after defaults.</summary>
-        internal double TemperatureEpochs => TemperatureDecayEpochs ?? (double)Defaults.ReferenceTemperatureEnd * Epochs / Defaults.ReferenceEpochs;
+        internal double TemperatureEpochs => TemperatureDecayEpochs
+            ?? (Reference ? (double)Defaults.ReferenceTemperatureEnd * Epochs / Defaults.ReferenceEpochs : Epochs);
+
+        /// <summary>t1 after defaults.</summary>
+        internal double FinalTemperature => TemperatureEnd ?? (Reference ? Defaults.ReferenceFinalTemperature : Defaults.ShortRunFinalTemperature);
+
+        /// <summary>λ after defaults.</summary>
+        internal double RatioWeight => RatioLossWeight ?? (Reference ? Defaults.ReferenceRatioLossWeight : Defaults.ShortRunRatioLossWeight);
+
+        /// <summary>The navigation learning-rate multiplier after defaults.</summary>
+        internal double NavigationScale => NavigationLearningRateScale
+            ?? (Reference ? Defaults.ReferenceNavigationLearningRateScale : Defaults.ShortRunNavigationLearningRateScale);
+
+        /// <summary>The gates' initial (skip, keep) bias after defaults.</summary>
+        internal (double Skip, double Keep) GateBias => InitialGateMargin is { } margin
+            ? (0, margin)
+            : Reference ? AFNetNetwork.ReferenceGateBias : (0, Defaults.ShortRunGateMargin);
 
         /// <inheritdoc />
         public override void Validate()
         {
             base.Validate();
             OptionChecks.Defined(Depth, nameof(Depth));
+            OptionChecks.Defined(Schedule, nameof(Schedule));
             OptionChecks.InRange(WidthMultiplier, 1.0 / 64, 4.0, nameof(WidthMultiplier));
             if (Alpha is not (1 or 2))
                 throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, $"Alpha must be 1 or 2; got {Alpha}.");
@@ -143,29 +203,48 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
                 throw new ArgumentOutOfRangeException(nameof(ShiftDivisor), ShiftDivisor, $"ShiftDivisor must be at least 2; got {ShiftDivisor}.");
             if (!(TargetRatio > 0 && TargetRatio <= 1))
                 throw new ArgumentOutOfRangeException(nameof(TargetRatio), TargetRatio, $"TargetRatio must lie in (0, 1]; got {TargetRatio}.");
-            OptionChecks.NonNegative(RatioLossWeight, nameof(RatioLossWeight));
+            if (RatioLossWeight is { } weight)
+                OptionChecks.NonNegative(weight, nameof(RatioLossWeight));
             if (RatioScheduleBeginEpoch is { } begin)
                 OptionChecks.NonNegative(begin, nameof(RatioScheduleBeginEpoch));
             if (RatioScheduleEndEpoch is { } end)
                 OptionChecks.NonNegative(end, nameof(RatioScheduleEndEpoch));
-            if (RatioEnd < RatioBegin)
-                throw new ArgumentOutOfRangeException(nameof(RatioScheduleEndEpoch), RatioEnd,
-                    $"RatioScheduleEndEpoch ({RatioEnd}) must not be before RatioScheduleBeginEpoch ({RatioBegin}).");
+            if (RatioEnd < RatioBegin || RatioRamp.End < RatioRamp.Begin)
+                throw new ArgumentOutOfRangeException(nameof(RatioScheduleEndEpoch), RatioScheduleEndEpoch,
+                    $"RatioScheduleEndEpoch ({RatioScheduleEndEpoch}) must not be before RatioScheduleBeginEpoch ({RatioScheduleBeginEpoch}).");
             OptionChecks.Positive(TemperatureStart, nameof(TemperatureStart));
-            OptionChecks.Positive(TemperatureEnd, nameof(TemperatureEnd));
+            if (TemperatureEnd is { } t1)
+                OptionChecks.Positive(t1, nameof(TemperatureEnd));
             if (TemperatureDecayEpochs is { } decay)
                 OptionChecks.NonNegative(decay, nameof(TemperatureDecayEpochs));
+            if (InitialGateMargin is { } margin)
+                OptionChecks.InRange(margin, -20, 20, nameof(InitialGateMargin));
             if (FrameSize is { } size && size < AFNetSpecs.MinFrameSize)
                 throw new ArgumentOutOfRangeException(nameof(FrameSize), size, $"FrameSize must be at least {AFNetSpecs.MinFrameSize} for AFNet; got {size}.");
             OptionChecks.InRange(BatchNormMomentum, 0, 1, nameof(BatchNormMomentum));
-            OptionChecks.InRange(NavigationLearningRateScale, 1e-3, 1e3, nameof(NavigationLearningRateScale));
+            if (NavigationLearningRateScale is { } scale)
+                OptionChecks.InRange(scale, 1e-3, 1e3, nameof(NavigationLearningRateScale));
         }
     }
 
     private double _target = 1.0;
     private double _temperature = 1.0;
+    private double _noise = 1.0;
     private double _ratioSum;
     private long _ratioBatches;
+    private Dictionary<string, double>? _step;
+    private (int Height, int Width) _frameSize;
+    private (double Fixed, double[] PerFrame)? _cost;
+    private double _macSum;
+
+    /// <summary>The per-batch diagnostics written as TensorBoard scalars <c>AFNet/step/{name}</c> (with
+    /// <see cref="VideoTrainerOptionsBase.TensorBoardLogFolder"/>): the ratio loss, the norm of its gradient at the navigation
+    /// logits, the straight-through factor ∂mask/∂(keep logit) = p(1 − p)/τ of the soft Gumbel sample (mean and max over all
+    /// decisions: where it is ~0 the ratio loss cannot move the gates), the keep − skip logit margin (mean, min, max), the
+    /// fraction of frames the noise-free argmax would select (what inference does), the sampled ratio, the target and τ.</summary>
+    public static IReadOnlyList<string> StepDiagnosticNames { get; } =
+        ["RatioLoss", "RatioLossGradientNorm", "StraightThroughFactorMean", "StraightThroughFactorMax", "MarginMean", "MarginMin", "MarginMax",
+         "ArgmaxRatio", "SampledRatio", "TargetRatio", "Temperature", "GumbelNoise"];
 
     internal AFNetTrainer(IHostEnvironment environment, Options options) : base(environment, options)
     {
@@ -202,25 +281,45 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
             BatchNorm = TsmBatchNorm.Reference with { Momentum = TrainerOptions.BatchNormMomentum },
         };
         spec.Validate();
+        _frameSize = (clip.Height, clip.Width);
         return spec;
     }
 
     /// <inheritdoc />
-    protected override nn.Module<Tensor, Tensor> CreateNetwork(AFNetSpec spec) => new AFNetNetwork(spec);
+    protected override nn.Module<Tensor, Tensor> CreateNetwork(AFNetSpec spec)
+    {
+        var network = new AFNetNetwork(spec);
+        var (skip, keep) = TrainerOptions.GateBias;
+        network.InitialiseGateBias(skip, keep);
+        return network;
+    }
 
     /// <inheritdoc />
     protected override double LearningRateScale(string parameterName)
-        => parameterName.Contains(".list_gen.", StringComparison.Ordinal) ? TrainerOptions.NavigationLearningRateScale : 1.0;
+        => parameterName.Contains(".list_gen.", StringComparison.Ordinal) ? TrainerOptions.NavigationScale : 1.0;
 
     /// <inheritdoc />
     protected override void OnTrainingBatch(nn.Module<Tensor, Tensor> network, TrainingPosition position)
     {
         var o = TrainerOptions;
         if (position.Batch == 0)
-            (_ratioSum, _ratioBatches) = (0, 0);
-        _target = AFNetSchedules.TargetRatio(position.Epoch, o.TargetRatio, o.RatioBegin, o.RatioEnd);
-        _temperature = AFNetSchedules.Temperature(position.FractionalEpoch, o.TemperatureStart, o.TemperatureEnd, o.TemperatureEpochs);
+            (_ratioSum, _ratioBatches, _macSum) = (0, 0, 0);
+        _cost ??= CostModel((AFNetNetwork)network);
+        _temperature = AFNetSchedules.Temperature(position.FractionalEpoch, o.TemperatureStart, o.FinalTemperature, o.TemperatureEpochs);
+        if (o.Schedule == AFNetSchedule.OfficialRecipe)
+        {
+            _target = AFNetSchedules.TargetRatio(position.Epoch, o.TargetRatio, o.RatioBegin, o.RatioEnd);
+            _noise = 1.0;
+        }
+        else
+        {
+            double progress = position.FractionalEpoch / o.Epochs;
+            var (begin, end) = o.RatioRamp;
+            _target = AFNetSchedules.LinearTargetRatio(progress, o.TargetRatio, begin, end);
+            _noise = AFNetSchedules.NoiseScale(progress, o.NoiseAnnealBegin, o.NoiseAnnealEnd);
+        }
         ((AFNetNetwork)network).Temperature = _temperature;
+        ((AFNetNetwork)network).NoiseScale = _noise;
     }
 
     /// <inheritdoc />
@@ -230,9 +329,59 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         if (masks.Count == 0)
             return null;
         var means = stack([.. masks.Select(m => m.mean())]);
-        _ratioSum += means.mean().item<float>();
+        double sampled = means.mean().item<float>();
+        if (_cost is { } cost)
+        {
+            // Selected frames per clip of each module, averaged over the batch → the MACs these masks cost at inference.
+            var perModule = (means * masks[0].shape[1]).detach().cpu().data<float>().ToArray();
+            _macSum += cost.Fixed + perModule.Select((k, m) => k * cost.PerFrame[m]).Sum();
+        }
+        _ratioSum += sampled;
         _ratioBatches++;
-        return RatioLoss(masks, _target, TrainerOptions.RatioLossWeight);
+        var loss = RatioLoss(masks, _target, TrainerOptions.RatioWeight);
+        var logitsList = ((AFNetNetwork)network).LastNavigationLogits;
+        _step = TrainerOptions.TensorBoardLogFolder is null && TrainerOptions.StepDiagnostics is null || logitsList.Count != masks.Count
+            ? null
+            : Diagnose(loss, masks, logitsList, sampled);
+        return loss;
+    }
+
+    // The gradients the ratio loss sends to the navigation logits, and the straight-through factor that scales them (each
+    // mask element depends only on its own logit pair, so ∂Σmask/∂keep-logit is that factor element-wise).
+    private Dictionary<string, double> Diagnose(Tensor ratioLoss, IReadOnlyList<Tensor> masks, IReadOnlyList<Tensor> logits, double sampled)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = logits.ToArray();
+        var ratioGradients = autograd.grad([ratioLoss], inputs, retain_graph: true, allow_unused: true);
+        var maskSum = stack([.. masks.Select(m => m.sum())]).sum();
+        var factors = autograd.grad([maskSum], inputs, retain_graph: true, allow_unused: true);
+        double squares = ratioGradients.Where(g => g is not null && !g.IsInvalid).Sum(g => g.pow(2).sum().item<float>());
+        var factor = cat([.. factors.Select(f => f.select(2, 1).reshape(-1))]).abs();
+        var margin = cat([.. inputs.Select(l => (l.select(2, 1) - l.select(2, 0)).detach().reshape(-1))]);
+        return new Dictionary<string, double>
+        {
+            ["RatioLoss"] = ratioLoss.item<float>(),
+            ["RatioLossGradientNorm"] = Math.Sqrt(squares),
+            ["StraightThroughFactorMean"] = factor.mean().item<float>(),
+            ["StraightThroughFactorMax"] = factor.max().item<float>(),
+            ["MarginMean"] = margin.mean().item<float>(),
+            ["MarginMin"] = margin.min().item<float>(),
+            ["MarginMax"] = margin.max().item<float>(),
+            ["ArgmaxRatio"] = margin.gt(0).to(ScalarType.Float32).mean().item<float>(),
+            ["SampledRatio"] = sampled,
+            ["TargetRatio"] = _target,
+            ["Temperature"] = _temperature,
+            ["GumbelNoise"] = _noise,
+        };
+    }
+
+    /// <inheritdoc />
+    protected override IReadOnlyDictionary<string, double>? BatchFamilyMetrics(nn.Module<Tensor, Tensor> network)
+    {
+        if (_step is null)
+            return null;
+        TrainerOptions.StepDiagnostics?.Invoke(_step);
+        return _step;
     }
 
     /// <summary>λ · (1/M) Σ_m (target − mean(mask_m))², each mean over the whole batch and all frames (the reference's ratio loss).</summary>
@@ -254,9 +403,41 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         => new Dictionary<string, double>
         {
             ["SelectedFrameRatio"] = _ratioBatches > 0 ? _ratioSum / _ratioBatches : double.NaN,
+            ["GFLOPsPerClip"] = _ratioBatches > 0 && _cost is not null ? 2 * _macSum / _ratioBatches / 1e9 : double.NaN,
             ["TargetRatio"] = _target,
             ["Temperature"] = _temperature,
+            ["GumbelNoise"] = _noise,
         };
+
+    // What one clip costs at inference as a function of the frames each navigation module selects: MACs = Fixed +
+    // Σ_m PerFrame[m]·k_m (executed-cost trace of one zero clip in eval mode: every module off, then one module on; the
+    // navigation modules' own cost from a run where they decide). Eval mode draws no random numbers and leaves the BN
+    // statistics alone, so training is unchanged.
+    private (double Fixed, double[] PerFrame) CostModel(AFNetNetwork network)
+    {
+        bool training = network.training;
+        network.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var device = network.parameters().First().device;
+            int frames = network.Spec.Frames, modules = network.Spec.NavigationCount;
+            var x = zeros(new long[] { 1, frames, 3, _frameSize.Height, _frameSize.Width }, device: device);
+            var none = network.UniformMasks(1, 0);
+            var all = network.UniformMasks(1, 1);
+            double Macs(IReadOnlyList<Tensor>? forced) => network.Run(x, new AFNetRunOptions { ForcedMasks = forced, Trace = true }).Trace!.MultiplyAccumulates[0];
+            double off = Macs(none);
+            var perFrame = Enumerable.Range(0, modules).Select(m => (Macs([.. none.Select((z, i) => i == m ? all[i] : z)]) - off) / frames).ToArray();
+            var decided = network.Run(x, new AFNetRunOptions { Trace = true });
+            double navigation = decided.Trace!.MultiplyAccumulates[0] - Macs(decided.Masks);
+            return (off + navigation, perFrame);
+        }
+        finally
+        {
+            network.train(training);
+        }
+    }
 
     /// <inheritdoc />
     protected override IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts => [AFNetWeights.Official];

@@ -73,4 +73,25 @@ public sealed class AFNetTransformer : VideoClassifierTransformer<AFNetTransform
         double ratio = output.SelectedFrameRatio.mean().cpu().item<float>();
         return new AFNetPrediction(probabilities, ratio, output.Trace!.MultiplyAccumulates.Average());
     }
+
+    /// <summary>Executed multiply-accumulates of one view of <paramref name="clip"/> with every frame selected by every
+    /// navigation module (what the focal branches would cost without skipping), the reference point of the ratio's saving.</summary>
+    /// <param name="clip">One row of the clip column (its first view is used).</param>
+    /// <returns>The MACs.</returns>
+    public double AllFramesMultiplyAccumulates(ReadOnlySpan<float> clip)
+    {
+        int viewSize = Info.Clip.ViewSize;
+        if (clip.Length < viewSize)
+            throw new ArgumentException($"The row must hold at least {viewSize} floats ({Info.Clip with { Views = 1 }}); got {clip.Length}.", nameof(clip));
+        var network = (AFNetNetwork)Network;
+        using var inference = inference_mode();
+        using var scope = NewDisposeScope();
+        var device = network.parameters().First().device;
+        var x = Info.Clip.ToTensor(clip[..viewSize].ToArray(), 1, Info.NetworkLayout, device);
+        var navigation = network.Run(x, new AFNetRunOptions { Trace = true });
+        var forced = network.Run(x, new AFNetRunOptions { ForcedMasks = network.UniformMasks(1, 1.0), Trace = true });
+        // The forced run skips the navigation modules; add what they cost when they run.
+        var decided = network.Run(x, new AFNetRunOptions { ForcedMasks = navigation.Masks, Trace = true });
+        return forced.Trace!.MultiplyAccumulates[0] + (navigation.Trace!.MultiplyAccumulates[0] - decided.Trace!.MultiplyAccumulates[0]);
+    }
 }

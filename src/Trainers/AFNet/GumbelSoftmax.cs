@@ -16,18 +16,22 @@ public static class GumbelSoftmax
     /// <param name="logits">[..., K] unnormalised log-probabilities.</param>
     /// <param name="temperature">τ &gt; 0.</param>
     /// <param name="noise">Add Gumbel noise (training); false gives the deterministic argmax with the same gradient form.</param>
+    /// <param name="noiseScale">Multiplies the Gumbel noise (1 = the reference; 0 = the deterministic argmax, as at inference).</param>
     /// <returns>Same shape as <paramref name="logits"/>, one-hot along the last dimension.</returns>
-    public static Tensor HardStraightThrough(Tensor logits, double temperature, bool noise = true)
+    public static Tensor HardStraightThrough(Tensor logits, double temperature, bool noise = true, double noiseScale = 1.0)
     {
         ArgumentNullException.ThrowIfNull(logits);
         if (!(temperature > 0))
             throw new ArgumentOutOfRangeException(nameof(temperature), temperature, $"The temperature must be positive; got {temperature}.");
         using var scope = NewDisposeScope();
         var z = logits;
+        if (!(noiseScale >= 0))
+            throw new ArgumentOutOfRangeException(nameof(noiseScale), noiseScale, $"The noise scale must be non-negative; got {noiseScale}.");
         if (noise)
         {
+            // Drawn even at scale 0, so that the random stream (and every later draw) does not depend on the scale.
             var u = rand_like(logits).detach();
-            z = logits - (Epsilon - (u + Epsilon).log()).log();
+            z = logits - ((Epsilon - (u + Epsilon).log()).log() * noiseScale);
         }
         var soft = nn.functional.softmax(z / temperature, -1);
         var hard = nn.functional.one_hot(soft.argmax(-1), soft.shape[^1]).to(soft.dtype);

@@ -27,7 +27,8 @@ internal sealed record TrainingRun(
     Action<nn.Module<Tensor, Tensor>, TrainingPosition>? BeforeTrainingBatch = null,
     Func<nn.Module<Tensor, Tensor>, IReadOnlyDictionary<string, double>?>? EpochFamilyMetrics = null,
     Func<string, double>? LearningRateScale = null,
-    FrozenParts? Frozen = null);
+    FrozenParts? Frozen = null,
+    Func<nn.Module<Tensor, Tensor>, IReadOnlyDictionary<string, double>?>? BatchFamilyMetrics = null);
 
 /// <summary>
 /// The training loop shared by every family: seeded per-epoch data order and dropout, gradient accumulation and clipping,
@@ -87,7 +88,8 @@ internal static class TorchTrainingLoop
                 // (the rows are reshuffled next epoch), as PyTorch users do with drop_last.
                 if ((long)batch.Count * run.Clip.Views < 2 && rows > 1)
                     continue;
-                run.BeforeTrainingBatch?.Invoke(network, new TrainingPosition(epoch, batchIndex++, batchesPerEpoch));
+                var position = new TrainingPosition(epoch, batchIndex++, batchesPerEpoch);
+                run.BeforeTrainingBatch?.Invoke(network, position);
                 using (var scope = NewDisposeScope())
                 {
                     long n = (long)batch.Count * run.Clip.Views;
@@ -98,6 +100,8 @@ internal static class TorchTrainingLoop
                     if (run.AuxiliaryLoss(network, logits, y) is { } auxiliary)
                         loss = loss + auxiliary;
                     (o.GradientAccumulationSteps > 1 ? loss / o.GradientAccumulationSteps : loss).backward();
+                    if (run.BatchFamilyMetrics?.Invoke(network) is { Count: > 0 } perStep)
+                        tensorBoard?.WriteStep(perStep, (position.Epoch * position.BatchesPerEpoch) + position.Batch);
                     lossSum += loss.item<float>() * n;
                     correct += logits.argmax(1).eq(y).sum().item<long>();
                     clips += n;

@@ -7,7 +7,8 @@ namespace MLNetVideo.Trainers;
 /// The per-epoch scalars of <see cref="VideoTrainerOptionsBase.TensorBoardLogFolder"/>: step = epoch; tags
 /// <c>train/loss</c>, <c>train/accuracy</c>, <c>validation/loss</c>, <c>validation/accuracy</c>, <c>validation/top_k_accuracy</c>
 /// (with a validation set), <c>learning_rate</c>, <c>clips_per_second</c>, <c>epoch_seconds</c> and <c>{Family}/{name}</c> for
-/// family metrics (AFNet's <c>AFNet/SelectedFrameRatio</c>). A write that fails after the file was created (a full disk)
+/// family metrics (AFNet's <c>AFNet/SelectedFrameRatio</c>); per-batch family figures, where a family reports them, as
+/// <c>{Family}/step/{name}</c> with step = the batch's index over the run (AFNet's navigation diagnostics). A write that fails after the file was created (a full disk)
 /// is logged as a warning and ends the logging, not the training.
 /// </summary>
 internal sealed class TrainingTensorBoardLog : IDisposable
@@ -41,13 +42,20 @@ internal sealed class TrainingTensorBoardLog : IDisposable
             yield return ($"{family}/{name}", (float)value);
     }
 
-    public void Write(EpochMetrics metrics)
+    public void Write(EpochMetrics metrics) => Add(Scalars(metrics, _family), metrics.Epoch);
+
+    /// <summary>A family's per-batch figures as <c>{Family}/step/{name}</c>, step = batches trained before this one (0-based,
+    /// over the whole run).</summary>
+    public void WriteStep(IReadOnlyDictionary<string, double> values, long step)
+        => Add([.. values.Select(v => ($"{_family}/step/{v.Key}", (float)v.Value))], step);
+
+    private void Add(IEnumerable<(string Tag, float Value)> scalars, long step)
     {
         if (_writer is null)
             return;
         try
         {
-            _writer.AddScalars(Scalars(metrics, _family), metrics.Epoch);
+            _writer.AddScalars(scalars, step);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

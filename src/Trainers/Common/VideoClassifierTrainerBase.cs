@@ -131,6 +131,13 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     /// <returns>Name → value, or null.</returns>
     protected virtual IReadOnlyDictionary<string, double>? EpochFamilyMetrics(nn.Module<Tensor, Tensor> network) => null;
 
+    /// <summary>Family-specific figures of the batch just trained (called after its backward pass, before the optimizer step),
+    /// written as per-step TensorBoard scalars <c>{Family}/step/{name}</c> when <see cref="VideoTrainerOptionsBase.TensorBoardLogFolder"/>
+    /// is set; null (the default) for none.</summary>
+    /// <param name="network">The network.</param>
+    /// <returns>Name → value, or null.</returns>
+    protected virtual IReadOnlyDictionary<string, double>? BatchFamilyMetrics(nn.Module<Tensor, Tensor> network) => null;
+
     /// <summary>Wraps the trained network in the family's transformer.</summary>
     /// <param name="spec">The spec.</param>
     /// <param name="network">The trained network (ownership passes to the transformer).</param>
@@ -181,7 +188,8 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
                 + (TrainerOptions.BackboneLearningRateScale != 1 || frozen.Parameters.Count > 0
                     ? $";backboneScale={TrainerOptions.BackboneLearningRateScale};frozenTensors={frozen.Parameters.Count}" : "");
             var run = new TrainingRun(Environment, FamilyName, TrainerOptions, network, clip, NetworkLayout, numClasses, seed, device, fingerprint, AuxiliaryLoss,
-                OnTrainingBatch, EpochFamilyMetrics, ParameterLearningRateScale, frozen.Parameters.Count > 0 || frozen.NormNames.Count > 0 ? frozen : null);
+                OnTrainingBatch, EpochFamilyMetrics, ParameterLearningRateScale, frozen.Parameters.Count > 0 || frozen.NormNames.Count > 0 ? frozen : null,
+                BatchFamilyMetrics);
             MLNetHost.LogInfo(Environment, FamilyName,
                 $"Training {FamilyName} on {clip}, {numClasses} classes, {TrainerOptions.Epochs} epochs, batch {TrainerOptions.BatchSize}, device {device}, seed {seed}.");
             TorchTrainingLoop.Run(run, input);

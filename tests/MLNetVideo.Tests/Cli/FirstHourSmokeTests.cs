@@ -90,8 +90,11 @@ public sealed class FirstHourSmokeTests
             "--log-dir", logs);
         Assert.AreEqual(0, train.Code, train.Error + train.Out);
         Assert.IsTrue(File.Exists(model));
-        // --log-dir: one TensorBoard event file, the version record and epoch 1 with AFNet's ratio among its scalars.
-        var events = TensorBoardEvents.Read(Directory.GetFiles(logs, "events.out.tfevents.*").Single());
+        // --log-dir: one TensorBoard event file, the version record, AFNet's per-batch navigation diagnostics (AFNet/step/*)
+        // and epoch 1 with AFNet's ratio among its scalars.
+        var all = TensorBoardEvents.Read(Directory.GetFiles(logs, "events.out.tfevents.*").Single());
+        Assert.IsTrue(all.Skip(1).Any(e => e.Summary.Value.Any(v => v.Tag == "AFNet/step/ArgmaxRatio")), "per-batch diagnostics");
+        var events = all.Where(e => e.Summary is null || e.Summary.Value.All(v => !v.Tag.StartsWith("AFNet/step/", StringComparison.Ordinal))).ToList();
         Assert.HasCount(2, events);
         Assert.AreEqual(1L, events[1].Step);
         Assert.IsTrue(events[1].Summary.Value.Single(v => v.Tag == "AFNet/SelectedFrameRatio").SimpleValue is > 0 and <= 1);
@@ -103,6 +106,20 @@ public sealed class FirstHourSmokeTests
             var family = json.RootElement.GetProperty("epochs")[0].EnumerateObject().Single(p => p.Name.Equals("familyMetrics", StringComparison.OrdinalIgnoreCase)).Value;
             double ratio = family.EnumerateObject().Single(p => p.Name.Equals("SelectedFrameRatio", StringComparison.OrdinalIgnoreCase)).Value.GetDouble();
             Assert.IsTrue(ratio is > 0 and <= 1, $"selected-frame ratio {ratio}");
+            double epochGflops = Number(family, "GFLOPsPerClip");
+            // Issue 19: the held-out videos' selected ratio, accuracy and executed GFLOPs per clip.
+            var heldOut = json.RootElement.EnumerateObject().Single(p => p.Name.Equals("heldOutFamilyMetrics", StringComparison.OrdinalIgnoreCase)).Value;
+            double heldOutRatio = Number(heldOut, "SelectedFrameRatio"), gflops = Number(heldOut, "ExecutedGFLOPsPerClip");
+            double gmacs = Number(heldOut, "ExecutedGMACsPerClip"), allFrames = Number(heldOut, "AllFramesGFLOPsPerClip");
+            Assert.IsTrue(heldOutRatio is > 0 and <= 1, $"held-out ratio {heldOutRatio}");
+            Assert.AreEqual(2 * gmacs, gflops, 1e-12);
+            Assert.IsTrue(gflops > 0 && gflops <= allFrames + 1e-12, $"executed {gflops} GFLOPs, all frames {allFrames}");
+            // The 8 frames of 32² of the CLI's AF-ResNet18 ×0.25 cost tens of MFLOPs; the epoch figure is the same cost model
+            // applied to the training masks.
+            Assert.IsTrue(epochGflops > 0.5 * gflops && epochGflops < 2 * allFrames, $"epoch {epochGflops}, held-out {gflops}");
+            StringAssert.Contains(train.Out, "GFLOPsPerClip");
+            StringAssert.Contains(train.Out, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"AFNet on the held-out videos: selected frame ratio {heldOutRatio:F3}, executed {gflops:G4} GFLOPs per clip"));
         }
         var one = Cli("predict", "--model", model, Path.Combine(s_data, "up", "000.mp4"));
         Assert.AreEqual(0, one.Code, one.Error);
@@ -294,4 +311,7 @@ public sealed class FirstHourSmokeTests
                 colours.Add((uint)bitmap.GetPixel(x, y));
         Assert.IsTrue(colours.Count > 2, $"{path} looks blank ({colours.Count} colours)");
     }
+
+    private static double Number(JsonElement element, string name)
+        => element.EnumerateObject().Single(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Value.GetDouble();
 }

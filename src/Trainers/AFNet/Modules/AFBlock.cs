@@ -59,15 +59,29 @@ internal abstract class AFBlock : Module
         long rows = selected.shape[0];
         context.Trace?.FocalRows(rows);
         // A skipped frame's branch input is all zeros: its output is the same map for every such frame (not traced: one
-        // frame per call, not per clip).
-        var skipped = rows == x.shape[0] ? null : Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
-        Tensor y = skipped is null ? residual : residual + skipped;
+        // frame per call, not per clip). In eval mode (per-sample BN) it rides along with the selected frames in one call,
+        // which at small sizes, where every op's fixed cost dominates, saves a second pass through the branch's layers.
+        bool anySkipped = rows != x.shape[0];
+        Tensor? skipped = null, branch = null;
         if (rows > 0)
         {
             var gathered = Shifted(x, context).index_select(0, selected);
-            var branch = Branch(gathered, context.Trace, perClip);
-            y = y.index_add(0, selected, skipped is null ? branch : branch - skipped, 1);
+            if (anySkipped && !training)
+            {
+                var both = Branch(cat([gathered, zeros_like(x.narrow(0, 0, 1))]), context.Trace, perClip);
+                branch = both.narrow(0, 0, rows);
+                skipped = both.narrow(0, rows, 1);
+            }
+            else
+            {
+                branch = Branch(gathered, context.Trace, perClip);
+            }
         }
+        if (anySkipped)
+            skipped ??= Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
+        Tensor y = skipped is null ? residual : residual + skipped;
+        if (branch is not null)
+            y = y.index_add(0, selected, skipped is null ? branch : branch - skipped, 1);
         return _lastRelu ? functional.relu(y) : y.alias();
     }
 

@@ -31,13 +31,13 @@ internal sealed class Navigation : Module
     /// <summary>The grouped per-frame convolution (its bias is initialised by <see cref="InitialiseGateBias"/>).</summary>
     internal Conv2d GateConv => conv_gs;
 
-    /// <summary>Sets the <c>conv_gs</c> bias to [1, 10] for every frame (skip, keep): all frames selected at the start.</summary>
-    internal void InitialiseGateBias()
+    /// <summary>Sets the <c>conv_gs</c> bias to (skip, keep) for every frame; the reference's [1, 10] selects every frame at the start.</summary>
+    internal void InitialiseGateBias(double skip, double keep)
     {
         using var noGrad = no_grad();
         var bias = conv_gs.bias!.view(_frames, 2);
-        bias.select(1, 0).fill_(1.0);
-        bias.select(1, 1).fill_(10.0);
+        bias.select(1, 0).fill_(skip);
+        bias.select(1, 1).fill_(keep);
     }
 
     /// <summary>Per-frame [skip, keep] logits.</summary>

@@ -236,6 +236,42 @@ public sealed class AFNetNetworkTests
         Assert.AreEqual(0.01, AFNetSchedules.Temperature(54.5, 1, 0.01, 50), 1e-12);
     }
 
+    [TestMethod]
+    public void ShortRunSchedules_RampTheTargetAndAnnealTheNoiseOverTheRun()
+    {
+        // Target: 1 at the start, a straight line to RT at the end of the ramp, RT after.
+        Assert.AreEqual(1.0, AFNetSchedules.LinearTargetRatio(0, 0.25, 0, 0.5), 1e-12);
+        Assert.AreEqual(0.625, AFNetSchedules.LinearTargetRatio(0.25, 0.25, 0, 0.5), 1e-12);
+        Assert.AreEqual(0.25, AFNetSchedules.LinearTargetRatio(0.5, 0.25, 0, 0.5), 1e-12);
+        Assert.AreEqual(0.25, AFNetSchedules.LinearTargetRatio(0.9, 0.25, 0, 0.5), 1e-12);
+        Assert.AreEqual(1.0, AFNetSchedules.LinearTargetRatio(0.1, 0.5, 0.2, 0.6), 1e-12);
+        // Noise: 1 until 50 %, 0 from 80 %.
+        Assert.AreEqual(1.0, AFNetSchedules.NoiseScale(0.5, 0.5, 0.8), 1e-12);
+        Assert.AreEqual(0.5, AFNetSchedules.NoiseScale(0.65, 0.5, 0.8), 1e-12);
+        Assert.AreEqual(0.0, AFNetSchedules.NoiseScale(0.8, 0.5, 0.8), 1e-12);
+        // A step where the ramp has no length.
+        Assert.AreEqual(0.5, AFNetSchedules.LinearTargetRatio(0.3, 0.5, 0.3, 0.3), 1e-12);
+    }
+
+    [TestMethod]
+    public void GumbelNoiseScale_ZeroGivesTheNoiseFreeArgmax_WithTheSameGradientForm()
+    {
+        // Margins of ±0.3: with full noise about 43 % of these decisions flip; with the noise scaled to 0 none does, so the
+        // training-time decision is the one inference takes.
+        var logits = tensor(new float[] { 0f, 0.3f, 0.3f, 0f }).reshape(2, 2).repeat(5000, 1).requires_grad_(true);
+        var argmax = logits.argmax(1);
+        var quiet = GumbelSoftmax.HardStraightThrough(logits, 1.0, noise: true, noiseScale: 0);
+        Assert.IsTrue(quiet.argmax(1).eq(argmax).all().item<bool>(), "scale 0: the argmax of the logits");
+        var noisy = GumbelSoftmax.HardStraightThrough(logits, 1.0, noise: true, noiseScale: 1);
+        double flipped = noisy.argmax(1).ne(argmax).to(ScalarType.Float32).mean().item<float>();
+        Assert.AreEqual(1 - (1 / (1 + Math.Exp(-0.3))), flipped, 0.02, "scale 1: the Gumbel-max distribution, P(flip) = σ(−0.3)");
+        // The straight-through gradient is that of softmax(logits / τ): p(1 − p) = 0.2445 for a margin of 0.3.
+        quiet.select(1, 1).sum().backward();
+        double p = 1 / (1 + Math.Exp(-0.3));
+        Assert.AreEqual(p * (1 - p), Math.Abs(logits.grad!.select(1, 1)[0].item<float>()), 1e-5);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => GumbelSoftmax.HardStraightThrough(logits, 1.0, noise: true, noiseScale: -1));
+    }
+
     /// <summary>Forced masks for a tiny AF-ResNet-18 (3 navigation modules, T = 4, 2 clips): module m selects frames
     /// t with (t + m) even in clip 0 (2 frames) and frame m alone in clip 1.</summary>
     private static List<Tensor> ForcedMasks()
@@ -275,9 +311,9 @@ public sealed class AFNetNetworkTests
         var masks = ForcedMasks();
 
         var skipped = network.Run(clips, new AFNetRunOptions { ForcedMasks = masks, Trace = true, SkipFrames = true });
-        // Selected frames per module over the batch: 2 + 1 = 3 of 8; every focal conv saw exactly those 3 rows, after one
-        // zero frame whose response (the reference's branch on a masked-out input) every skipped frame shares.
-        CollectionAssert.AreEqual(Enumerable.Repeat(new long[] { 1, 1, 3, 3 }, 3).SelectMany(r => r).ToList(), focalConvRows);
+        // Selected frames per module over the batch: 2 + 1 = 3 of 8; every focal conv saw exactly those 3 rows plus one zero
+        // frame (in the same call), whose response (the reference's branch on a masked-out input) every skipped frame shares.
+        CollectionAssert.AreEqual(Enumerable.Repeat(4L, 6).ToList(), focalConvRows);
         CollectionAssert.AreEqual(new long[] { 3, 3, 3 }, skipped.Trace!.FocalRowsComputed.ToArray());
         CollectionAssert.AreEqual(new long[] { 2, 1 }, skipped.Trace.SelectedFrames[0]);
         CollectionAssert.AreEqual(new[] { 0.5f, 0.25f }, skipped.SelectedFrameRatio.data<float>().ToArray());

@@ -46,7 +46,9 @@ public sealed class AFNetTrainerTests
         var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(64, seed: 1, frames: 8));
         var test = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(32, seed: 2, frames: 8));
         var epochs = new List<EpochMetrics>();
-        using var model = mlContext.MulticlassClassification.Trainers.AFNet(TinyOptions(8, epochs)).Fit(train);
+        var options = TinyOptions(8, epochs);
+        options.Schedule = AFNetSchedule.OfficialRecipe;
+        using var model = mlContext.MulticlassClassification.Trainers.AFNet(options).Fit(train);
         var scored = model.Transform(test);
         var metrics = mlContext.MulticlassClassification.Evaluate(scored);
         foreach (var e in epochs) TestContext.WriteLine(e.ToString());
@@ -56,9 +58,10 @@ public sealed class AFNetTrainerTests
         Assert.IsTrue(epochs[^1].TrainLoss < epochs[0].TrainLoss, "training loss did not fall");
         Assert.IsTrue(metrics.MicroAccuracy >= 0.6, $"test accuracy {metrics.MicroAccuracy:F3} (chance 0.25)");
 
-        // Per epoch: the curriculum's target (1 in epoch 0, two steps, 0.5 from epoch 3), the decaying temperature and the
-        // measured ratio (all frames at the start). At lr 3e-3 for 64 steps the gates (bias gap 9 at init) barely move, so
-        // no drop of the ratio is asserted here; RatioLoss_DrivesTheSelectedRatio… covers that on the network.
+        // Per epoch: the reference curriculum's target (1 in epoch 0, two steps, 0.5 from epoch 3), the decaying temperature and
+        // the measured ratio (all frames at the start). With the reference recipe the gates (bias gap 9 at init) do not move
+        // in 64 steps (docs/components/AFNet.md, diagnosis), so no drop of the ratio is asserted here; the default schedule's
+        // test below asserts it.
         CollectionAssert.AreEqual(new[] { 1.0, 1.0 - (0.5 / 3), 1.0 - (0.5 / 3 * 2), 0.5, 0.5 }.Select(r => Math.Round(r, 12)).ToArray(),
             epochs.Take(5).Select(e => Math.Round(e.FamilyMetrics["TargetRatio"], 12)).ToArray());
         Assert.AreEqual(1.0, epochs[0].FamilyMetrics["SelectedFrameRatio"], 0.05, "all frames selected at the start");
@@ -79,42 +82,107 @@ public sealed class AFNetTrainerTests
         }
     }
 
-    [TestMethod]
-    public void NavigationLearningRateScale_LetsTheRatioLossMakeATrainedModelSkipFrames_ThroughThePublicApi()
+    /// <summary>The built-in sample set (left/right/up/down, 16 frames of 48², as <c>mlnetvideo sample-data</c> writes it) as
+    /// the CLI feeds it to a model: 8 frames of 32²; 48 training and 64 test clips.</summary>
+    private static (IDataView Train, IDataView Test) SampleSet(MLContext mlContext)
     {
+        IDataView Load(int perClass, int seed)
+        {
+            var rows = MLNetVideo.Transforms.SampleData.SyntheticClipSets.SampleSet(perClass, seed)
+                .Select(c => new ClipRow { Frames = c.Clip, Label = MLNetVideo.Transforms.SampleData.SyntheticClipSets.SampleClasses[c.Label] });
+            return SyntheticClips.LoadKeyed(mlContext, rows, frames: 8, size: 32);
+        }
+        return (Load(12, 7), Load(16, 8));
+    }
+
+    /// <summary>Everything at its default except the network size (AF-ResNet-18 ×0.25), the clip layout of the data and the seed.</summary>
+    private static AFNetTrainer.Options DefaultOptions(double targetRatio, List<EpochMetrics> epochLog) => new()
+    {
+        Depth = AFNetDepth.ResNet18,
+        WidthMultiplier = 0.25,
+        ClipLayout = ClipLayout.Cthw,
+        TargetRatio = targetRatio,
+        Device = "cpu",
+        Seed = 1,
+        MetricsCallback = epochLog.Add,
+    };
+
+    [TestMethod]
+    [DataRow(0.25)]
+    [DataRow(0.75)]
+    public void DefaultOptions_LearnToSelectTheTargetRatioAtInference_OnTheSampleSet(double targetRatio)
+    {
+        // Issue 19: with the reference recipe the selected ratio stays at 1.0 in a run this short (60 iterations); the default
+        // short-run schedule must bring the ratio the trained model selects at inference (noise-free navigation, real
+        // skipping) within ±0.1 of the target. Measured with this seed: 0.240 for RT 0.25 and 0.777 for RT 0.75
+        // (AFNetBenchmarks learn; docs/components/AFNet.md).
         var mlContext = new MLContext(seed: 5);
-        var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(64, seed: 1, frames: 8));
-        var test = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(32, seed: 2, frames: 8));
+        var (train, test) = SampleSet(mlContext);
         var epochs = new List<EpochMetrics>();
-        // With the reference settings the gates (logit gap 9 at init) do not move in 64 steps (see the test above); larger
-        // steps for the navigation modules and a temperature that stays near 1 (so the soft Gumbel-Softmax still passes
-        // gradient) let the ratio loss pull the selected ratio down from 1 while the classifier learns.
-        var options = TinyOptions(8, epochs);
-        options.NavigationLearningRateScale = 300;
-        options.TemperatureDecayEpochs = 100;
-        using var model = mlContext.MulticlassClassification.Trainers.AFNet(options).Fit(train);
+        using var model = mlContext.MulticlassClassification.Trainers.AFNet(DefaultOptions(targetRatio, epochs)).Fit(train);
         var scored = model.Transform(test);
-        var metrics = mlContext.MulticlassClassification.Evaluate(scored);
         var ratios = scored.GetColumn<float>(AFNetTransformer.SelectedFrameRatioColumnName).ToArray();
         foreach (var e in epochs) TestContext.WriteLine(e.ToString());
-        TestContext.WriteLine($"test accuracy = {metrics.MicroAccuracy:F3}, mean selected ratio at inference = {ratios.Average():F3}");
+        TestContext.WriteLine($"mean selected ratio at inference = {ratios.Average():F3} (rows {ratios.Min():F3} … {ratios.Max():F3})");
 
-        double first = epochs[0].FamilyMetrics["SelectedFrameRatio"], last = epochs[^1].FamilyMetrics["SelectedFrameRatio"];
-        Assert.IsTrue(first > 0.9, $"almost all frames selected in the first epoch ({first:F3})");
-        Assert.IsTrue(last < 0.85 && last < first - 0.1, $"measured ratio {first:F3} → {last:F3}; target 0.5");
-        Assert.IsTrue(ratios.Average() < 0.85, $"mean selected ratio at inference {ratios.Average():F3}: skipped frames are not computed");
-        Assert.IsTrue(metrics.MicroAccuracy >= 0.6, $"test accuracy {metrics.MicroAccuracy:F3} (chance 0.25)");
+        Assert.AreEqual(10, epochs.Count, "the default run length");
+        Assert.AreEqual(targetRatio, ratios.Average(), 0.1, "the inference ratio reaches the target");
+        Assert.IsTrue(epochs[0].FamilyMetrics["SelectedFrameRatio"] > targetRatio + 0.1, "it starts from (nearly) all frames");
+        Assert.AreEqual(targetRatio, epochs[^1].FamilyMetrics["TargetRatio"], 1e-12);
+        Assert.AreEqual(0.0, epochs[^1].FamilyMetrics["GumbelNoise"], "the last epochs train the noise-free decisions used at inference");
+        Assert.IsTrue(epochs[^1].TrainLoss < epochs[0].TrainLoss, "training loss fell");
+    }
 
-        // The savings are real: rows whose navigation selected fewer frames executed fewer multiply-accumulates.
-        var clips = scored.GetColumn<VBuffer<float>>("Frames").Take(12).Select(v => v.DenseValues().ToArray()).ToArray();
-        var rows = clips.Select(c => model.Predict(c)).ToArray();
-        TestContext.WriteLine(string.Join("; ", rows.Select(r => $"{r.SelectedFrameRatio:F3} → {r.MultiplyAccumulates / 1e6:F2} MMACs")));
-        // (Modules at different depths cost differently per frame, so only the extremes are compared.)
-        var fewest = rows.MinBy(r => r.SelectedFrameRatio)!;
-        var most = rows.MaxBy(r => r.SelectedFrameRatio)!;
-        Assert.IsTrue(fewest.SelectedFrameRatio < most.SelectedFrameRatio, "the rows should differ in the frames they select");
-        Assert.IsTrue(fewest.MultiplyAccumulates < most.MultiplyAccumulates,
-            $"ratio {fewest.SelectedFrameRatio:F3} cost {fewest.MultiplyAccumulates}, ratio {most.SelectedFrameRatio:F3} cost {most.MultiplyAccumulates}");
+    [TestMethod]
+    public void ScoredRows_SelectedFrameRatioAndExecutedMacs_AgreeWithTheNavigationMasks()
+    {
+        var mlContext = new MLContext(seed: 5);
+        var data = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(24, seed: 1, frames: 8));
+        var options = DefaultOptions(0.5, []);
+        options.Epochs = 4;
+        using var model = mlContext.MulticlassClassification.Trainers.AFNet(options).Fit(data);
+        var scored = model.Transform(data);
+        var column = scored.GetColumn<float>(AFNetTransformer.SelectedFrameRatioColumnName).ToArray();
+        var clips = scored.GetColumn<VBuffer<float>>("Frames").Take(8).Select(v => v.DenseValues().ToArray()).ToArray();
+        var network = (AFNetNetwork)model.Network;
+        int frames = model.Spec.Frames, modules = model.Spec.NavigationCount;
+        // What the navigation modules themselves cost per clip (they run on every frame; conv_gs once per clip).
+        long navigationMacs = network.state_dict().Where(kv => kv.Key.Contains(".list_gen.", StringComparison.Ordinal) && kv.Key.EndsWith("conv_pool.weight", StringComparison.Ordinal)).Sum(kv => kv.Value.numel() * frames)
+            + network.state_dict().Where(kv => kv.Key.Contains(".list_gen.", StringComparison.Ordinal) && kv.Key.EndsWith("conv_gs.weight", StringComparison.Ordinal)).Sum(kv => kv.Value.numel());
+
+        using var noGrad = torch.no_grad();
+        long Forced(IReadOnlyList<torch.Tensor> masks, torch.Tensor x)
+            => network.Run(x, new AFNetRunOptions { ForcedMasks = masks, Trace = true }).Trace!.MultiplyAccumulates[0];
+        var probe = model.Info.Clip.ToTensor(clips[0], 1, model.Info.NetworkLayout, torch.CPU);
+        var ones = network.UniformMasks(1, 1.0);
+        long allFrames = Forced(ones, probe);
+        // Per-frame cost of each focal block: all frames minus all but one frame of that module.
+        long[] perFrame = [.. Enumerable.Range(0, modules).Select(m =>
+        {
+            var masks = ones.Select((mask, i) => i == m ? mask.clone().index_fill_(1, torch.tensor(new long[] { 0 }), 0) : mask).ToList();
+            return allFrames - Forced(masks, probe);
+        })];
+        Assert.IsTrue(perFrame.All(c => c > 0), "every focal block costs something per frame");
+
+        var seen = new HashSet<double>();
+        for (int row = 0; row < clips.Length; row++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = model.Info.Clip.ToTensor(clips[row], 1, model.Info.NetworkLayout, torch.CPU);
+            var output = network.Run(x, new AFNetRunOptions { Trace = true });
+            long[] selected = [.. output.Masks.Select(m => (long)m.sum().item<float>())];
+            double fromMasks = selected.Average() / frames;
+            var prediction = model.Predict(clips[row]);
+            seen.Add(fromMasks);
+
+            Assert.AreEqual(fromMasks, column[row], 1e-6, $"row {row}: the column is the mean selected fraction of the masks");
+            Assert.AreEqual(fromMasks, prediction.SelectedFrameRatio, 1e-6, $"row {row}");
+            CollectionAssert.AreEqual(selected, output.Trace!.SelectedFrames.Select(s => s[0]).ToArray(), $"row {row}: the trace counts the masks");
+            CollectionAssert.AreEqual(selected, output.Trace.FocalRowsComputed.ToArray(), $"row {row}: each focal block computed exactly its selected frames");
+            long expected = navigationMacs + allFrames - Enumerable.Range(0, modules).Sum(m => (frames - selected[m]) * perFrame[m]);
+            Assert.AreEqual(expected, (long)prediction.MultiplyAccumulates, $"row {row}: executed MACs = all frames − the skipped frames' focal cost + navigation");
+        }
+        TestContext.WriteLine($"ratios seen: {string.Join(", ", seen.Order())}; column mean {column.Average():F3}");
     }
 
     [TestMethod]
@@ -181,20 +249,39 @@ public sealed class AFNetTrainerTests
     }
 
     [TestMethod]
-    public void Options_DefaultToTheReferenceRecipe()
+    public void Options_DefaultToTheShortRunSchedule_AndKeepTheReferenceRecipeAsAnOption()
     {
         var options = new AFNetTrainer.Options();
         Assert.AreEqual(ClipLayout.Tchw, options.ClipLayout);
         Assert.AreEqual(AFNetDepth.ResNet50, options.Depth);
         Assert.AreEqual(2, options.Alpha);
         Assert.AreEqual(2, options.PatchGroups);
-        Assert.AreEqual(0.5, options.RatioLossWeight);
         Assert.AreEqual(5e-4, options.WeightDecay);
         Assert.AreEqual(20.0, options.GradientClipNorm);
-        // 55 epochs reproduce the reference schedule exactly (rt_begin 10, rt_end 20, t_end 50).
+        Assert.AreEqual(AFNetSchedule.ShortRun, options.Schedule);
+        Assert.AreEqual(16.0, options.RatioWeight);
+        Assert.AreEqual(100.0, options.NavigationScale);
+        Assert.AreEqual((0.0, 3.0), options.GateBias);
+        Assert.AreEqual(1.0, options.FinalTemperature);
+        Assert.AreEqual((0.0, 0.5), options.RatioRamp);
+
+        // The reference recipe: λ 0.5, navigation lr ×10, gate bias [1, 10], τ 1 → 0.01; 55 epochs reproduce its schedule
+        // exactly (rt_begin 10, rt_end 20, t_end 50).
+        options.Schedule = AFNetSchedule.OfficialRecipe;
         options.Epochs = 55;
+        Assert.AreEqual(0.5, options.RatioWeight);
+        Assert.AreEqual(10.0, options.NavigationScale);
+        Assert.AreEqual((1.0, 10.0), options.GateBias);
+        Assert.AreEqual(0.01, options.FinalTemperature);
         Assert.AreEqual(10, options.RatioBegin);
         Assert.AreEqual(20, options.RatioEnd);
         Assert.AreEqual(50.0, options.TemperatureEpochs, 1e-12);
+
+        // Values set by the user win over either schedule.
+        options.RatioLossWeight = 2;
+        options.NavigationLearningRateScale = 3;
+        options.InitialGateMargin = 5;
+        options.TemperatureEnd = 0.5;
+        Assert.AreEqual((2.0, 3.0, (0.0, 5.0), 0.5), (options.RatioWeight, options.NavigationScale, options.GateBias, options.FinalTemperature));
     }
 }

@@ -50,7 +50,24 @@ public sealed class TensorBoardLogTests
         var files = Directory.GetFiles(logs);
         Assert.HasCount(1, files);
         StringAssert.StartsWith(Path.GetFileName(files[0]), "events.out.tfevents.");
-        var events = TensorBoardEvents.Read(files[0]);
+        var all = TensorBoardEvents.Read(files[0]);
+        // The file-version event, one event per batch (2 batches of 4 clips per epoch: AFNet's navigation diagnostics) and one
+        // per epoch, in the order they happened.
+        Assert.HasCount(1 + 4 + 2, all);
+        var stepEvents = all.Where(e => e.Summary?.Value.Any(v => v.Tag.StartsWith("AFNet/step/", StringComparison.Ordinal)) == true).ToList();
+        CollectionAssert.AreEqual(new long[] { 0, 1, 2, 3 }, stepEvents.Select(e => e.Step).ToArray(), "step = batch index over the run");
+        foreach (var e in stepEvents)
+        {
+            var values = e.Summary.Value.ToDictionary(v => v.Tag, v => v.SimpleValue);
+            CollectionAssert.AreEquivalent(AFNetTrainer.StepDiagnosticNames.Select(n => "AFNet/step/" + n).ToArray(), values.Keys.ToArray());
+            Assert.AreEqual(1f, values["AFNet/step/Temperature"], "the short-run schedule keeps τ at 1");
+            Assert.IsTrue(values["AFNet/step/ArgmaxRatio"] is >= 0 and <= 1 && values["AFNet/step/StraightThroughFactorMean"] > 0);
+        }
+        // The short-run target falls linearly from 1 to RT = 0.5 over the first half of the run (4 batches): batch 1 is a
+        // quarter of the way, half-way down the ramp.
+        float[] targets = [.. stepEvents.Select(e => e.Summary.Value.Single(v => v.Tag == "AFNet/step/TargetRatio").SimpleValue)];
+        CollectionAssert.AreEqual(new[] { 1f, 0.75f, 0.5f, 0.5f }, targets);
+        var events = all.Except(stepEvents).ToList();
         Assert.HasCount(3, events, "the file-version event and one event per epoch");
         Assert.AreEqual("brain.Event:2", events[0].FileVersion);
         Assert.IsTrue(events.All(e => e.WallTime >= before - 1 && e.WallTime <= after + 1), "wall times are Unix seconds of the run");
@@ -64,7 +81,7 @@ public sealed class TensorBoardLogTests
             CollectionAssert.AreEquivalent(new[]
             {
                 "train/loss", "train/accuracy", "validation/loss", "validation/accuracy", "validation/top_k_accuracy", "learning_rate",
-                "clips_per_second", "epoch_seconds", "AFNet/SelectedFrameRatio", "AFNet/TargetRatio", "AFNet/Temperature",
+                "clips_per_second", "epoch_seconds", "AFNet/SelectedFrameRatio", "AFNet/GFLOPsPerClip", "AFNet/TargetRatio", "AFNet/Temperature", "AFNet/GumbelNoise",
             }, values.Keys.ToArray());
             Assert.AreEqual((float)m.TrainLoss, values["train/loss"]);
             Assert.AreEqual((float)m.TrainAccuracy, values["train/accuracy"]);
