@@ -37,6 +37,7 @@ internal static class TrainCommand
         command.SetAction(parse =>
         {
             var entry = ModelRegistry.Get(parse.GetValue(model)!);
+            CommonOptions.CheckDevice(parse.GetValue(device)!);
             var rows = VideoData.Labelled(parse.GetValue(data)!);
             double fraction = parse.GetValue(testFraction);
             if (fraction is < 0 or >= 1) throw new CliException("--test-fraction must be in [0, 1).");
@@ -97,6 +98,7 @@ internal static class TrainCommand
         double testFraction, TrainingHistory history, int splitSeed = 3)
     {
         var mlContext = new MLContext(seed: settings.Seed);
+        using var interrupt = io.CancelOnInterrupt(mlContext);
         var all = VideoData.Load(mlContext, rows);
         IDataView train = all, test = all;
         if (testFraction > 0)
@@ -105,6 +107,10 @@ internal static class TrainCommand
             (train, test) = (split.TrainSet, split.TestSet);
         }
         int trainCount = (int)Count(train), classes = rows.Select(r => r.Label).Distinct().Count();
+        var trainClasses = mlContext.Data.CreateEnumerable<Transforms.Datasets.VideoDatasetRow>(train, reuseRowObject: false).Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
+        if (trainClasses.Length < 2)
+            throw new CliException($"The training videos (after holding out --test-fraction {testFraction}) are all of {(trainClasses.Length == 0 ? "no class" : $"one class ('{trainClasses[0]}')")}; "
+                + $"a classifier needs at least two. Add videos (the {rows.Count} found are too few to split) or lower --test-fraction (0 keeps every video for training).");
         io.Out.WriteLine($"Data: {rows.Count} videos in {classes} classes; {trainCount} for training, {(testFraction > 0 ? rows.Count - trainCount : 0)} held out.");
         if (entry.CreateFeaturizer is not null && settings.ClipWeights is null)
             io.Out.WriteLine("NOTE: no --clip-weights given, so EVL runs on a TINY RANDOMLY INITIALISED CLIP encoder (not pretrained).\n      Accuracy shows that the pipeline works, not what CLIP features can do.");
@@ -132,7 +138,16 @@ internal static class TrainCommand
 
         io.Out.WriteLine($"Training {entry.Name}: {entry.Summary}; {settings.Frames} frames of {settings.Size}², {settings.Epochs} epochs ...");
         watch.Restart();
-        var trained = entry.CreateTrainer(mlContext, settings).Fit(trainClips);
+        ITransformer trained;
+        try
+        {
+            trained = entry.CreateTrainer(mlContext, settings).Fit(trainClips);
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == "inputSchema")
+        {
+            // The network cannot take these clips (for example S3D needs at least 8 frames): the user's settings, not a defect.
+            throw new CliException($"{entry.Name} cannot train on {settings.Frames} frames of {settings.Size}²: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)} Change --frames or --size.", e);
+        }
         double trainSeconds = watch.Elapsed.TotalSeconds;
         io.Out.WriteLine($"  trained in {trainSeconds:F0} s");
         var keyToValue = mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(trained.Transform(trainClips));
