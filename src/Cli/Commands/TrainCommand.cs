@@ -86,6 +86,8 @@ internal static class TrainCommand
                 ModelPath = modelPath,
             };
             WriteReport(io, runReport, history, reportFolder);
+            // Native memory (networks, libtorch tensors) is released now, deterministically, not by finalizers at exit.
+            (result.Model as IDisposable)?.Dispose();
             return CliApp.Success;
         });
         return command;
