@@ -75,7 +75,7 @@ public sealed class ScoreAnnotationTests
         Assert.IsTrue(metrics.MicroAccuracy is >= 0 and <= 1);
         Assert.AreEqual(4, metrics.ConfusionMatrix.NumberOfClasses);
 
-        // A second classifier on the scored data starts the next score set.
+        // Other transforms pass the annotations through unchanged.
         var again = mlContext.Transforms.CopyColumns("Frames2", "Frames").Fit(scored).Transform(scored);
         Assert.AreEqual(1u, SetId(again.Schema["Score"]));
     }
