@@ -143,7 +143,11 @@ internal static class TorchTrainingLoop
                 TrainingCheckpoint.Save(folder, run.Family, run.Fingerprint, progress, network, optimizer);
 
             epochTimes.Add(clock.Elapsed);
-            var average = TimeSpan.FromTicks((long)epochTimes.Average(t => t.Ticks));
+            // The first epoch carries one-time costs (libtorch's first allocations and kernel choices, and in a pipeline without a
+            // cache the decoding its cursor does); once a later epoch is measured, the estimate leaves it out, so the remaining
+            // time after epoch 2 is not inflated by epoch 1.
+            var steady = epochTimes.Count > 1 ? epochTimes.Skip(1) : epochTimes;
+            var average = TimeSpan.FromTicks((long)steady.Average(t => t.Ticks));
             var metrics = new EpochMetrics
             {
                 Epoch = epoch + 1,
