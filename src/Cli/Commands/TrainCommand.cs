@@ -109,10 +109,6 @@ internal static class TrainCommand
             (train, test) = (split.TrainSet, split.TestSet);
         }
         int trainCount = (int)Count(train), classes = rows.Select(r => r.Label).Distinct().Count();
-        var trainClasses = mlContext.Data.CreateEnumerable<Transforms.Datasets.VideoDatasetRow>(train, reuseRowObject: false).Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
-        if (trainClasses.Length < 2)
-            throw new CliException($"The training videos (after holding out --test-fraction {testFraction}) are all of {(trainClasses.Length == 0 ? "no class" : $"one class ('{trainClasses[0]}')")}; "
-                + $"a classifier needs at least two. Add videos (the {rows.Count} found are too few to split) or lower --test-fraction (0 keeps every video for training).");
         io.Out.WriteLine($"Data: {rows.Count} videos in {classes} classes; {trainCount} for training, {(testFraction > 0 ? rows.Count - trainCount : 0)} held out.");
         if (entry.CreateFeaturizer is not null && settings.ClipWeights is null)
             io.Out.WriteLine("NOTE: no --clip-weights given, so EVL runs on a TINY RANDOMLY INITIALISED CLIP encoder (not pretrained).\n      Accuracy shows that the pipeline works, not what CLIP features can do.");
@@ -137,6 +133,11 @@ internal static class TrainCommand
                 io.Progress(entry.CreateFeaturizer is null ? "decoding held-out videos" : "decoding + featurizing held-out videos", "videos"))
             : null;
         double decodeSeconds = watch.Elapsed.TotalSeconds;
+        // Checked after the held-out videos are decoded, so an unreadable one is named first; still before any training.
+        var trainClasses = mlContext.Data.CreateEnumerable<Transforms.Datasets.VideoDatasetRow>(train, reuseRowObject: false).Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
+        if (trainClasses.Length < 2)
+            throw new CliException($"The training videos (after holding out --test-fraction {testFraction}) are all of {(trainClasses.Length == 0 ? "no class" : $"one class ('{trainClasses[0]}')")}; "
+                + $"a classifier needs at least two. Add videos (the {rows.Count} found are too few to split) or lower --test-fraction (0 keeps every video for training).");
 
         io.Out.WriteLine($"Training {entry.Name}: {entry.Summary}; {settings.Frames} frames of {settings.Size}², {settings.Epochs} epochs ...");
         watch.Restart();
