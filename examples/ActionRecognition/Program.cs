@@ -69,7 +69,7 @@ Console.WriteLine($"Wrote metrics.json, confusion-matrix.png and training-curves
 // 4. Load as a deployed app would, and predict.
 ActionRecognitionModel.ModelPath = modelPath;
 ActionRecognitionModel.VideoFolder = dataFolder;
-foreach (var row in VideoDataset.List(dataFolder).Where((_, i) => i % Math.Max(1, arguments.VideosPerClass) == 0).Take(4))
+foreach (var row in VideoDataset.List(dataFolder, absolutePaths: false).Where((_, i) => i % Math.Max(1, arguments.VideosPerClass) == 0).Take(4))
 {
     var prediction = ActionRecognitionModel.Predict(new ActionRecognitionModel.ModelInput { VideoPath = row.VideoPath });
     var top = string.Join(", ", ActionRecognitionModel.TopK(prediction, 3).Select(p => $"{p.Label} {p.Score:P0}"));

@@ -75,7 +75,7 @@ Console.WriteLine($"Saved {modelPath}, metrics.json and the plots in {output}");
 
 var weightsFolder = settings.ClipWeightsPath is { } weightsFile ? Path.GetDirectoryName(Path.GetFullPath(weightsFile)) : null;
 var (predict, names) = ClipEvlModel.Load(modelPath, dataFolder, weightsFolder);
-foreach (var row in VideoDataset.List(dataFolder).Where((_, i) => i % Math.Max(1, videosPerClass) == 0).Take(4))
+foreach (var row in VideoDataset.List(dataFolder, absolutePaths: false).Where((_, i) => i % Math.Max(1, videosPerClass) == 0).Take(4))
 {
     var prediction = predict(new ClipEvlModel.ModelInput { VideoPath = row.VideoPath });
     var top = prediction.Score.Select((s, i) => (names[i], s)).OrderByDescending(p => p.s).Take(3).Select(p => $"{p.Item1} {p.s:P0}");

@@ -3,6 +3,7 @@
 // (train one first: bash scripts/run-sample.sh, or dotnet run --project examples/ActionRecognition).
 using Consume;
 using MLNetVideo.Transforms.Datasets;
+using MLNetVideo.Transforms.Decoding;
 
 if (args.Length < 2)
 {
@@ -17,7 +18,7 @@ if (!File.Exists(args[0]))
 
 using var model = new VideoClassifier.Model(args[0]);
 Console.WriteLine($"Loaded {Path.GetFullPath(args[0])}: classes {string.Join(", ", model.ClassNames)}");
-int count = 0;
+int count = 0, failed = 0;
 foreach (var target in args.Skip(1))
 {
     var files = File.Exists(target)
@@ -29,11 +30,29 @@ foreach (var target in args.Skip(1))
     Console.WriteLine(File.Exists(target) ? $"One video: {target}" : $"Folder {target}: {files.Length} videos");
     foreach (var file in files)
     {
-        var prediction = model.Predict(file);
+        VideoClassifier.ModelOutput prediction;
+        try
+        {
+            prediction = model.Predict(file);
+        }
+        catch (Exception e) when (DecodingFailure(e) is { } decoding)
+        {
+            // One unreadable video (truncated, not a video, missing) is reported with its path and the reason; the rest go on.
+            Console.Error.WriteLine($"  {file}: could not decode ({decoding.Failure}): {decoding.Reason}");
+            failed++;
+            continue;
+        }
         var top = string.Join(", ", model.TopK(prediction, 3).Select(p => $"{p.Label} {p.Score:P0}"));
         Console.WriteLine($"  {Path.GetFileName(Path.GetDirectoryName(file))}/{Path.GetFileName(file),-10} predicted: {prediction.PredictedLabel,-8} top-3: {top}");
         count++;
     }
 }
-Console.WriteLine($"Classified {count} videos.");
-return 0;
+Console.WriteLine($"Classified {count} videos." + (failed > 0 ? $" {failed} could not be decoded (listed above)." : ""));
+return failed == 0 ? 0 : 2;
+
+static VideoDecodingException? DecodingFailure(Exception e)
+{
+    for (var current = e; current is not null; current = current.InnerException)
+        if (current is VideoDecodingException decoding) return decoding;
+    return null;
+}

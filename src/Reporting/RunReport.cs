@@ -33,6 +33,11 @@ public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainAccura
     }
 }
 
+/// <summary>A video an evaluation left out.</summary>
+/// <param name="Path">The video's path.</param>
+/// <param name="Reason">Why it could not be decoded.</param>
+public sealed record SkippedVideo(string Path, string Reason);
+
 /// <summary>Everything a training or evaluation run reports, written as metrics.json.</summary>
 public sealed record RunReport
 {
@@ -61,6 +66,8 @@ public sealed record RunReport
     /// frames its focal branches computed, and <c>ExecutedGFLOPsPerClip</c> / <c>ExecutedGMACsPerClip</c>, what a clip cost
     /// with the frames its navigation selected); omitted when there are none.</summary>
     public IReadOnlyDictionary<string, double>? HeldOutFamilyMetrics { get; init; }
+    /// <summary>Videos left out because they could not be decoded (<c>--on-error skip</c>), with the reason; omitted when none.</summary>
+    public IReadOnlyList<SkippedVideo>? Skipped { get; init; }
 
     /// <summary>Where the model was saved.</summary>
     public string? ModelPath { get; init; }

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
+using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Reporting;
 
@@ -63,9 +64,12 @@ public static class VideoEvaluation
     /// <param name="data">Labelled rows to evaluate.</param>
     /// <param name="labelColumnName">Label column after the model's own label mapping.</param>
     /// <param name="progress">Reports scored videos, or null for none.</param>
+    /// <param name="onDecodeError">Null (default): a video that cannot be decoded stops the evaluation with its
+    /// <see cref="VideoDecodingException"/>. Otherwise such a video is left out, reported here (path and reason), and the
+    /// metrics are computed over the rest.</param>
     /// <returns>The metrics.</returns>
     public static EvaluationReport Evaluate(MLContext mlContext, ITransformer model, IDataView data,
-        string labelColumnName = "Label", ConsoleProgress? progress = null)
+        string labelColumnName = "Label", ConsoleProgress? progress = null, Action<VideoDecodingException>? onDecodeError = null)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(model);
@@ -74,7 +78,9 @@ public static class VideoEvaluation
         var scored = scorer.Transform(data);
         if (scored.Schema.GetColumnOrNull("Score") is null)
             throw new InvalidOperationException("The model has no Score column: it does not end with a video classifier.");
-        if (progress is not null)
+        if (onDecodeError is not null)
+            scored = ScoreSkippingUndecodable(mlContext, scored, labelColumnName, progress, onDecodeError);
+        else if (progress is not null)
             scored = Materialize(mlContext, scored, "Score", progress);
 
         var names = ClassNames(scored.Schema);
@@ -133,6 +139,103 @@ public static class VideoEvaluation
         }
         progress.Complete();
         return cached;
+    }
+
+    /// <summary>Scores every row once, leaving out (and reporting) rows whose video cannot be decoded, and returns the label,
+    /// score and predicted label of the rest in memory, with the scored view's types and annotations.</summary>
+    private static IDataView ScoreSkippingUndecodable(MLContext mlContext, IDataView scored, string labelColumnName,
+        ConsoleProgress? progress, Action<VideoDecodingException> onDecodeError)
+    {
+        var schema = scored.Schema;
+        var label = schema.GetColumnOrNull(labelColumnName) ?? throw new ArgumentException($"Column '{labelColumnName}' does not exist.", nameof(labelColumnName));
+        var score = schema["Score"];
+        var predicted = schema.GetColumnOrNull("PredictedLabel") ?? throw new InvalidOperationException("The model has no PredictedLabel column.");
+        if (label.Type is not KeyDataViewType { RawType: var labelRaw } || labelRaw != typeof(uint) || predicted.Type.RawType != typeof(uint))
+            throw new InvalidOperationException($"Column '{labelColumnName}' must be a key (map the label with MapValueToKey) to be evaluated.");
+        long total = scored.GetRowCount() ?? CountRows(scored);
+        progress?.Start(total);
+        var rows = new List<ScoredRow>();
+        using (var cursor = scored.GetRowCursor([label, score, predicted]))
+        {
+            var labelGetter = cursor.GetGetter<uint>(label);
+            var scoreGetter = cursor.GetGetter<VBuffer<float>>(score);
+            var predictedGetter = cursor.GetGetter<uint>(predicted);
+            long done = 0;
+            while (cursor.MoveNext())
+            {
+                uint key = 0, predictedKey = 0;
+                var values = default(VBuffer<float>);
+                try
+                {
+                    scoreGetter(ref values);
+                    predictedGetter(ref predictedKey);
+                }
+                catch (Exception e) when (DecodingFailure(e) is { } failure)
+                {
+                    onDecodeError(failure);
+                    progress?.Report(++done);
+                    continue;
+                }
+                labelGetter(ref key);
+                // LoadFromEnumerable reads a key-typed uint property as the 0-based index; a missing label (0) is left out, as
+                // the evaluator would.
+                if (key != 0 && predictedKey != 0)
+                    rows.Add(new ScoredRow { Label = key - 1, Score = values.DenseValues().ToArray(), PredictedLabel = predictedKey - 1 });
+                progress?.Report(++done);
+            }
+        }
+        progress?.Complete();
+        if (rows.Count == 0)
+            throw new InvalidDataException($"None of the {total} videos could be decoded, so there is nothing to evaluate.");
+        var definition = SchemaDefinition.Create(typeof(ScoredRow));
+        Describe(definition[nameof(ScoredRow.Label)], label);
+        Describe(definition[nameof(ScoredRow.Score)], score);
+        Describe(definition[nameof(ScoredRow.PredictedLabel)], predicted);
+        return mlContext.Data.LoadFromEnumerable(rows, definition);
+    }
+
+    // The in-memory column gets the scored column's name, type and text annotations (KeyValues, SlotNames, score kinds).
+    private static void Describe(SchemaDefinition.Column column, DataViewSchema.Column source)
+    {
+        column.ColumnName = source.Name;
+        column.ColumnType = source.Type;
+        foreach (var annotation in source.Annotations.Schema)
+        {
+            if (annotation.Type is VectorDataViewType { ItemType: TextDataViewType } vector)
+            {
+                var value = default(VBuffer<ReadOnlyMemory<char>>);
+                source.Annotations.GetValue(annotation.Name, ref value);
+                column.AddAnnotation(annotation.Name, value, vector);
+            }
+            else if (annotation.Type is TextDataViewType)
+            {
+                var value = default(ReadOnlyMemory<char>);
+                source.Annotations.GetValue(annotation.Name, ref value);
+                column.AddAnnotation(annotation.Name, value, TextDataViewType.Instance);
+            }
+            else if (annotation.Type is KeyDataViewType { RawType: var raw } keyType && raw == typeof(uint))
+            {
+                uint value = 0;
+                source.Annotations.GetValue(annotation.Name, ref value);
+                column.AddAnnotation(annotation.Name, value, keyType);
+            }
+        }
+    }
+
+    private static VideoDecodingException? DecodingFailure(Exception e)
+    {
+        for (var current = e; current is not null; current = current.InnerException)
+            if (current is VideoDecodingException decoding) return decoding;
+        return null;
+    }
+
+    private sealed class ScoredRow
+    {
+        public uint Label { get; set; }
+
+        public float[] Score { get; set; } = [];
+
+        public uint PredictedLabel { get; set; }
     }
 
     /// <summary>Class names from the Score column's slot names (written by MLNetVideo's classifiers), else "class i".</summary>

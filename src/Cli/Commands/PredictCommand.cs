@@ -29,7 +29,8 @@ internal static class PredictCommand
         var paths = new Argument<string[]>("paths") { Description = "Video files or folders (searched recursively).", Arity = ArgumentArity.OneOrMore };
         var top = new Option<int>("--top") { Description = "How many classes to print per video.", DefaultValueFactory = _ => 3 };
         var weightsFolder = CommonOptions.WeightsFolder();
-        var command = new Command("predict", "Classify videos with a saved model and print each one's most likely actions.") { model, paths, top, weightsFolder };
+        var onError = CommonOptions.OnError();
+        var command = new Command("predict", "Classify videos with a saved model and print each one's most likely actions.") { model, paths, top, weightsFolder, onError };
         command.SetAction(parse =>
         {
             var files = parse.GetValue(paths)!.SelectMany(VideoData.Files).ToArray();
@@ -40,6 +41,8 @@ internal static class PredictCommand
             var names = ClassNames(loaded, inputSchema);
             using var engine = mlContext.Model.CreatePredictionEngine<Input, Output>(loaded, inputSchema: inputSchema);
             string common = files.Length > 1 ? CommonFolder(files) : Path.GetDirectoryName(files[0])!;
+            bool skip = parse.GetValue(onError) == "skip";
+            var skipped = new List<(string Path, string Reason)>();
             foreach (var file in files)
             {
                 string videoPath;
@@ -51,12 +54,26 @@ internal static class PredictCommand
                 {
                     throw new CliException(e.Message, e);
                 }
-                var output = engine.Predict(new Input { VideoPath = videoPath });
+                Output output;
+                try
+                {
+                    output = engine.Predict(new Input { VideoPath = videoPath });
+                }
+                catch (Exception e) when (CliApp.DecodingFailure(e) is { } decoding)
+                {
+                    if (!skip)
+                        throw new CliException($"{CliApp.Describe(decoding)} (--on-error skip leaves such videos out)", e);
+                    skipped.Add((file, $"{decoding.Failure}: {decoding.Reason}"));
+                    continue;
+                }
                 var best = output.Score.Select((s, i) => (Name: i < names.Length ? names[i] : $"class {i}", Score: s))
                     .OrderByDescending(p => p.Score).Take(k)
                     .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Name} {p.Score:P1}"));
                 io.Out.WriteLine($"{Path.GetRelativePath(common, file)}\t{output.PredictedLabel}\t{string.Join(", ", best)}");
             }
+            CommonOptions.ReportSkipped(io, skipped, files.Length);
+            if (skipped.Count == files.Length)
+                throw new CliException($"none of the {files.Length} videos could be decoded.");
             return CliApp.Success;
         });
         return command;

@@ -40,6 +40,8 @@ internal static class TrainCommand
         command.SetAction(parse =>
         {
             var entry = ModelRegistry.Get(parse.GetValue(model)!);
+            CommonOptions.CheckDevice(parse.GetValue(device)!);
+            var rows = VideoData.Labelled(parse.GetValue(data)!);
             double fraction = parse.GetValue(testFraction);
             if (fraction is < 0 or >= 1) throw new CliException("--test-fraction must be in [0, 1).");
             string? weights = parse.GetValue(clipWeights);
@@ -51,7 +53,6 @@ internal static class TrainCommand
             if (frameCount < 1 || frameSize < 8) throw new CliException("--frames must be ≥ 1 and --size ≥ 8.");
             var (freezeBackbone, frozenStages) = ParseFreeze(parse.GetValue(freeze));
             if (parse.GetValue(backboneScale) is { } scale && !(scale > 0 && scale <= 1000)) throw new CliException("--backbone-lr-scale must be in (0, 1000].");
-            var rows = VideoData.Labelled(parse.GetValue(data)!);
             if (parse.GetValue(epochs) is < 1) throw new CliException("--epochs must be at least 1.");
             string modelPath = Path.GetFullPath(parse.GetValue(output)!);
             string reportFolder = Path.GetFullPath(parse.GetValue(report) ?? Path.GetDirectoryName(modelPath)!);
@@ -105,6 +106,8 @@ internal static class TrainCommand
                 ModelPath = modelPath,
             };
             WriteReport(io, runReport, history, reportFolder);
+            // Native memory (networks, libtorch tensors) is released now, deterministically, not by finalizers at exit.
+            (result.Model as IDisposable)?.Dispose();
             return CliApp.Success;
         });
         return command;
@@ -127,6 +130,7 @@ internal static class TrainCommand
             if (e.RawMessage.StartsWith("Initial weights ", StringComparison.Ordinal))
                 io.Out.WriteLine(e.RawMessage.Split('\n')[0]);
         };
+        using var interrupt = io.CancelOnInterrupt(mlContext);
         var all = VideoData.Load(mlContext, rows);
         IDataView train = all, test = all;
         if (testFraction > 0)
@@ -159,10 +163,24 @@ internal static class TrainCommand
                 io.Progress(entry.CreateFeaturizer is null ? "decoding held-out videos" : "decoding + featurizing held-out videos", "videos"))
             : null;
         double decodeSeconds = watch.Elapsed.TotalSeconds;
+        // Checked after the held-out videos are decoded, so an unreadable one is named first; still before any training.
+        var trainClasses = mlContext.Data.CreateEnumerable<Transforms.Datasets.VideoDatasetRow>(train, reuseRowObject: false).Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
+        if (trainClasses.Length < 2)
+            throw new CliException($"The training videos (after holding out --test-fraction {testFraction}) are all of {(trainClasses.Length == 0 ? "no class" : $"one class ('{trainClasses[0]}')")}; "
+                + $"a classifier needs at least two. Add videos (the {rows.Count} found are too few to split) or lower --test-fraction (0 keeps every video for training).");
 
         io.Out.WriteLine($"Training {entry.Name}: {entry.Summary}; {settings.Frames} frames of {settings.Size}², {settings.Epochs} epochs ...");
         watch.Restart();
-        var trained = entry.CreateTrainer(mlContext, settings).Fit(trainClips);
+        ITransformer trained;
+        try
+        {
+            trained = entry.CreateTrainer(mlContext, settings).Fit(trainClips);
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == "inputSchema")
+        {
+            // The network cannot take these clips (for example S3D needs at least 8 frames): the user's settings, not a defect.
+            throw new CliException($"{entry.Name} cannot train on {settings.Frames} frames of {settings.Size}²: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)} Change --frames or --size.", e);
+        }
         double trainSeconds = watch.Elapsed.TotalSeconds;
         io.Out.WriteLine($"  trained in {trainSeconds:F0} s");
         var keyToValue = mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(trained.Transform(trainClips));

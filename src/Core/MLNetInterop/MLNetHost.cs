@@ -41,6 +41,19 @@ public static class MLNetHost
     public static bool IsCancelled(IHostEnvironment? environment)
         => environment is ICancelable cancelable && cancelable.IsCanceled;
 
+    /// <summary>Cancels execution on this environment, as <c>MLContext.CancelExecution()</c> does in ML.NET versions that make it
+    /// public: every MLNetVideo trainer stops within one batch and every <c>LoadVideoFrames</c> decoder stops, each throwing
+    /// <see cref="OperationCanceledException"/>. The flag stays set: use a new MLContext for further work.</summary>
+    /// <param name="environment">The environment (an MLContext, or the host behind a catalog).</param>
+    /// <exception cref="NotSupportedException">The environment cannot be cancelled.</exception>
+    public static void CancelExecution(IHostEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        if (environment is not ICancelable cancelable)
+            throw new NotSupportedException($"The ML.NET environment {environment.GetType().Name} cannot be cancelled.");
+        cancelable.CancelExecution();
+    }
+
     /// <summary>Writes an informational line to ML.NET's log (what <c>MLContext.Log</c> subscribers see).</summary>
     /// <param name="environment">The environment.</param>
     /// <param name="source">The component name shown as the message source.</param>

@@ -38,6 +38,28 @@ internal static class TorchTrainingLoop
 {
     public static TrainingProgress Run(TrainingRun run, IDataView train)
     {
+        ThrowIfCancelled(run);
+        try
+        {
+            return RunEpochs(run, train);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && MLNetHost.IsCancelled(run.Environment))
+        {
+            // A decoder stopped by the cancellation may surface wrapped (by a cursor, a cache or the prefetch thread): it is
+            // still the cancellation the caller asked for.
+            throw new OperationCanceledException($"{run.Family} training was cancelled (MLContext execution cancelled).", e);
+        }
+    }
+
+    /// <summary>Throws <see cref="OperationCanceledException"/> once the MLContext's execution was cancelled.</summary>
+    private static void ThrowIfCancelled(TrainingRun run)
+    {
+        if (MLNetHost.IsCancelled(run.Environment))
+            throw new OperationCanceledException($"{run.Family} training was cancelled (MLContext execution cancelled).");
+    }
+
+    private static TrainingProgress RunEpochs(TrainingRun run, IDataView train)
+    {
         var o = run.Options;
         var network = run.Network;
         var (optimizer, scales, groups) = CreateOptimizer(o, network, run.LearningRateScale);
@@ -86,6 +108,7 @@ internal static class TorchTrainingLoop
                 // A batch of one clip gives BatchNorm a 0/0 unbiased variance wherever the feature map has shrunk to
                 // 1×1×1: the step looks fine but running_var becomes NaN and every later prediction is NaN. Skip it
                 // (the rows are reshuffled next epoch), as PyTorch users do with drop_last.
+                ThrowIfCancelled(run);   // between batches: a cancelled run stops within one batch, warm cache or cold
                 if ((long)batch.Count * run.Clip.Views < 2 && rows > 1)
                     continue;
                 var position = new TrainingPosition(epoch, batchIndex++, batchesPerEpoch);
@@ -128,7 +151,11 @@ internal static class TorchTrainingLoop
                 TrainingCheckpoint.Save(folder, run.Family, run.Fingerprint, progress, network, optimizer);
 
             epochTimes.Add(clock.Elapsed);
-            var average = TimeSpan.FromTicks((long)epochTimes.Average(t => t.Ticks));
+            // The first epoch carries one-time costs (libtorch's first allocations and kernel choices, and in a pipeline without a
+            // cache the decoding its cursor does); once a later epoch is measured, the estimate leaves it out, so the remaining
+            // time after epoch 2 is not inflated by epoch 1.
+            var steady = epochTimes.Count > 1 ? epochTimes.Skip(1) : epochTimes;
+            var average = TimeSpan.FromTicks((long)steady.Average(t => t.Ticks));
             var metrics = new EpochMetrics
             {
                 Epoch = epoch + 1,
@@ -165,6 +192,7 @@ internal static class TorchTrainingLoop
         {
             foreach (var batch in ClipBatcher.Read(data, o.ClipColumnName, o.LabelColumnName, run.Clip.RowSize, o.BatchSize, null, 0, o.PrefetchBatches))
             {
+                ThrowIfCancelled(run);
                 using var scope = NewDisposeScope();
                 var x = run.Clip.ToTensor(batch.Clips, (long)batch.Count * run.Clip.Views, run.NetworkLayout, run.Device);
                 var y = tensor(batch.Labels.AsSpan(0, batch.Count).ToArray(), ScalarType.Int64, run.Device);

@@ -219,7 +219,8 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
                 throw SchemaErrors.Mismatch("clip", info.ClipColumnName,
                     $"Vector<Single, {string.Join(", ", info.Clip.ViewDimensions())}> or Vector<Single, K, {string.Join(", ", info.Clip.ViewDimensions())}>",
                     SchemaErrors.Describe(_clip.Type));
-            _outputs = [ScoreColumn(info), PredictedLabelColumn(info),
+            uint scoreSet = NextScoreColumnSetId(inputSchema);
+            _outputs = [ScoreColumn(info, scoreSet), PredictedLabelColumn(info, scoreSet),
                 .. owner.ExtraOutputColumns.Select(name => new DataViewSchema.DetachedColumn(name, NumberDataViewType.Single))];
         }
 
@@ -291,9 +292,39 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
             return getters;
         }
 
-        private static DataViewSchema.DetachedColumn ScoreColumn(VideoClassifierInfo info)
+        // ML.NET's score-column annotations (the names of its internal AnnotationUtils.Kinds), as its own multiclass trainers write them: Score and PredictedLabel form one score
+        // set (an id one above any set already in the input), of kind MulticlassClassification, so evaluators and other ML.NET
+        // tooling find them by role.
+        private static readonly KeyDataViewType ScoreColumnSetIdType = new(typeof(uint), int.MaxValue);
+
+        private static uint NextScoreColumnSetId(DataViewSchema inputSchema)
+        {
+            uint max = 0;
+            foreach (var column in inputSchema)
+            {
+                if (column.Annotations.Schema.GetColumnOrNull("ScoreColumnSetId") is { Type: KeyDataViewType { RawType: var raw } } && raw == typeof(uint))
+                {
+                    uint id = 0;
+                    column.Annotations.GetValue("ScoreColumnSetId", ref id);
+                    max = Math.Max(max, id);
+                }
+            }
+            return max + 1;
+        }
+
+        private static void AddScoreAnnotations(DataViewSchema.Annotations.Builder annotations, uint scoreSet, string valueKind)
+        {
+            annotations.Add("ScoreColumnSetId", ScoreColumnSetIdType, (ref uint value) => value = scoreSet);
+            var kind = "MulticlassClassification".AsMemory();
+            annotations.Add("ScoreColumnKind", TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = kind);
+            var role = valueKind.AsMemory();
+            annotations.Add("ScoreValueKind", TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = role);
+        }
+
+        private static DataViewSchema.DetachedColumn ScoreColumn(VideoClassifierInfo info, uint scoreSet)
         {
             var annotations = new DataViewSchema.Annotations.Builder();
+            AddScoreAnnotations(annotations, scoreSet, "Score");
             if (info.ClassNames is { } names)
             {
                 annotations.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, names.Length), (ref VBuffer<ReadOnlyMemory<char>> value)
@@ -302,9 +333,10 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
             return new DataViewSchema.DetachedColumn(info.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, info.NumClasses), annotations.ToAnnotations());
         }
 
-        private static DataViewSchema.DetachedColumn PredictedLabelColumn(VideoClassifierInfo info)
+        private static DataViewSchema.DetachedColumn PredictedLabelColumn(VideoClassifierInfo info, uint scoreSet)
         {
             var annotations = new DataViewSchema.Annotations.Builder();
+            AddScoreAnnotations(annotations, scoreSet, "PredictedLabel");
             if (info.ClassNames is { } names)
             {
                 annotations.Add("KeyValues", new VectorDataViewType(TextDataViewType.Instance, names.Length), (ref VBuffer<ReadOnlyMemory<char>> value)

@@ -6,7 +6,8 @@ namespace MLNetVideo.Transforms.Datasets;
 /// <summary>One row of <see cref="VideoDataset.FromDirectory"/>.</summary>
 public sealed class VideoDatasetRow
 {
-    /// <summary>Path of the video file or frame folder, relative to the root (forward slashes) unless absolute paths were requested.</summary>
+    /// <summary>Full path of the video file or frame folder (by default), or its path relative to the root with forward slashes
+    /// when <c>absolutePaths: false</c> was asked for.</summary>
     public string VideoPath { get; set; } = "";
 
     /// <summary>The class: the name of the folder the video is in.</summary>
@@ -25,18 +26,23 @@ public static partial class VideoDataset
     /// that holds frame images (the "rawframes" layout) counts as one video. Rows are in ordinal order of label, then path,
     /// so the same tree always gives the same rows; use <c>mlContext.Data.TrainTestSplit</c> or <c>ShuffleRows</c> next.
     /// Map <c>Label</c> to a key with <c>mlContext.Transforms.Conversion.MapValueToKey("Label")</c> before training.
+    /// <para>Rows carry their dataset's root: paths are full paths (by default), so a model reads the videos of the dataset
+    /// it is given, never files of the same name in its training folder. A <c>LoadVideoFrames</c> with a <c>VideoFolder</c>
+    /// reads only rows under that folder and refuses others with <see cref="VideoDecodingFailure.OutsideVideoFolder"/>;
+    /// leave <c>VideoFolder</c> unset (or use a common parent) to read the training and the test folder with one model.</para>
     /// </summary>
     /// <param name="mlContext">The ML context.</param>
     /// <param name="root">The root folder.</param>
     /// <param name="extensions">Accepted video extensions (with the dot, any case); null: <see cref="DefaultExtensions"/>.</param>
     /// <param name="includeFrameFolders">Whether sub-folders of frame images count as videos. Default true.</param>
-    /// <param name="absolutePaths">Write full paths instead of paths relative to <paramref name="root"/>. Default false:
-    /// pass <c>videoFolder: root</c> to <c>LoadVideoFrames</c>.</param>
+    /// <param name="absolutePaths">Write full paths (default true). False writes paths relative to <paramref name="root"/>,
+    /// which only mean something together with <c>videoFolder: root</c> on <c>LoadVideoFrames</c>: evaluating another
+    /// folder's rows through such a model would resolve them against the training folder.</param>
     /// <returns>The data view.</returns>
     /// <exception cref="DirectoryNotFoundException">The root does not exist.</exception>
     /// <exception cref="InvalidDataException">No video was found.</exception>
     public static IDataView FromDirectory(MLContext mlContext, string root, IEnumerable<string>? extensions = null,
-        bool includeFrameFolders = true, bool absolutePaths = false)
+        bool includeFrameFolders = true, bool absolutePaths = true)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         return mlContext.Data.LoadFromEnumerable(List(root, extensions, includeFrameFolders, absolutePaths));
@@ -46,10 +52,10 @@ public static partial class VideoDataset
     /// <param name="root">The root folder.</param>
     /// <param name="extensions">Accepted video extensions; null: <see cref="DefaultExtensions"/>.</param>
     /// <param name="includeFrameFolders">Whether sub-folders of frame images count as videos.</param>
-    /// <param name="absolutePaths">Write full paths.</param>
+    /// <param name="absolutePaths">Write full paths (default true), else paths relative to <paramref name="root"/>.</param>
     /// <returns>The rows in deterministic order.</returns>
     public static IReadOnlyList<VideoDatasetRow> List(string root, IEnumerable<string>? extensions = null,
-        bool includeFrameFolders = true, bool absolutePaths = false)
+        bool includeFrameFolders = true, bool absolutePaths = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
         string full = Path.GetFullPath(root);
