@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet build MLNetVideo.sln -c Release --nologo -v q -clp:ErrorsOnly
+# The one bridge into ML.NET internals must also compile against the other supported ML.NET (MLNetVersion, about 15 s).
+dotnet build src/Core/MLNetVideo.Core.csproj -c Release --nologo -v q -clp:ErrorsOnly -p:MLNetVersion=6.0.0 --artifacts-path artifacts/mlnet6
 
 results=TestResults
 rm -rf "$results"
