@@ -10,8 +10,8 @@ namespace MLNetVideo.Tests.Packaging;
 /// A user's first hour with the packages (issue 18): the libraries are packed into a local folder feed; a new console app
 /// outside the repository, made of exactly the README's <c>Program.cs</c> and project file blocks, references only those
 /// packages and TorchSharp-cpu, restores, builds (on Linux the package's buildTransitive step patches libtorch when the
-/// system libstdc++ is too old), trains on generated videos, saves, then loads the zip in a fresh process from another
-/// working directory and predicts. Once on ML.NET 5.0.1 (the packages' lowest) and once on 6.0.0 (the app's own
+/// system libstdc++ is too old; the ML.NET 5.0.1 app also runs from its <c>dotnet publish</c> folder), trains on generated
+/// videos, saves, then loads the zip in a fresh process from another working directory and predicts. Once on ML.NET 5.0.1 (the packages' lowest) and once on 6.0.0 (the app's own
 /// reference), and each version's zip is loaded and scored by the other.
 /// </summary>
 [TestClass]
@@ -125,10 +125,21 @@ public sealed class PackageConsumerTests
         string output = Path.Combine(folder, "bin", "Release", "net10.0");
         string copied = FileVersionInfo.GetVersionInfo(Path.Combine(output, "Microsoft.ML.Data.dll")).ProductVersion ?? "";
         StringAssert.StartsWith(copied, mlnet, $"the app for ML.NET {mlnet} copied Microsoft.ML.Data {copied}");
+        AssertPatchedWhereNeeded(output, "build");
+        if (mlnet != "5.0.1")
+            return Path.Combine(output, "App.dll");
+        // The 5.0.1 app runs from its `dotnet publish` folder, which the package's step patches as well.
+        string published = Path.Combine(folder, "publish");
+        Run("dotnet", ["publish", "-c", "Release", "--no-build", "--nologo", "-v", "q", "-nodeReuse:false", "-o", published], folder);
+        AssertPatchedWhereNeeded(published, "publish");
+        return Path.Combine(published, "App.dll");
+    }
+
+    private static void AssertPatchedWhereNeeded(string output, string step)
+    {
         if (OperatingSystem.IsLinux() && !SystemLibStdCxxHas("GLIBCXX_3.4.32"))
             Assert.IsTrue(File.Exists(Path.Combine(output, "runtimes", "linux-x64", "native", "libmlnetvideo_glibcxx_compat.so")),
-                "the MLNetVideo.Core package's buildTransitive step did not patch the app's libLibTorchSharp.so");
-        return Path.Combine(output, "App.dll");
+                $"the MLNetVideo.Core package's buildTransitive step did not patch libLibTorchSharp.so in the {step} output {output}");
     }
 
     /// <summary>The fenced blocks that follow a <c>&lt;!-- consumer-test: NAME --&gt;</c> line in README.md, by name.</summary>
