@@ -122,11 +122,21 @@ public static class ModelZipBridge
         }
     }
 
+    /// <summary>Components that moved to another assembly: (component id, assembly named by older zips) → its assembly now.</summary>
+    private static readonly Dictionary<(string ComponentId, string Assembly), string> MovedComponents = new()
+    {
+        // Issue 18: the ONNX route left MLNetVideo.Featurizers so that other users do not depend on ONNX Runtime.
+        [("MLNetVideo.OnnxClipFeaturizer", "MLNetVideo.Featurizers")] = "MLNetVideo.Featurizers.Onnx",
+    };
+
     private static Type ResolveComponent(string componentId, string assemblyName)
     {
         // Only MLNetVideo assemblies are ever loaded on behalf of a zip, and only types they register.
         if (!assemblyName.StartsWith("MLNetVideo.", StringComparison.Ordinal) || assemblyName.Any(c => c is '/' or '\\' or ','))
             throw new InvalidDataException($"The model zip names assembly '{assemblyName}' for component {componentId}; MLNetVideo only loads its own assemblies.");
+        // Zips saved before a component moved to its own package name the assembly it lived in then.
+        if (MovedComponents.TryGetValue((componentId, assemblyName), out var movedTo))
+            assemblyName = movedTo;
         Assembly assembly;
         try
         {

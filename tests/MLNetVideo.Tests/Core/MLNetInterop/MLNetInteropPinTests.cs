@@ -9,11 +9,18 @@ namespace MLNetVideo.Tests.Core.MLNetInterop;
 [TestClass]
 public sealed class MLNetInteropPinTests
 {
+    /// <summary>The ML.NET versions MLNetInterop is tested on (Directory.Packages.props, MLNetVersion).</summary>
+    internal static readonly string[] SupportedVersions = ["5.0.1", "6.0.0"];
+
     [TestMethod]
-    public void MicrosoftML_Is5_0_1()
+    public void MicrosoftML_IsTheVersionThisRunWasBuiltFor_AndOneMLNetInteropSupports()
     {
         var version = typeof(MLContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
-        StringAssert.StartsWith(version, "5.0.1", "MLNetInterop was written against ML.NET 5.0.1; re-check src/Core/MLNetInterop before upgrading.");
+        var expected = typeof(MLNetInteropPinTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "MLNetVersion").Value!;
+        CollectionAssert.Contains(SupportedVersions, expected);
+        StringAssert.StartsWith(version, expected,
+            $"this test run was built for ML.NET {expected}; MLNetInterop is tested on {string.Join(" and ", SupportedVersions)} only: re-check src/Core/MLNetInterop before another.");
     }
 
     [TestMethod]

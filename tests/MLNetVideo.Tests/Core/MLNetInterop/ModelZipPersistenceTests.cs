@@ -10,7 +10,7 @@ using MLNetVideo.Tests.TestSupport;
 namespace MLNetVideo.Tests.Core.MLNetInterop;
 
 /// <summary>
-/// The foundation's persistence promise, pinned to ML.NET 5.0.1: a TorchSharp-backed MLNetVideo
+/// The foundation's persistence promise, pinned to ML.NET 5.0.1 here and to 6.0.0 in MLNetVideo.Tests.MLNet6: a TorchSharp-backed MLNetVideo
 /// transformer placed after MapValueToKey saves with mlContext.Model.Save and loads with
 /// mlContext.Model.Load in a fresh MLContext and in a fresh process, weights inside the zip.
 /// </summary>
