@@ -41,7 +41,6 @@ internal static class TrainCommand
         {
             var entry = ModelRegistry.Get(parse.GetValue(model)!);
             CommonOptions.CheckDevice(parse.GetValue(device)!);
-            var rows = VideoData.Labelled(parse.GetValue(data)!);
             double fraction = parse.GetValue(testFraction);
             if (fraction is < 0 or >= 1) throw new CliException("--test-fraction must be in [0, 1).");
             string? weights = parse.GetValue(clipWeights);
@@ -53,6 +52,7 @@ internal static class TrainCommand
             if (frameCount < 1 || frameSize < 8) throw new CliException("--frames must be ≥ 1 and --size ≥ 8.");
             var (freezeBackbone, frozenStages) = ParseFreeze(parse.GetValue(freeze));
             if (parse.GetValue(backboneScale) is { } scale && !(scale > 0 && scale <= 1000)) throw new CliException("--backbone-lr-scale must be in (0, 1000].");
+            var rows = VideoData.Labelled(parse.GetValue(data)!);
             if (parse.GetValue(epochs) is < 1) throw new CliException("--epochs must be at least 1.");
             string modelPath = Path.GetFullPath(parse.GetValue(output)!);
             string reportFolder = Path.GetFullPath(parse.GetValue(report) ?? Path.GetDirectoryName(modelPath)!);
