@@ -140,13 +140,18 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
     /// <summary>Reads what <see cref="SaveModel"/> wrote and rebuilds the network with <paramref name="createNetwork"/>.</summary>
     /// <param name="reader">The transformer's zip entries.</param>
     /// <param name="createNetwork">The family's network factory.</param>
+    /// <param name="upgradeSpec">Adjusts the spec of an older content version before the network is built, or null.</param>
+    /// <param name="readWeights">Reads the weights of an older content version into the network, or null for today's layout.</param>
     /// <returns>The parts to pass to the constructor.</returns>
     protected static (IHostEnvironment Environment, TSpec Spec, nn.Module<Tensor, Tensor> Network, VideoClassifierInfo Info, Dictionary<string, object?> TrainingOptions)
-        ReadParts(ModelEntryReader reader, Func<TSpec, nn.Module<Tensor, Tensor>> createNetwork)
+        ReadParts(ModelEntryReader reader, Func<TSpec, nn.Module<Tensor, Tensor>> createNetwork,
+            Func<TSpec, TSpec>? upgradeSpec = null, Action<ModelEntryReader, nn.Module<Tensor, Tensor>>? readWeights = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(createNetwork);
         var spec = reader.ReadJson<TSpec>("Spec.json");
+        if (upgradeSpec is not null)
+            spec = upgradeSpec(spec);
         var info = reader.ReadJson<VideoClassifierInfo>("Classifier.json");
         var training = reader.Contains("Training.json") ? reader.ReadJson<Dictionary<string, object?>>("Training.json") : [];
         CheckLoadedInfo(reader.ComponentId, spec, info);
@@ -161,7 +166,10 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
         }
         try
         {
-            reader.ReadModule("Weights.bin", network);
+            if (readWeights is null)
+                reader.ReadModule("Weights.bin", network);
+            else
+                readWeights(reader, network);
         }
         catch
         {

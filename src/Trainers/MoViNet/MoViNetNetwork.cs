@@ -38,13 +38,14 @@ public sealed class MoViNetNetwork : Module<Tensor, Tensor>
         conv1 = new ConvUnit(3, spec.Stem.OutChannels, MoViNetStemSpec.Kernel, MoViNetStemSpec.Stride, false, false, true, act, causal, "stem", eps, momentum);
         blocks = new ModuleDict<BottleneckBlock>();
         foreach (var block in spec.Blocks)
-            blocks.Add((block.Name, new BottleneckBlock(block, spec.Mode, eps, momentum)));
+            blocks.Add((block.Name, new BottleneckBlock(block, spec.Mode, eps, momentum, spec.Version1Activations)));
         var head = spec.Head;
         int last = spec.Blocks[^1].OutChannels;
         conv7 = new ConvUnit(last, head.ProjectChannels, Triple.One, Triple.One, false, false, true, act, causal, "head", eps, momentum);
         // The classifier MLP uses swish in both modes: Model Garden's MovinetClassifier activation defaults to swish and
-        // the stream configurations only change the backbone's.
-        _head = new Head(head, spec.NumClasses, spec.DropoutRate, MoViNetActivation.Swish, causal, eps, momentum);
+        // the stream configurations only change the backbone's. (Stream models of content version 1 used hard swish.)
+        var classifierAct = causal && spec.Version1Activations ? MoViNetActivation.HardSwish : MoViNetActivation.Swish;
+        _head = new Head(head, spec.NumClasses, spec.DropoutRate, classifierAct, causal, eps, momentum);
         classifier = _head.Classifier;
         RegisterComponents();
     }

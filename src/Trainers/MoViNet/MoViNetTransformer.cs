@@ -23,7 +23,9 @@ public sealed class MoViNetTransformer : VideoClassifierTransformer<MoViNetTrans
 
     /// <inheritdoc />
     /// <remarks>Version 2: the ReZero scales are scalars, no duplicate state-dict keys, and stream models gate with Keras'
-    /// hard sigmoid and classify through swish (the released checkpoints' activations); version-1 zips are refused.</remarks>
+    /// hard sigmoid and classify through swish (the released checkpoints' activations). Version-1 zips still load:
+    /// their duplicate keys are dropped, their scales become scalars, and their stream models keep the activations they
+    /// were trained with (<see cref="MoViNetSpec.Version1Activations"/>), so they score as they did.</remarks>
     public static int ContentVersion => 2;
 
     /// <summary>Whether <see cref="CreateStream"/> is available (stream mode).</summary>
@@ -56,14 +58,26 @@ public sealed class MoViNetTransformer : VideoClassifierTransformer<MoViNetTrans
     internal static nn.Module<Tensor, Tensor> CreateNetwork(MoViNetSpec spec)
         => spec.TemporalEnsemble ? new MoViNetEnsembleNetwork(spec) : new MoViNetNetwork(spec);
 
+    /// <summary>Version 1 saved the depthwise and SE units a second time under compiler-generated names
+    /// (<c>&lt;Deep&gt;k__BackingField</c>, <c>&lt;Se&gt;k__BackingField</c>) and each ReZero scale as a 1-element vector.</summary>
+    private static (string Key, Tensor Value)? UpgradeVersion1Entry(string key, Tensor value)
+        => key.Contains("k__BackingField", StringComparison.Ordinal) ? null
+            : key.EndsWith(".alpha", StringComparison.Ordinal) && value.shape is [1] ? (key, value.reshape([])) : (key, value);
+
     /// <inheritdoc />
     public static MoViNetTransformer LoadFrom(ModelEntryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        if (reader.ContentVersion != ContentVersion)
+        if (reader.ContentVersion is < 1 or > 2)
             throw new InvalidDataException(
-                $"The model zip holds a MoViNet of content version {reader.ContentVersion}; this MLNetVideo reads version {ContentVersion} " +
-                "(its stream activations and state-dict layout changed to match the official checkpoints): train the model again.");
+                $"The model zip holds a MoViNet of content version {reader.ContentVersion}; this MLNetVideo reads versions 1 and {ContentVersion}: " +
+                "load it with the MLNetVideo that saved it, or a newer one.");
+        if (reader.ContentVersion == 1)
+        {
+            var legacy = ReadParts(reader, CreateNetwork, spec => spec with { Version1Activations = true },
+                (entries, network) => entries.ReadModule("Weights.bin", network, UpgradeVersion1Entry));
+            return new MoViNetTransformer(legacy.Environment, legacy.Spec, legacy.Network, legacy.Info, legacy.TrainingOptions);
+        }
         var parts = ReadParts(reader, CreateNetwork);
         return new MoViNetTransformer(parts.Environment, parts.Spec, parts.Network, parts.Info, parts.TrainingOptions);
     }
