@@ -17,7 +17,7 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// padding in time, cumulative SE pooling); a <see cref="MoViNetStream"/> gives the same logits chunk by chunk with
 /// constant memory. The network itself holds no streaming state.
 /// </remarks>
-public sealed class MoViNetNetwork : Module<Tensor, Tensor>
+public sealed class MoViNetNetwork : Module<Tensor, Tensor>, IMoViNetStreamSource
 {
     private readonly ConvUnit conv1;
     private readonly ModuleDict<BottleneckBlock> blocks;
@@ -95,6 +95,9 @@ public sealed class MoViNetNetwork : Module<Tensor, Tensor>
     /// <returns>The session.</returns>
     public MoViNetStream CreateStream() => new([this], parameters().First().device);
 
+    /// <inheritdoc />
+    MoViNetStream IMoViNetStreamSource.CreateStream(Device device) => new([this], device);
+
     /// <summary>
     /// Names and shapes of the streaming state for a batch of <paramref name="batch"/> frames of
     /// <paramref name="height"/>×<paramref name="width"/> (stream mode): per layer with k_t &gt; 1 "bX_lY.stream_buffer"
@@ -129,7 +132,7 @@ public sealed class MoViNetNetwork : Module<Tensor, Tensor>
 /// The paper's temporal ensemble: two MoViNets (<c>model_0</c>, <c>model_1</c>) at half the frame rate, offset by one frame
 /// (model_0 sees frames 0, 2, 4, …; model_1 sees 1, 3, 5, …), logits averaged. Clips need at least 2 frames.
 /// </summary>
-public sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>
+public sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>, IMoViNetStreamSource
 {
     private readonly MoViNetNetwork model_0;
     private readonly MoViNetNetwork model_1;
@@ -170,7 +173,19 @@ public sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>
     /// <returns>The session.</returns>
     public MoViNetStream CreateStream() => new(Members, parameters().First().device);
 
+    /// <inheritdoc />
+    MoViNetStream IMoViNetStreamSource.CreateStream(Device device) => new(Members, device);
+
     /// <summary>Learnable parameters of both members.</summary>
     /// <returns>The count.</returns>
     public long ParameterCount() => parameters().Sum(p => p.numel());
+}
+
+/// <summary>A network a streaming session can run on (one MoViNet, or the temporal ensemble's two members).</summary>
+internal interface IMoViNetStreamSource
+{
+    /// <summary>Opens a session whose state lives on <paramref name="device"/> (where the network is).</summary>
+    /// <param name="device">The network's device.</param>
+    /// <returns>The session.</returns>
+    MoViNetStream CreateStream(Device device);
 }
