@@ -1,6 +1,6 @@
 namespace MLNetVideo.Featurizers.Clip;
 
-/// <summary>The CLIP image towers MLNetVideo can build (models.md §3.2).</summary>
+/// <summary>The CLIP image towers MLNetVideo can build (openai/CLIP and Hugging Face CLIPVisionModel).</summary>
 public enum ClipVisionVariant
 {
     /// <summary>ViT-B/32: 224², patch 32, width 768, 12 layers, 12 heads, 50 tokens, ≈87.8 M parameters.</summary>
@@ -73,7 +73,7 @@ public sealed record ClipVisionSpec
     }
 }
 
-/// <summary>The specs of the public OpenAI CLIP image towers (models.md §3.2) and a tiny test tower.</summary>
+/// <summary>The specs of the public OpenAI CLIP image towers (openai/CLIP and Hugging Face CLIPVisionModel) and a tiny test tower.</summary>
 public static class ClipVisionSpecs
 {
     /// <summary>ViT-B/32.</summary>

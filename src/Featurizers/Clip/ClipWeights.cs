@@ -4,7 +4,7 @@ using MLNetVideo.Weights;
 
 namespace MLNetVideo.Featurizers.Clip;
 
-/// <summary>The checkpoint layouts <see cref="ClipWeights"/> can import (models.md §3.6).</summary>
+/// <summary>The checkpoint layouts <see cref="ClipWeights"/> can import (openai/CLIP and Hugging Face CLIPVisionModel).</summary>
 public enum ClipCheckpointLayout
 {
     /// <summary>Decide from the keys: <c>vision_model.*</c> → Hugging Face, <c>visual.*</c> → OpenAI, else the network's own names.</summary>
@@ -101,7 +101,7 @@ public sealed record ClipPreprocessing(int ImageSize, float[] Mean, float[] Std)
     }
 }
 
-/// <summary>Key mappings from the public CLIP checkpoints to <see cref="ClipVisionNetwork"/> (models.md §3.6), and loading.</summary>
+/// <summary>Key mappings from the public CLIP checkpoints to <see cref="ClipVisionNetwork"/> (openai/CLIP and Hugging Face CLIPVisionModel), and loading.</summary>
 public static class ClipWeights
 {
     /// <summary>OpenAI layout → network: strips <c>visual.</c> and drops the text tower and JIT extras.</summary>

@@ -69,13 +69,10 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
     }
 
     /// <summary>Settings of <see cref="AFNetTrainer"/>.</summary>
-    public sealed class Options : VideoTrainerOptionsBase
+    public sealed class Options : PixelClipTrainerOptionsBase
     {
         /// <summary>Backbone: AF-ResNet-50 (reference) or AF-ResNet-18 (basic blocks, our extension). Default ResNet50.</summary>
         public AFNetDepth Depth { get; set; } = Defaults.Depth;
-
-        /// <summary>Multiplies every channel count (1.0 = reference; 0.25 for tests; scaled widths are multiples of 16). Default 1.0.</summary>
-        public double WidthMultiplier { get; set; } = Defaults.WidthMultiplier;
 
         /// <summary>Channel reduction of the ample branch (reference alpha): 1 or 2. Default 2.</summary>
         public int Alpha { get; set; } = 2;
@@ -124,12 +121,6 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         /// (reference bias [1, 10]: saturated).</summary>
         public double? InitialGateMargin { get; set; }
 
-        /// <summary>Expected frame side (square frames); null = whatever the clip column holds (at least 32).</summary>
-        public int? FrameSize { get; set; }
-
-        /// <summary>Batch-norm momentum (PyTorch convention). Default 0.1.</summary>
-        public double BatchNormMomentum { get; set; } = Defaults.BatchNormMomentum;
-
         /// <summary>Multiplier of the learning rate for the navigation modules (<c>list_gen</c>, their own optimizer group).
         /// Null = the schedule's: 100 (short run) or 10 (reference: its <c>lr_mult</c> for the navigation convolutions and BN).</summary>
         public double? NavigationLearningRateScale { get; set; }
@@ -148,7 +139,6 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         /// lr 0.01 cosine, weight decay 5e-4, gradient-norm clip 20, dropout 0.5, RT 0.5, the short-run schedule).</summary>
         public Options()
         {
-            ClipLayout = ClipLayout.Tchw;
             Epochs = Defaults.Epochs;
             BatchSize = Defaults.BatchSize;
             LearningRate = Defaults.LearningRate;
@@ -190,12 +180,14 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
             : Reference ? AFNetNetwork.ReferenceGateBias : (0, Defaults.ShortRunGateMargin);
 
         /// <inheritdoc />
+        private protected override (string Family, double MinWidthMultiplier, ClipRequirements Input) Limits => ("AFNet", 1.0 / 64, AFNetBackbone.Instance.InputFor(null));
+
+        /// <inheritdoc />
         public override void Validate()
         {
             base.Validate();
             OptionChecks.Defined(Depth, nameof(Depth));
             OptionChecks.Defined(Schedule, nameof(Schedule));
-            OptionChecks.InRange(WidthMultiplier, 1.0 / 64, 4.0, nameof(WidthMultiplier));
             if (Alpha is not (1 or 2))
                 throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, $"Alpha must be 1 or 2; got {Alpha}.");
             OptionChecks.Positive(PatchGroups, nameof(PatchGroups));
@@ -219,9 +211,6 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
                 OptionChecks.NonNegative(decay, nameof(TemperatureDecayEpochs));
             if (InitialGateMargin is { } margin)
                 OptionChecks.InRange(margin, -20, 20, nameof(InitialGateMargin));
-            if (FrameSize is { } size && size < AFNetSpecs.MinFrameSize)
-                throw new ArgumentOutOfRangeException(nameof(FrameSize), size, $"FrameSize must be at least {AFNetSpecs.MinFrameSize} for AFNet; got {size}.");
-            OptionChecks.InRange(BatchNormMomentum, 0, 1, nameof(BatchNormMomentum));
             if (NavigationLearningRateScale is { } scale)
                 OptionChecks.InRange(scale, 1e-3, 1e3, nameof(NavigationLearningRateScale));
         }
@@ -256,8 +245,6 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
     /// <inheritdoc />
     protected override AFNetSpec CreateSpec(ClipGeometry clip, int numClasses)
     {
-        if (TrainerOptions.FrameSize is { } size && (size != clip.Height || size != clip.Width))
-            throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName, $"frames of {size}×{size} (FrameSize)", clip.ToString());
         var spec = new AFNetSpec
         {
             Depth = TrainerOptions.Depth,

@@ -3,7 +3,7 @@ using MLNetVideo.Weights;
 namespace MLNetVideo.Trainers.AFNet;
 
 /// <summary>
-/// Key mappings from the official AFNet checkpoints (BeSpontaneous/AFNet-pytorch, models.md §4.6) to
+/// Key mappings from the official AFNet checkpoints (BeSpontaneous/AFNet-pytorch, BeSpontaneous/AFNet-pytorch) to
 /// <see cref="AFNetNetwork"/>'s state-dict names.
 /// </summary>
 /// <remarks>

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MLNetVideo.Trainers.AFNet;
 
 /// <summary>
-/// Hard Gumbel-Softmax sampling with the straight-through estimator, as AFNet's navigation modules use it (models.md §4.3;
+/// Hard Gumbel-Softmax sampling with the straight-through estimator, as AFNet's navigation modules use it (BeSpontaneous/AFNet-pytorch;
 /// the reference's <c>GumbleSoftmax</c> with <c>force_hard=True</c>).
 /// </summary>
 public static class GumbelSoftmax

@@ -48,8 +48,10 @@ public abstract class VideoTrainerOptionsBase
     /// <summary>Output key column of the most probable class. Default "PredictedLabel".</summary>
     public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
 
-    /// <summary>Dimension order of one view in the clip column. Default <see cref="ClipLayout.Cthw"/>.</summary>
-    public ClipLayout ClipLayout { get; set; } = ClipLayout.Cthw;
+    /// <summary>Dimension order of one view in the clip column. Default null: the order the column's <c>ClipLayout</c>
+    /// annotation names (LoadVideoFrames writes it), else the network's own order (<see cref="ClipLayout.Cthw"/> for S3D,
+    /// MoViNet and EVL, <see cref="ClipLayout.Tchw"/> for TSM and AFNet). A value that contradicts the annotation is refused.</summary>
+    public ClipLayout? ClipLayout { get; set; }
 
     /// <summary>Passes over the training data. Default 10.</summary>
     public int Epochs { get; set; } = 10;
@@ -170,7 +172,8 @@ public abstract class VideoTrainerOptionsBase
         OptionChecks.NotEmpty(LabelColumnName, nameof(LabelColumnName));
         OptionChecks.NotEmpty(ScoreColumnName, nameof(ScoreColumnName));
         OptionChecks.NotEmpty(PredictedLabelColumnName, nameof(PredictedLabelColumnName));
-        OptionChecks.Defined(ClipLayout, nameof(ClipLayout));
+        if (ClipLayout is { } layout)
+            OptionChecks.Defined(layout, nameof(ClipLayout));
         OptionChecks.Positive(Epochs, nameof(Epochs));
         OptionChecks.Positive(BatchSize, nameof(BatchSize));
         OptionChecks.Defined(Optimizer, nameof(Optimizer));

@@ -192,6 +192,8 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec> : IEstimator<V
     internal (TSpec Spec, nn.Module<Tensor, Tensor> Network, InitialWeightsReport? Report, FrozenParts Frozen) BuildNetwork(
         ClipGeometry clip, int numClasses, int seed)
     {
+        if (TrainerOptions is PixelClipTrainerOptionsBase pixelOptions)
+            pixelOptions.CheckClip(clip);
         var requirements = Backbone.InputFor(null);
         if (!requirements.AreMetBy(clip))
             throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName, requirements.ToString(), clip.ToString());
@@ -251,12 +253,34 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec> : IEstimator<V
             [score, predicted, .. Backbone.ExtraOutputColumns.Select(name => SchemaShapes.Column(name, NumberDataViewType.Single))]);
     }
 
+    /// <summary>The clip column's dimension order: <see cref="VideoTrainerOptionsBase.ClipLayout"/> when set, else the
+    /// column's <c>ClipLayout</c> annotation (LoadVideoFrames), else the network's; an option that contradicts the
+    /// annotation is refused, naming both.</summary>
+    private ClipLayout ColumnLayout(DataViewSchema.Column column)
+    {
+        ClipLayout? annotated = null;
+        if (column.Annotations.Schema.GetColumnOrNull(VideoFrameLoadingTransformer.LayoutAnnotationName) is { Type: TextDataViewType })
+        {
+            var text = default(ReadOnlyMemory<char>);
+            column.Annotations.GetValue(VideoFrameLoadingTransformer.LayoutAnnotationName, ref text);
+            var dims = text.ToString().Split(';')[0].Trim();
+            if (dims.StartsWith("views,", StringComparison.Ordinal)) dims = dims["views,".Length..];
+            annotated = dims.StartsWith("frames,channels", StringComparison.Ordinal) ? ClipLayout.Tchw
+                : dims.StartsWith("channels,frames", StringComparison.Ordinal) ? ClipLayout.Cthw : null;
+        }
+        if (TrainerOptions.ClipLayout is { } chosen && annotated is { } found && chosen != found)
+            throw new ArgumentOutOfRangeException(nameof(VideoTrainerOptionsBase.ClipLayout), chosen,
+                $"ClipLayout is {chosen}, but the clip column '{column.Name}' holds {found} clips (its {VideoFrameLoadingTransformer.LayoutAnnotationName} annotation, " +
+                $"written by LoadVideoFrames). Leave ClipLayout unset to follow the column, or load the frames with Layout = {chosen}.");
+        return TrainerOptions.ClipLayout ?? annotated ?? Backbone.NetworkLayout;
+    }
+
     private (ClipGeometry Clip, int NumClasses, string[]? ClassNames) CheckSchema(DataViewSchema schema, string role)
     {
         string clipRole = role == "input" ? "clip" : $"{role} clip";
         string labelRole = role == "input" ? "label" : $"{role} label";
         var clipColumn = schema.GetColumnOrNull(TrainerOptions.ClipColumnName) ?? throw SchemaErrors.ColumnNotFound(clipRole, TrainerOptions.ClipColumnName);
-        var clip = ClipGeometry.TryFrom(clipColumn.Type, TrainerOptions.ClipLayout)
+        var clip = ClipGeometry.TryFrom(clipColumn.Type, ColumnLayout(clipColumn))
             ?? throw SchemaErrors.Mismatch(clipRole, TrainerOptions.ClipColumnName,
                 "Vector<Single, C, T, H, W> (or [T, C, H, W] with ClipLayout = Tchw, or [K, …] for K views)",
                 SchemaErrors.Describe(clipColumn.Type));

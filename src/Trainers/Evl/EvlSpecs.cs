@@ -3,7 +3,7 @@ using MLNetVideo.Errors;
 namespace MLNetVideo.Trainers.Evl;
 
 /// <summary>
-/// Architecture of an EVL decoder (Lin et al., "Frozen CLIP Models are Efficient Video Learners", ECCV 2022; models.md §3.3)
+/// Architecture of an EVL decoder (Lin et al., "Frozen CLIP Models are Efficient Video Learners", ECCV 2022; OpenGVLab/efficient-video-recognition)
 /// over features from <c>FeaturizeVideoWithClip</c>: M layers of [T, tokens, W] block outputs (and their q/k).
 /// </summary>
 public sealed record EvlSpec

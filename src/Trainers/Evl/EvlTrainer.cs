@@ -74,8 +74,8 @@ public sealed class EvlTrainer : VideoClassifierTrainerBase<EvlTrainer.Options, 
         public override void Validate()
         {
             base.Validate();
-            if (ClipLayout != ClipLayout.Cthw)
-                throw new ArgumentOutOfRangeException(nameof(ClipLayout), ClipLayout, "EVL reads the CLIP feature column [k·M, T, tokens, W]; keep ClipLayout = Cthw.");
+            if (ClipLayout is { } layout && layout != Transforms.Decoding.ClipLayout.Cthw)
+                throw new ArgumentOutOfRangeException(nameof(ClipLayout), layout, "EVL reads the CLIP feature column [k·M, T, tokens, W]; keep ClipLayout = Cthw.");
             if (UseInterFrameAttention && !FeaturesIncludeAttention)
                 throw new ArgumentOutOfRangeException(nameof(UseInterFrameAttention), UseInterFrameAttention, "UseInterFrameAttention needs FeaturesIncludeAttention (q/k in the feature column).");
             if (BackboneHeads is { } b) OptionChecks.Positive(b, nameof(BackboneHeads));

@@ -87,7 +87,7 @@ public sealed record MoViNetBlockSpec(int Block, int Layer, int InChannels, int 
     /// <summary>Whether the skip path is a projection (pool + 1×1×1 conv + BN) rather than the identity.</summary>
     public bool ProjectedSkip => InChannels != OutChannels || Stride.H != 1 || Stride.W != 1;
 
-    /// <summary>SE hidden width: make_divisible(0.25·C) in base mode, make_divisible(0.5·C) in stream mode (models.md §2.3).</summary>
+    /// <summary>SE hidden width: make_divisible(0.25·C) in base mode, make_divisible(0.5·C) in stream mode (Model Garden movinet.py).</summary>
     /// <param name="mode">Base or stream.</param>
     /// <returns>The hidden width.</returns>
     public int SeHidden(MoViNetMode mode) => MoViNetSpecs.MakeDivisible((mode == MoViNetMode.Stream ? 0.5 : 0.25) * ExpandChannels, 8);
@@ -165,7 +165,7 @@ public sealed record MoViNetSpec
     private int Scale(int channels) => WidthMultiplier == 1.0 ? channels : MoViNetSpecs.MakeDivisible(channels * WidthMultiplier, 8);
 }
 
-/// <summary>The official block tables of A0, A1 and A2 (models.md §2.4, from Model Garden <c>movinet.py</c> BLOCK_SPECS).</summary>
+/// <summary>The official block tables of A0, A1 and A2 (from Model Garden <c>movinet.py</c> BLOCK_SPECS).</summary>
 public static class MoViNetSpecs
 {
     /// <summary>Smallest frame side: five stride-2 stages (stem, b0, b1, b2, b4).</summary>
@@ -195,7 +195,7 @@ public static class MoViNetSpecs
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "Unknown MoViNet variant."),
     };
 
-    /// <summary>Every layer of a variant at full width (models.md §2.4).</summary>
+    /// <summary>Every layer of a variant at full width (Model Garden movinet.py).</summary>
     /// <param name="variant">The variant.</param>
     /// <returns>The layers, block by block.</returns>
     public static IReadOnlyList<MoViNetBlockSpec> Blocks(MoViNetVariant variant)

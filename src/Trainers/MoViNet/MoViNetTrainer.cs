@@ -33,7 +33,7 @@ public sealed class MoViNetTrainer : VideoClassifierTrainerBase<MoViNetTrainer.O
     }
 
     /// <summary>Settings of <see cref="MoViNetTrainer"/>.</summary>
-    public sealed class Options : VideoTrainerOptionsBase
+    public sealed class Options : PixelClipTrainerOptionsBase
     {
         /// <summary>A0, A1 or A2. Default A0.</summary>
         public MoViNetVariant Variant { get; set; } = Defaults.Variant;
@@ -41,18 +41,8 @@ public sealed class MoViNetTrainer : VideoClassifierTrainerBase<MoViNetTrainer.O
         /// <summary>Base (non-causal) or stream (causal, can stream). Default stream.</summary>
         public MoViNetMode Mode { get; set; } = Defaults.Mode;
 
-        /// <summary>Multiplies the stem, block and head widths (1.0 = official tables; small values for tests). Default 1.0.</summary>
-        public double WidthMultiplier { get; set; } = Defaults.WidthMultiplier;
-
         /// <summary>Hidden width of the classifier MLP. Default 2048 (official).</summary>
         public int ClassifierHiddenChannels { get; set; } = Defaults.ClassifierHiddenChannels;
-
-        /// <summary>Expected frame side (square frames, the input size); <see langword="null"/> = whatever the clip column
-        /// holds (at least 32). The official models use 172 (A0, A1) and 224 (A2).</summary>
-        public int? FrameSize { get; set; }
-
-        /// <summary>Batch-norm momentum (PyTorch convention). Default 0.1 (training from scratch); the official recipe uses 0.01.</summary>
-        public double BatchNormMomentum { get; set; } = Defaults.BatchNormMomentum;
 
         /// <summary>The paper's temporal ensemble: two networks on the even and the odd frames (half frame rate, offset by
         /// one frame), logits averaged and trained together through the averaged logits. Needs clips of at least 2 frames.
@@ -68,16 +58,15 @@ public sealed class MoViNetTrainer : VideoClassifierTrainerBase<MoViNetTrainer.O
         }
 
         /// <inheritdoc />
+        private protected override (string Family, double MinWidthMultiplier, ClipRequirements Input) Limits => ("MoViNet", 1.0 / 16, MoViNetBackbone.Instance.InputFor(null));
+
+        /// <inheritdoc />
         public override void Validate()
         {
             base.Validate();
             OptionChecks.Defined(Variant, nameof(Variant));
             OptionChecks.Defined(Mode, nameof(Mode));
-            OptionChecks.InRange(WidthMultiplier, 1.0 / 16, 4.0, nameof(WidthMultiplier));
             OptionChecks.InRange(ClassifierHiddenChannels, 1, 1 << 16, nameof(ClassifierHiddenChannels));
-            if (FrameSize is { } size && size < MoViNetSpecs.MinFrameSize)
-                throw new ArgumentOutOfRangeException(nameof(FrameSize), size, $"FrameSize must be at least {MoViNetSpecs.MinFrameSize} for MoViNet; got {size}.");
-            OptionChecks.InRange(BatchNormMomentum, 0, 1, nameof(BatchNormMomentum));
         }
     }
 
@@ -91,8 +80,6 @@ public sealed class MoViNetTrainer : VideoClassifierTrainerBase<MoViNetTrainer.O
     /// <inheritdoc />
     protected override MoViNetSpec CreateSpec(ClipGeometry clip, int numClasses)
     {
-        if (TrainerOptions.FrameSize is { } size && (size != clip.Height || size != clip.Width))
-            throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName, $"frames of {size}×{size} (FrameSize)", clip.ToString());
         var spec = new MoViNetSpec
         {
             Variant = TrainerOptions.Variant,

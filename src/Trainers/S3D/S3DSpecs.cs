@@ -103,7 +103,7 @@ public sealed record S3DSpec
         => multiplier == 1.0 ? channels : Math.Max(16, (int)Math.Round(channels * multiplier / 16.0, MidpointRounding.AwayFromZero) * 16);
 }
 
-/// <summary>The paper's tables (models.md §1.4–1.5) and the named configurations.</summary>
+/// <summary>The paper's tables (Xie et al., ECCV 2018) and the named configurations.</summary>
 public static class S3DSpecs
 {
     /// <summary>Number of entries in <c>base</c> (pools included).</summary>

@@ -32,23 +32,10 @@ public sealed class S3DTrainer : VideoClassifierTrainerBase<S3DTrainer.Options, 
     }
 
     /// <summary>Settings of <see cref="S3DTrainer"/>.</summary>
-    public sealed class Options : VideoTrainerOptionsBase
+    public sealed class Options : PixelClipTrainerOptionsBase
     {
         /// <summary>S3D or S3D-G. Default S3D-G.</summary>
         public S3DVariant Variant { get; set; } = Defaults.Variant;
-
-        /// <summary>Multiplies every channel count (1.0 = the paper's table; 0.125–0.25 for tests). Default 1.0.</summary>
-        public double WidthMultiplier { get; set; } = Defaults.WidthMultiplier;
-
-        /// <summary>Expected frames per clip; <see langword="null"/> = whatever the clip column holds (at least 8).</summary>
-        public int? FramesPerClip { get; set; }
-
-        /// <summary>Expected frame side (square frames); <see langword="null"/> = whatever the clip column holds (at least 32).</summary>
-        public int? FrameSize { get; set; }
-
-        /// <summary>Batch-norm momentum (PyTorch convention). Default 0.1, suited to training from scratch; the reference
-        /// checkpoint used 1e-3, which suits fine-tuning it.</summary>
-        public double BatchNormMomentum { get; set; } = Defaults.BatchNormMomentum;
 
         /// <summary>First layer of <c>base</c> with temporal kernels (0 = all, the released S3D; larger = "top-heavy"). Default 0.</summary>
         public int TemporalStartLayer { get; set; }
@@ -62,16 +49,13 @@ public sealed class S3DTrainer : VideoClassifierTrainerBase<S3DTrainer.Options, 
         }
 
         /// <inheritdoc />
+        private protected override (string Family, double MinWidthMultiplier, ClipRequirements Input) Limits => ("S3D", 1.0 / 64, S3DBackbone.Instance.InputFor(null));
+
+        /// <inheritdoc />
         public override void Validate()
         {
             base.Validate();
             OptionChecks.Defined(Variant, nameof(Variant));
-            OptionChecks.InRange(WidthMultiplier, 1.0 / 64, 4.0, nameof(WidthMultiplier));
-            if (FramesPerClip is { } frames && frames < S3DSpecs.MinFrames)
-                throw new ArgumentOutOfRangeException(nameof(FramesPerClip), frames, $"FramesPerClip must be at least {S3DSpecs.MinFrames} for S3D; got {frames}.");
-            if (FrameSize is { } size && size < S3DSpecs.MinFrameSize)
-                throw new ArgumentOutOfRangeException(nameof(FrameSize), size, $"FrameSize must be at least {S3DSpecs.MinFrameSize} for S3D; got {size}.");
-            OptionChecks.InRange(BatchNormMomentum, 0, 1, nameof(BatchNormMomentum));
             OptionChecks.InRange(TemporalStartLayer, 0, S3DSpecs.LayerCount, nameof(TemporalStartLayer));
         }
     }
@@ -86,10 +70,6 @@ public sealed class S3DTrainer : VideoClassifierTrainerBase<S3DTrainer.Options, 
     /// <inheritdoc />
     protected override S3DSpec CreateSpec(ClipGeometry clip, int numClasses)
     {
-        if ((TrainerOptions.FramesPerClip is { } frames && frames != clip.Frames) || (TrainerOptions.FrameSize is { } size && (size != clip.Height || size != clip.Width)))
-            throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName,
-                $"{TrainerOptions.FramesPerClip?.ToString() ?? "T"} frames of {TrainerOptions.FrameSize?.ToString() ?? "H"}×{TrainerOptions.FrameSize?.ToString() ?? "W"} (FramesPerClip, FrameSize)",
-                clip.ToString());
         var spec = new S3DSpec
         {
             Variant = TrainerOptions.Variant,

@@ -50,7 +50,7 @@ public readonly record struct TsmBatchNorm(double Eps, double Momentum)
 /// global average pool, dropout, <c>fc</c> per frame, average consensus over the frames (or clusters).</para>
 /// <para>With clustering the first stage (stem + <c>layer1</c>) sees all T frames; its activations are clustered per video into
 /// <see cref="ClusterCount"/> contiguous clusters and merged (sum or mean), so <c>layer2</c> … <c>layer4</c> see g pseudo-frames
-/// (models.md §6.2). The shifts of <c>layer1</c> run over T frames, those of the deeper stages over g.</para>
+/// ("No Frame Left Behind", CVPR 2021). The shifts of <c>layer1</c> run over T frames, those of the deeper stages over g.</para>
 /// </remarks>
 public sealed record TsmSpec
 {

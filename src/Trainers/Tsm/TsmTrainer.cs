@@ -25,7 +25,7 @@ namespace MLNetVideo.Trainers.Tsm;
 /// <para>The clip column holds [T, 3, H, W] (<see cref="VideoTrainerOptionsBase.ClipLayout"/> = Tchw,
 /// the default of this trainer) or [3, T, H, W]; frames at least 32×32; ImageNet mean/std normalisation suits imported
 /// ResNet weights (<see cref="TsmWeights"/>). Cost per clip ≈ 0.79·T + 3.3·g GMACs for ResNet-50 at 224² with clustering,
-/// 4.1·T without (models.md §6.9).</para>
+/// 4.1·T without ("No Frame Left Behind", CVPR 2021).</para>
 /// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec}" path="/remarks"/>
 /// </remarks>
 public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, TsmSpec>
@@ -46,14 +46,10 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
     }
 
     /// <summary>Settings of <see cref="TsmTrainer"/>.</summary>
-    public sealed class Options : VideoTrainerOptionsBase
+    public sealed class Options : PixelClipTrainerOptionsBase
     {
         /// <summary>Backbone depth: ResNet-18, -34 or -50. Default ResNet-50 (the TSM reference).</summary>
         public TsmDepth Depth { get; set; } = Defaults.Depth;
-
-        /// <summary>Multiplies every channel count (1.0 = torchvision's ResNet; 0.125–0.25 for tests; scaled widths are
-        /// multiples of 16). Default 1.0.</summary>
-        public double WidthMultiplier { get; set; } = Defaults.WidthMultiplier;
 
         /// <summary>1 / the fraction of channels shifted each way in time (the reference's shift_div). Default 8.</summary>
         public int ShiftDivisor { get; set; } = Defaults.ShiftDivisor;
@@ -90,12 +86,6 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
         /// (clustering off, or online clustering off). Default false.</summary>
         public bool RecomputeShallowStage { get; set; }
 
-        /// <summary>Expected frame side (square frames); <see langword="null"/> = whatever the clip column holds (at least 32).</summary>
-        public int? FrameSize { get; set; }
-
-        /// <summary>Batch-norm momentum (PyTorch convention). Default 0.1 (torchvision).</summary>
-        public double BatchNormMomentum { get; set; } = Defaults.BatchNormMomentum;
-
         /// <summary>TSN's partial batch norm for fine-tuning: every batch norm except the first (the stem's) keeps the
         /// statistics and affine parameters of <see cref="VideoTrainerOptionsBase.InitialWeights"/>, which the TSM reference
         /// does when it fine-tunes from ImageNet or Kinetics (small batches estimate statistics badly). Default false.</summary>
@@ -105,7 +95,6 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
         /// lr 0.01 cosine, dropout 0.5).</summary>
         public Options()
         {
-            ClipLayout = ClipLayout.Tchw;
             Epochs = Defaults.Epochs;
             BatchSize = Defaults.BatchSize;
             LearningRate = Defaults.LearningRate;
@@ -113,11 +102,13 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
         }
 
         /// <inheritdoc />
+        private protected override (string Family, double MinWidthMultiplier, ClipRequirements Input) Limits => ("TSM", 1.0 / 64, TsmBackbone.Instance.InputFor(null));
+
+        /// <inheritdoc />
         public override void Validate()
         {
             base.Validate();
             OptionChecks.Defined(Depth, nameof(Depth));
-            OptionChecks.InRange(WidthMultiplier, 1.0 / 64, 4.0, nameof(WidthMultiplier));
             if (ShiftDivisor < 2)
                 throw new ArgumentOutOfRangeException(nameof(ShiftDivisor), ShiftDivisor, $"ShiftDivisor must be at least 2; got {ShiftDivisor}.");
             OptionChecks.Defined(Clustering, nameof(Clustering));
@@ -127,9 +118,6 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
                 OptionChecks.Positive(sampled, nameof(SampledFrames));
             if (ShallowChunkFrames is { } chunk)
                 OptionChecks.Positive(chunk, nameof(ShallowChunkFrames));
-            if (FrameSize is { } size && size < TsmSpecs.MinFrameSize)
-                throw new ArgumentOutOfRangeException(nameof(FrameSize), size, $"FrameSize must be at least {TsmSpecs.MinFrameSize} for TSM; got {size}.");
-            OptionChecks.InRange(BatchNormMomentum, 0, 1, nameof(BatchNormMomentum));
         }
     }
 
@@ -143,8 +131,6 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
     /// <inheritdoc />
     protected override TsmSpec CreateSpec(ClipGeometry clip, int numClasses)
     {
-        if (TrainerOptions.FrameSize is { } size && (size != clip.Height || size != clip.Width))
-            throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName, $"frames of {size}×{size} (FrameSize)", clip.ToString());
         var spec = new TsmSpec
         {
             Depth = TrainerOptions.Depth,

@@ -22,7 +22,7 @@ namespace MLNetVideo.Trainers.Tsm;
 /// classes, so import with a head re-initialised (<see cref="ImportOptions"/>) or drop <c>fc.*</c>. Use <see cref="TorchvisionResNet"/>.</description></item>
 /// <item><term>MMAction2 TSM re-trainings</term>
 /// <description><c>backbone.layer1.0.conv1.conv.net.weight</c> / <c>backbone.layer1.0.conv1.bn.*</c> (ConvModule naming) and
-/// <c>cls_head.fc_cls.*</c>: not mapped here (a different module layout; see models.md §5.2).</description></item>
+/// <c>cls_head.fc_cls.*</c>: not mapped here (a different module layout; see "No Frame Left Behind", CVPR 2021).</description></item>
 /// </list>
 /// </remarks>
 public static class TsmWeights

@@ -1,6 +1,6 @@
 namespace MLNetVideo.Transforms.TemporalClustering;
 
-/// <summary>How the frames of one temporal cluster are merged into one pseudo-frame (models.md §6.6).</summary>
+/// <summary>How the frames of one temporal cluster are merged into one pseudo-frame ("No Frame Left Behind", CVPR 2021).</summary>
 public enum ClusterAggregation
 {
     /// <summary>

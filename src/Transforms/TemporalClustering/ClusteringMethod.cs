@@ -9,13 +9,13 @@ namespace MLNetVideo.Transforms.TemporalClustering;
 public enum ClusteringMethod
 {
     /// <summary>
-    /// "Ours-cumulative" (models.md §6.4): the total amount of change is split into equal budgets, one per cluster;
+    /// "Ours-cumulative" ("No Frame Left Behind", CVPR 2021): the total amount of change is split into equal budgets, one per cluster;
     /// clusters are short where the video changes fast and long where it is static.
     /// </summary>
     Cumulative = 0,
 
     /// <summary>
-    /// "Ours-slope" (models.md §6.5): the sequence is cut after the frames followed by the g−1 largest changes
+    /// "Ours-slope" ("No Frame Left Behind", CVPR 2021): the sequence is cut after the frames followed by the g−1 largest changes
     /// ("steepest slopes" of the cumulative distance curve).
     /// </summary>
     Slope = 1,

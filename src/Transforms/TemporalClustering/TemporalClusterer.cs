@@ -13,19 +13,19 @@ namespace MLNetVideo.Transforms.TemporalClustering;
 /// </summary>
 /// <remarks>
 /// <para><b>Layout.</b> A sequence is a span of T·D values, frame after frame (row-major [T, D]).</para>
-/// <para><b>Binarisation and distance (models.md §6.3).</b> Value i of frame t becomes bit <c>frame[i] &gt; 0</c>
+/// <para><b>Binarisation and distance ("No Frame Left Behind", CVPR 2021).</b> Value i of frame t becomes bit <c>frame[i] &gt; 0</c>
 /// (NaN, zero and −0 give 0), packed 64 to a <see cref="ulong"/>. The distance between frames t and t+1 is the number
 /// of differing bits (<see cref="BitOperations.PopCount(ulong)"/> of the XOR), which divided by D is SciPy's normalised
 /// Hamming distance d_t. Dividing by D changes no cluster, so clustering works on the exact integer counts, and ties
 /// and budgets are decided without rounding.</para>
-/// <para><b>Cumulative clustering (models.md §6.4).</b> With D_0 = 0 and D_t = Σ_{j&lt;t} d_j, and the budget
+/// <para><b>Cumulative clustering ("No Frame Left Behind", CVPR 2021).</b> With D_0 = 0 and D_t = Σ_{j&lt;t} d_j, and the budget
 /// δ = D_{T−1} / g, frame t belongs to cluster k (1-based) iff (k−1)·δ &lt; D_t ≤ k·δ; frame 0, and every frame with
 /// D_t = 0, belongs to cluster 1. Unlike the reference code, the trailing cluster is emitted and no output is padded.
 /// When one change is so large that D jumps over whole budgets, the skipped clusters would be empty; each cluster
 /// start is then moved to the nearest position that keeps all starts strictly increasing (an empty cluster takes the
 /// first frame of the next one, and a start is capped so every later cluster keeps at least one frame). The cut at the
 /// large change is therefore kept, and the result always has exactly g non-empty clusters.</para>
-/// <para><b>Slope clustering (models.md §6.5).</b> The boundaries are the positions p of the g−1 largest d_p (ties:
+/// <para><b>Slope clustering ("No Frame Left Behind", CVPR 2021).</b> The boundaries are the positions p of the g−1 largest d_p (ties:
 /// the earliest position wins), sorted ascending; the clusters are [0..p₁], [p₁+1..p₂], …, [p_{g−1}+1..T−1].</para>
 /// <para><b>Static videos.</b> When no bit changes anywhere (total distance 0), both methods return g uniform segments
 /// (cluster k starts at ⌊k·T/g⌋). The reference code returns the first g frames instead, which would drop every later
@@ -197,7 +197,7 @@ public static class TemporalClusterer
         return clusters;
     }
 
-    /// <summary>Merges each cluster's frames into one pseudo-frame (models.md §6.6).</summary>
+    /// <summary>Merges each cluster's frames into one pseudo-frame ("No Frame Left Behind", CVPR 2021).</summary>
     /// <param name="frames">T·D values, frame after frame.</param>
     /// <param name="frameCount">T.</param>
     /// <param name="clusters">Clusters inside [0, T), each with at least one frame.</param>
@@ -274,7 +274,7 @@ public static class TemporalClusterer
             starts[k] = (int)((long)k * frameCount / starts.Length);
     }
 
-    /// <summary>models.md §6.4 in exact integer arithmetic: frame t (t ≥ 1) is in 1-based cluster ⌈g·D_t / total⌉
+    /// <summary>"No Frame Left Behind", CVPR 2021 in exact integer arithmetic: frame t (t ≥ 1) is in 1-based cluster ⌈g·D_t / total⌉
     /// (at least 1), i.e. (k−1)·δ &lt; D_t ≤ k·δ with δ = total / g. Then empty clusters are repaired.</summary>
     private static void CumulativeStarts(ReadOnlySpan<long> counts, long total, Span<int> starts)
     {
@@ -295,7 +295,7 @@ public static class TemporalClusterer
         MakeStrictlyIncreasing(starts, frameCount);
     }
 
-    /// <summary>models.md §6.5: cut after the g−1 largest changes (earliest wins a tie).</summary>
+    /// <summary>"No Frame Left Behind", CVPR 2021: cut after the g−1 largest changes (earliest wins a tie).</summary>
     private static void SlopeStarts(ReadOnlySpan<long> counts, Span<int> starts)
     {
         int boundaries = starts.Length - 1;

@@ -31,7 +31,7 @@ namespace MLNetVideo.Transforms.TemporalClustering;
 /// The input column holds T frames of D values each, frame after frame: for example CLIP image features of every
 /// frame of a video, [T, 512]. Trailing dimensions after T are kept in the output ([T, C, H, W] → [g, C, H, W]).
 ///
-/// ### Algorithm (models.md §6.3–6.6)
+/// ### Algorithm ("No Frame Left Behind", CVPR 2021)
 /// Every frame is binarised (value > 0), consecutive frames are compared by normalised Hamming distance
 /// (bit-packed popcount), and the sequence is cut into exactly g contiguous clusters: `Cumulative` splits the total
 /// change into g equal budgets (§6.4), `Slope` cuts at the g − 1 largest changes (§6.5). Each cluster becomes the sum

@@ -6,7 +6,7 @@ namespace MLNetVideo.Transforms.TemporalClustering;
 
 /// <summary>
 /// The Temporal Shift Module ("TSM: Temporal Shift Module for Efficient Video Understanding", Lin, Gan, Han, ICCV 2019;
-/// models.md §5.1) wrapped around a layer, in the "blockres" placement: the input is shifted along time, then passed to
+/// Lin et al., "TSM: Temporal Shift Module for Efficient Video Understanding", ICCV 2019) wrapped around a layer, in the "blockres" placement: the input is shifted along time, then passed to
 /// the wrapped layer. The wrapped layer is held in a field named <c>net</c>, so a wrapped <c>conv1</c> of a residual
 /// block has the checkpoint keys <c>…conv1.net.weight</c> of the official TSM checkpoints.
 /// </summary>

@@ -5,7 +5,7 @@ namespace MLNetVideo.Transforms.TemporalClustering;
 
 /// <summary>
 /// <see cref="TemporalClusterer"/> on TorchSharp activations, for networks that cluster inside the forward pass
-/// ("No frame left behind", models.md §6.2 steps 3–5: the first block's activations of all T frames are clustered
+/// ("No frame left behind", "No Frame Left Behind", CVPR 2021: the first block's activations of all T frames are clustered
 /// per video and merged into g pseudo-frames that the deeper layers see).
 /// </summary>
 /// <remarks>
@@ -15,7 +15,7 @@ namespace MLNetVideo.Transforms.TemporalClustering;
 /// <see cref="TemporalClusterer.ClusterFromHammingCounts"/>, so a tensor and a span give identical clusters.</para>
 /// <para>The aggregation is ordinary differentiable tensor arithmetic (<c>index_add</c> and, for <see cref="ClusterAggregation.Mean"/>,
 /// a division by the cluster lengths): every frame of a cluster receives the cluster's gradient (÷ length for Mean),
-/// and nothing flows through the assignment (models.md §6.6). When T &lt; g a frame can feed several clusters and
+/// and nothing flows through the assignment ("No Frame Left Behind", CVPR 2021). When T &lt; g a frame can feed several clusters and
 /// receives the sum of their gradients.</para>
 /// <para>Memory: the assignment needs a temporary boolean copy of the activations (1 byte per value). On CUDA,
 /// <c>index_add</c> adds with atomics, so the last bits of a sum may differ between runs; on the CPU it is repeatable.</para>

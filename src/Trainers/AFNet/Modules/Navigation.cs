@@ -7,7 +7,7 @@ using static TorchSharp.torch.nn;
 namespace MLNetVideo.Trainers.AFNet.Modules;
 
 /// <summary>
-/// The reference's <c>navigation</c> module (models.md §4.3): global average pool → 1×1 conv C→2 (<c>conv_pool</c>, no bias)
+/// The reference's <c>navigation</c> module (BeSpontaneous/AFNet-pytorch): global average pool → 1×1 conv C→2 (<c>conv_pool</c>, no bias)
 /// → BN(2) (<c>bn</c>) → ReLU → reshape to [N, 2T, 1, 1] → grouped 1×1 conv 2T→2T with T groups and bias (<c>conv_gs</c>: one
 /// 2×2 map per frame) → per-frame [skip, keep] logits [N, T, 2]. The <c>conv_gs</c> bias starts at [1, 10] per frame, so
 /// every frame starts selected.

@@ -5,7 +5,7 @@ using static TorchSharp.torch.nn;
 namespace MLNetVideo.Trainers.Evl.Modules;
 
 /// <summary>
-/// EVL's inter-frame attention feature (official <c>TemporalCrossAttention</c>, models.md §3.3): for each frame, the
+/// EVL's inter-frame attention feature (official <c>TemporalCrossAttention</c>, OpenGVLab/efficient-video-recognition): for each frame, the
 /// head-averaged softmax affinity of its patch queries to the previous (and next) frame's patch keys weights learned
 /// relative-offset vectors <c>w1</c> (previous) and <c>w2</c> (next), each [(2h−1)(2w−1), C], zero-initialised.
 /// </summary>

@@ -7,7 +7,7 @@ namespace MLNetVideo.Trainers.MoViNet.Modules;
 
 /// <summary>
 /// Average pool 1×k×k for the projected skip: TF 'SAME' (asymmetric) padding that is excluded from the average
-/// (<c>count_include_pad=False</c>, models.md §2.6 #3). No weights, so it keeps index <c>res.0</c> empty as in the Atze00 port.
+/// (<c>count_include_pad=False</c>, Model Garden movinet.py). No weights, so it keeps index <c>res.0</c> empty as in the Atze00 port.
 /// </summary>
 internal sealed class SkipPool : Module<Tensor, Tensor>
 {

@@ -103,7 +103,7 @@ internal sealed class ConvBlock : Module<Tensor, Tensor>
         // for one-frame pushes (batch N·T = 1) in TorchSharp-cpu 0.107, breaking stream/whole-clip equality.
         if (kh == 1 && kw == 1 && kt > 1 && _stride[1] == 1 && _stride[2] == 1)
         {
-            // Temporal conv (the stream (2+1)D part): 2-D conv with a kt×1 kernel on [N, C, T, H·W] (models.md §2.6 #6).
+            // Temporal conv (the stream (2+1)D part): 2-D conv with a kt×1 kernel on [N, C, T, H·W] (Model Garden movinet.py).
             var y2 = functional.conv2d(x.reshape(n, c, t, h * wd), w.squeeze(-1), b, [_stride[0], 1], groups: groups);
             y = y2.reshape(n, y2.shape[1], y2.shape[2], h, wd);
         }
@@ -118,7 +118,7 @@ internal sealed class ConvBlock : Module<Tensor, Tensor>
 /// <summary>
 /// A conv unit (Atze00 <c>ConvBlock3D</c>): <c>conv_1</c> is the full (or, in stream mode, spatial 1×k×k) conv + BN + act;
 /// in stream mode a temporal kernel k_t &gt; 1 adds <c>conv_2</c>, the causal temporal depthwise (k_t×1×1) conv + BN + act
-/// behind a stream buffer of the last k_t − 1 frames of its input (models.md §2.5). Spatial padding is TF 'SAME'
+/// behind a stream buffer of the last k_t − 1 frames of its input (Model Garden movinet.py). Spatial padding is TF 'SAME'
 /// (asymmetric at stride 2); base-mode time padding is symmetric 'same'.
 /// </summary>
 internal sealed class ConvUnit : Module<Tensor, Tensor>

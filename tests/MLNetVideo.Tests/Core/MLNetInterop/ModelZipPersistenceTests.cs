@@ -206,7 +206,7 @@ public sealed class ModelZipPersistenceTests
         return n => n == modelKey;
     }
 
-    private static string ConsumerPath()
+    internal static string ConsumerPath()
     {
         // tests/MLNetVideo.Tests/bin/<Configuration>/net10.0/ → tests/ZipConsumer/bin/<Configuration>/net10.0/
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));

@@ -185,54 +185,8 @@ public sealed class AFNetTrainerTests
         TestContext.WriteLine($"ratios seen: {string.Join(", ", seen.Order())}; column mean {column.Average():F3}");
     }
 
-    [TestMethod]
-    public void SavedZip_LoadsAndPredictsTheSame()
-    {
-        var mlContext = new MLContext(seed: 5);
-        var data = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(8, seed: 4, frames: 4), frames: 4);
-        using var model = mlContext.MulticlassClassification.Trainers.AFNet(TinyOptions(1)).Fit(data);
-        var scored = model.Transform(data);
-        var before = Scores(scored);
-        var ratiosBefore = scored.GetColumn<float>(AFNetScoring.SelectedFrameRatioColumnName).ToArray();
-
-        using var folder = new TempFolder();
-        string path = folder.File("afnet.zip");
-        mlContext.Model.Save(model, data.Schema, path);
-        var loaded = new MLContext(seed: 9).Model.Load(path, out _);
-        try
-        {
-            Assert.IsInstanceOfType<VideoClassifierTransformer<AFNetSpec>>(loaded);
-            var afnet = (VideoClassifierTransformer<AFNetSpec>)loaded;
-            Assert.AreEqual(4, afnet.Spec.Frames);
-            Assert.AreEqual(AFNetDepth.ResNet18, afnet.Spec.Depth);
-            var rescored = loaded.Transform(data);
-            var after = Scores(rescored);
-            Assert.AreEqual(before.Length, after.Length);
-            for (int i = 0; i < before.Length; i++)
-                CollectionAssert.AreEqual(before[i], after[i], $"row {i}");
-            CollectionAssert.AreEqual(ratiosBefore, rescored.GetColumn<float>(AFNetScoring.SelectedFrameRatioColumnName).ToArray());
-            Assert.IsTrue(before.All(r => Math.Abs(r.Sum() - 1f) < 1e-4f), "scores are probabilities");
-        }
-        finally
-        {
-            (loaded as IDisposable)?.Dispose();
-        }
-    }
-
     private static float[][] Scores(IDataView scored)
         => [.. scored.GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray())];
-
-    [TestMethod]
-    public void OutputSchema_HasScorePredictedLabelAndSelectedFrameRatio()
-    {
-        var mlContext = new MLContext(seed: 5);
-        var data = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(4, seed: 4, frames: 8));
-        var shape = mlContext.MulticlassClassification.Trainers.AFNet(TinyOptions(1)).GetOutputSchema(
-            MLNetVideo.Interop.SchemaShapes.Annotations([.. data.Schema.Where(c => !c.IsHidden).Select(c => MLNetVideo.Interop.SchemaShapes.Column(c.Name, c.Type))]));
-        var ratio = shape.Single(c => c.Name == AFNetScoring.SelectedFrameRatioColumnName);
-        Assert.AreEqual(NumberDataViewType.Single, ratio.ItemType);
-        Assert.IsTrue(shape.Any(c => c.Name == "Score") && shape.Any(c => c.Name == "PredictedLabel"));
-    }
 
     [TestMethod]
     public void Options_InvalidValues_FailAtConstruction()

@@ -65,36 +65,6 @@ public sealed class TsmTrainerTests
         Assert.IsTrue(ordered - shuffled >= 0.2, $"ordered {ordered:F3} vs time-shuffled {shuffled:F3}");
     }
 
-    [TestMethod]
-    public void SavedZip_LoadsAndPredictsTheSame()
-    {
-        var mlContext = new MLContext(seed: 5);
-        var data = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(8, seed: 4, frames: 8));
-        using var model = mlContext.MulticlassClassification.Trainers.Tsm(TinyOptions(1)).Fit(data);
-        var before = Scores(model.Transform(data));
-
-        using var folder = new TempFolder();
-        string path = folder.File("tsm.zip");
-        mlContext.Model.Save(model, data.Schema, path);
-        var loaded = new MLContext(seed: 9).Model.Load(path, out _);
-        try
-        {
-            Assert.IsInstanceOfType<VideoClassifierTransformer<TsmSpec>>(loaded);
-            var tsm = (VideoClassifierTransformer<TsmSpec>)loaded;
-            Assert.AreEqual(TsmClustering.Cumulative, tsm.Spec.Clustering);
-            Assert.AreEqual(4, tsm.Spec.ClusterCount);
-            var after = Scores(loaded.Transform(data));
-            Assert.AreEqual(before.Length, after.Length);
-            for (int i = 0; i < before.Length; i++)
-                CollectionAssert.AreEqual(before[i], after[i], $"row {i}");
-            Assert.IsTrue(before.All(r => Math.Abs(r.Sum() - 1f) < 1e-4f), "scores are probabilities");
-        }
-        finally
-        {
-            (loaded as IDisposable)?.Dispose();
-        }
-    }
-
     private static float[][] Scores(IDataView scored)
         => [.. scored.GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray())];
 
