@@ -30,12 +30,15 @@ internal static class ChildProcess
     /// <param name="timeout">How long it may run; the test fails after that, the process tree killed.</param>
     /// <param name="cancellation">Kills the process tree and fails the test (pass <c>TestContext.CancellationToken</c>).</param>
     /// <param name="workingDirectory">The working directory; default the test's.</param>
+    /// <param name="environment">Environment variables set for the child.</param>
     /// <returns>The exit code and the output.</returns>
     public static (int Code, string Output) RunDotnet(string dll, IEnumerable<string> args, TimeSpan timeout,
-        CancellationToken cancellation = default, string? workingDirectory = null)
+        CancellationToken cancellation = default, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
