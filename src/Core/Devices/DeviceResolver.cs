@@ -18,6 +18,8 @@ public static class DeviceResolver
     /// <exception cref="InvalidOperationException">CUDA was asked for but this process cannot use it.</exception>
     public static torch.Device Resolve(string? spec)
     {
+        // The first place MLNetVideo's code reaches for torch: the thread count goes in here (VideoRuntime).
+        VideoRuntime.ApplyToTorch();
         var text = (spec ?? Auto).Trim().ToLowerInvariant();
         if (text.Length == 0 || text == Auto)
             return torch.cuda.is_available() ? torch.CUDA : torch.CPU;

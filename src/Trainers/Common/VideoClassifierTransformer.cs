@@ -48,7 +48,7 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
         _network = network ?? throw new ArgumentNullException(nameof(network));
         Info = info ?? throw new ArgumentNullException(nameof(info));
         _trainingOptions = new Dictionary<string, object?>(trainingOptions);
-        _device = string.Equals(info.Device, "cpu", StringComparison.OrdinalIgnoreCase) ? CPU : DeviceResolver.Resolve(DeviceResolver.Auto);
+        _device = DeviceResolver.Resolve(string.Equals(info.Device, "cpu", StringComparison.OrdinalIgnoreCase) ? "cpu" : DeviceResolver.Auto);
         _network.to(_device);
         _network.eval();
     }
