@@ -266,6 +266,10 @@ public sealed class AFNetTrainerTests
         Assert.AreEqual((0.0, 3.0), options.GateBias);
         Assert.AreEqual(1.0, options.FinalTemperature);
         Assert.AreEqual((0.0, 0.5), options.RatioRamp);
+        // AdamW (the CLI's optimizer) takes a smaller navigation multiplier: its steps do not shrink with the gradient.
+        options.Optimizer = VideoOptimizer.AdamW;
+        Assert.AreEqual(30.0, options.NavigationScale);
+        options.Optimizer = VideoOptimizer.SgdMomentum;
 
         // The reference recipe: λ 0.5, navigation lr ×10, gate bias [1, 10], τ 1 → 0.01; 55 epochs reproduce its schedule
         // exactly (rt_begin 10, rt_end 20, t_end 50).
