@@ -54,17 +54,27 @@ internal sealed class OnnxGraph
     public string Node(string op, string[] inputs, string? output = null, params (string Name, object Value)[] attributes)
     {
         output ??= $"{op.ToLowerInvariant()}_{_counter}";
+        NodeWithOutputs(op, inputs, [output], attributes);
+        return output;
+    }
+
+    /// <summary>Adds a node with several outputs (TopK, Split …).</summary>
+    /// <param name="op">The operator (default domain).</param>
+    /// <param name="inputs">Its inputs.</param>
+    /// <param name="outputs">Its outputs' names.</param>
+    /// <param name="attributes">Attributes, as for the single-output form.</param>
+    public void NodeWithOutputs(string op, string[] inputs, string[] outputs, params (string Name, object Value)[] attributes)
+    {
         string nodeName = $"n{_counter++}_{op}";
         _nodes.Message(1, n =>
         {
             foreach (var input in inputs) n.String(1, input);
-            n.String(2, output);
+            foreach (var output in outputs) n.String(2, output);
             n.String(3, nodeName);
             n.String(4, op);
             foreach (var (name, value) in attributes)
                 n.Message(5, a => Attribute(a, name, value));
         });
-        return output;
     }
 
     private static void Attribute(OnnxProtoWriter a, string name, object value)
