@@ -25,9 +25,14 @@ public static class AFNetOnnxExport
         ArgumentNullException.ThrowIfNull(network);
         if (height < AFNetSpecs.MinFrameSize || width < AFNetSpecs.MinFrameSize)
             throw new ArgumentException($"AFNet exports frames of at least {AFNetSpecs.MinFrameSize}²; got {height}×{width}.");
+        Write(network, path, height, width, null);
+    }
+
+    internal static void Write(AFNetNetwork network, string path, int height, int width, VideoOnnxExport.ScoringInput? scoring)
+    {
         var spec = network.Spec;
         VideoOnnxExport.Write(network, path, "AFNet", spec, [spec.Frames, 3, height, width],
-            (g, state) => new Builder(g, spec, state).Build(height, width));
+            (g, state, clips) => new Builder(g, spec, state).Build(clips, height, width), scoring);
     }
 
     private sealed class Builder(OnnxGraph g, AFNetSpec spec, Func<string, Tensor> state)
@@ -35,9 +40,8 @@ public static class AFNetOnnxExport
         private readonly double _eps = spec.BatchNorm.Eps;
         private readonly long _frames = spec.Frames;
 
-        public void Build(long h, long w)
+        public void Build(string x, long h, long w)
         {
-            var x = g.Input(VideoOnnxExport.InputName, -1, _frames, 3, h, w);
             x = g.Reshape(x, -1, 3, h, w);
             x = g.Relu(OnnxVideoOps.ConvNorm(g, x, "conv1.weight", "bn1", state, _eps, stride: 2, padding: 3));
             (h, w) = (VideoOnnxExport.Out(h, 7, 2, 3, 3), VideoOnnxExport.Out(w, 7, 2, 3, 3));

@@ -18,15 +18,19 @@ public static class EvlOnnxExport
     public static void Export(EvlNetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var s = network.Spec;
-        long[] shape = [s.SlicesPerLayer * s.Layers, s.Frames, s.Tokens, s.Width];
-        VideoOnnxExport.Write(network, path, "EVL", s, shape, (g, state) => Build(g, s, state, shape));
+        Write(network, path, null);
     }
 
-    private static void Build(OnnxGraph g, EvlSpec s, Func<string, Tensor> state, long[] shape)
+    internal static void Write(EvlNetwork network, string path, VideoOnnxExport.ScoringInput? scoring)
+    {
+        var s = network.Spec;
+        long[] shape = [s.SlicesPerLayer * s.Layers, s.Frames, s.Tokens, s.Width];
+        VideoOnnxExport.Write(network, path, "EVL", s, shape, (g, state, clips) => Build(g, s, state, clips), scoring);
+    }
+
+    private static void Build(OnnxGraph g, EvlSpec s, Func<string, Tensor> state, string features)
     {
         long t = s.Frames, l = s.Tokens, c = s.Width;
-        var features = g.Input(VideoOnnxExport.InputName, [-1, .. shape]);
         string LayerNorm(string x, string prefix)
             => g.Node("LayerNormalization", [x, g.Weight(prefix + ".weight", state(prefix + ".weight")), g.Weight(prefix + ".bias", state(prefix + ".bias"))],
                 null, ("axis", -1L), ("epsilon", 1e-5f));

@@ -39,9 +39,14 @@ public static class MoViNetOnnxExport
     {
         ArgumentNullException.ThrowIfNull(network);
         Check(frames, height, width);
+        Write(network, path, frames, height, width, null);
+    }
+
+    internal static void Write(MoViNetNetwork network, string path, int frames, int height, int width, VideoOnnxExport.ScoringInput? scoring)
+    {
         var spec = network.Spec;
         VideoOnnxExport.Write(network, path, "MoViNet", spec, [3, frames, height, width],
-            (g, state) => new Builder(g, spec, state, stream: false).Build(frames, height, width));
+            (g, state, clips) => new Builder(g, spec, state, stream: false).Build(clips, frames, height, width), scoring);
     }
 
     /// <summary>Exports the stream network's step for <paramref name="frames"/> new frames of
@@ -61,7 +66,7 @@ public static class MoViNetOnnxExport
         var spec = network.Spec;
         IReadOnlyList<KeyValuePair<string, long[]>> states = [];
         VideoOnnxExport.Write(network, path, "MoViNet", spec, [3, frames, height, width],
-            (g, state) => states = new Builder(g, spec, state, stream: true).Build(frames, height, width),
+            (g, state, clips) => states = new Builder(g, spec, state, stream: true).Build(clips, frames, height, width), null,
             new Dictionary<string, string> { ["mlnetvideo_stream_step"] = frames.ToString(CultureInfo.InvariantCulture) });
         return states;
     }
@@ -79,10 +84,9 @@ public static class MoViNetOnnxExport
         private string _seen = "";
         private long _t;
 
-        public IReadOnlyList<KeyValuePair<string, long[]>> Build(int frames, long h, long w)
+        public IReadOnlyList<KeyValuePair<string, long[]>> Build(string x, int frames, long h, long w)
         {
             _t = frames;
-            var x = g.Input(VideoOnnxExport.InputName, -1, 3, frames, h, w);
             if (stream)
                 _seen = g.Input(FramesSeenName, 1);
             var act = _causal ? MoViNetActivation.HardSwish : MoViNetActivation.Swish;

@@ -21,17 +21,21 @@ public static class S3DOnnxExport
         ArgumentNullException.ThrowIfNull(network);
         if (frames < S3DSpecs.MinFrames || height < S3DSpecs.MinFrameSize || width < S3DSpecs.MinFrameSize)
             throw new ArgumentException($"S3D exports clips of at least {S3DSpecs.MinFrames} frames of {S3DSpecs.MinFrameSize}²; got {frames} of {height}×{width}.");
-        var spec = network.Spec;
-        VideoOnnxExport.Write(network, path, "S3D", spec, [3, frames, height, width],
-            (g, state) => Build(g, spec, state, frames, height, width));
+        Write(network, path, frames, height, width, null);
     }
 
-    private static void Build(OnnxGraph g, S3DSpec spec, Func<string, Tensor> state, long t, long h, long w)
+    internal static void Write(S3DNetwork network, string path, int frames, int height, int width, VideoOnnxExport.ScoringInput? scoring)
+    {
+        var spec = network.Spec;
+        VideoOnnxExport.Write(network, path, "S3D", spec, [3, frames, height, width],
+            (g, state, clips) => Build(g, spec, state, clips, frames, height, width), scoring);
+    }
+
+    private static void Build(OnnxGraph g, S3DSpec spec, Func<string, Tensor> state, string x, long t, long h, long w)
     {
         double eps = spec.BatchNorm.Eps;
         bool gated = spec.Variant == S3DVariant.S3DG;
         long Kt(int layer, long k) => layer >= spec.TemporalStartLayer ? k : 1;
-        var x = g.Input(VideoOnnxExport.InputName, -1, 3, t, h, w);
 
         string Gate(string y, string prefix)
         {

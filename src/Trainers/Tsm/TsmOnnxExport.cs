@@ -31,15 +31,19 @@ public static class TsmOnnxExport
         ArgumentNullException.ThrowIfNull(network);
         if (frames < 1 || height < TsmSpecs.MinFrameSize || width < TsmSpecs.MinFrameSize)
             throw new ArgumentException($"TSM exports clips of at least 1 frame of {TsmSpecs.MinFrameSize}²; got {frames} of {height}×{width}.");
-        var spec = network.Spec;
-        VideoOnnxExport.Write(network, path, "TSM", spec, [frames, 3, height, width],
-            (g, state) => Build(g, spec, state, frames, height, width));
+        Write(network, path, frames, height, width, null);
     }
 
-    private static void Build(OnnxGraph g, TsmSpec spec, Func<string, Tensor> state, int frames, long h, long w)
+    internal static void Write(TsmNetwork network, string path, int frames, int height, int width, VideoOnnxExport.ScoringInput? scoring)
+    {
+        var spec = network.Spec;
+        VideoOnnxExport.Write(network, path, "TSM", spec, [frames, 3, height, width],
+            (g, state, clips) => Build(g, spec, state, clips, frames, height, width), scoring);
+    }
+
+    private static void Build(OnnxGraph g, TsmSpec spec, Func<string, Tensor> state, string x, int frames, long h, long w)
     {
         double eps = spec.BatchNorm.Eps;
-        var x = g.Input(VideoOnnxExport.InputName, -1, frames, 3, h, w);
         if (spec.SampledFrames > 0 && spec.SampledFrames < frames)
         {
             x = g.Node("Gather", [x, g.Int64s(TsmSpec.UniformIndices(frames, spec.SampledFrames))], null, ("axis", 1L));
