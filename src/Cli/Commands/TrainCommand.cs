@@ -62,7 +62,7 @@ internal static class TrainCommand
             CheckWritable(Path.GetDirectoryName(modelPath)!, "--output");
             CheckWritable(reportFolder, "--report");
 
-            var history = new TrainingHistory(io.Out);
+            var history = new TrainingHistory(io.Out, io.Interactive);
             var settings = new ModelSettings
             {
                 Frames = frameCount,

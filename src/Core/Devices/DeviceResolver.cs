@@ -38,6 +38,8 @@ public readonly record struct DeviceChoice(DeviceChoiceKind Kind, int? Index)
     /// <exception cref="InvalidOperationException">CUDA was asked for but this process cannot use it.</exception>
     public torch.Device Resolve()
     {
+        // The first place MLNetVideo's code reaches for torch: the thread count goes in here (VideoRuntime).
+        VideoRuntime.ApplyToTorch();
         switch (Kind)
         {
             case DeviceChoiceKind.Cpu:

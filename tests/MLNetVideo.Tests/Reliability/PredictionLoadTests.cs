@@ -4,6 +4,7 @@ using MLNetVideo.Tests.Trainers;
 using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.S3D;
 using TorchSharp;
+using MLNetVideo.Tests.TestSupport;
 
 namespace MLNetVideo.Tests.Reliability;
 
@@ -14,7 +15,7 @@ namespace MLNetVideo.Tests.Reliability;
 /// <c>MoViNetStreamTests.Sessions_AreIndependent_Resettable_AndRunConcurrently</c>; the 10,000-prediction soak is
 /// <c>benchmarks/ReliabilityBenchmarks soak</c>.
 /// </summary>
-[TestClass, DoNotParallelize]
+[TestClass, DoNotParallelize, TestCategory(TestCategories.Soak)]
 public sealed class PredictionLoadTests
 {
     private const int FrameCount = 8, Size = 32;

@@ -39,10 +39,11 @@ public sealed class AFNetTrainerTests
         MetricsCallback = epochLog is null ? null : epochLog.Add,
     };
 
-    [TestMethod]
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(30_000, CooperativeCancellation = true)]   // about 6 s idle
     public void TinyAFNet_LearnsMotionDirection_ReportsRatiosPerEpochAndPerRow()
     {
         var mlContext = new MLContext(seed: 5);
+        using var stopOnTimeout = TestContext.CancellationToken.Register(() => mlContext.CancelExecution());
         var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(64, seed: 1, frames: 8));
         var test = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(32, seed: 2, frames: 8));
         var epochs = new List<EpochMetrics>();
@@ -107,7 +108,7 @@ public sealed class AFNetTrainerTests
         MetricsCallback = epochLog.Add,
     };
 
-    [TestMethod]
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(30_000, CooperativeCancellation = true)]   // about 5 s idle
     [DataRow(0.25)]
     [DataRow(0.75)]
     public void DefaultOptions_LearnToSelectTheTargetRatioAtInference_OnTheSampleSet(double targetRatio)
@@ -117,6 +118,7 @@ public sealed class AFNetTrainerTests
         // skipping) within ±0.1 of the target. Measured with this seed: 0.240 for RT 0.25 and 0.777 for RT 0.75
         // (AFNetBenchmarks learn; docs/components/AFNet.md).
         var mlContext = new MLContext(seed: 5);
+        using var stopOnTimeout = TestContext.CancellationToken.Register(() => mlContext.CancelExecution());
         var (train, test) = SampleSet(mlContext);
         var epochs = new List<EpochMetrics>();
         using var model = mlContext.MulticlassClassification.Trainers.AFNet(DefaultOptions(targetRatio, epochs)).Fit(train);
@@ -218,6 +220,10 @@ public sealed class AFNetTrainerTests
         Assert.AreEqual((0.0, 3.0), options.GateBias);
         Assert.AreEqual(1.0, options.FinalTemperature);
         Assert.AreEqual((0.0, 0.5), options.RatioRamp);
+        // AdamW (the CLI's optimizer) takes a smaller navigation multiplier: its steps do not shrink with the gradient.
+        options.Optimizer = VideoOptimizer.AdamW;
+        Assert.AreEqual(30.0, options.NavigationScale);
+        options.Optimizer = VideoOptimizer.SgdMomentum;
 
         // The reference recipe: λ 0.5, navigation lr ×10, gate bias [1, 10], τ 1 → 0.01; 55 epochs reproduce its schedule
         // exactly (rt_begin 10, rt_end 20, t_end 50).
