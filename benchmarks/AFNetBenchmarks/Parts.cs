@@ -115,7 +115,7 @@ internal static class Parts
     private static AFNetNetwork GatedNetwork(AFNetSpec spec, double ratio)
     {
         torch.manual_seed(1);
-        var network = new AFNetNetwork(spec);
+        var network = (AFNetNetwork)AFNetBackbone.Instance.CreateNetwork(spec);
         network.eval();
         int keep = (int)Math.Round(ratio * spec.Frames, MidpointRounding.AwayFromZero);
         var kept = keep == 0 ? new HashSet<long>() : MLNetVideo.Trainers.Tsm.TsmSpec.UniformIndices(spec.Frames, keep).ToHashSet();

@@ -33,9 +33,9 @@ Console.WriteLine($"AF-ResNet-50 (alpha 2, patch groups 2, TSM shift) vs TSM-Res
 Console.WriteLine($"MACs counted at {a.MacSize}×{a.MacSize}; wall time (min and median of {a.Repeats} rounds after one warm-up round, configurations interleaved) at {a.Size}×{a.Size}.");
 Console.WriteLine();
 
-using var afnet = new AFNetNetwork(AFNetSpecs.For(AFNetDepth.ResNet50, a.Classes, a.Frames));
+using var afnet = (AFNetNetwork)AFNetBackbone.Instance.CreateNetwork(AFNetSpecs.For(AFNetDepth.ResNet50, a.Classes, a.Frames));
 afnet.eval();
-using var tsmSame = new TsmNetwork(TsmSpecs.For(TsmDepth.ResNet50, a.Classes));
+using var tsmSame = (TsmNetwork)TsmBackbone.Instance.CreateNetwork(TsmSpecs.For(TsmDepth.ResNet50, a.Classes));
 tsmSame.eval();
 
 if (a.Table)

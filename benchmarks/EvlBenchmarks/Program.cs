@@ -140,7 +140,7 @@ internal static class Child
             Layers = m, Frames = t, Tokens = spec.Tokens, Width = spec.Width, BackboneHeads = spec.Heads,
             DecoderHeads = Math.Max(1, spec.Width / 64), NumClasses = 400,
         };
-        using var evl = new EvlNetwork(evlSpec);
+        using var evl = (EvlNetwork)EvlBackbone.Instance.CreateNetwork(evlSpec);
         evl.train();
         ClipVisionNetwork? clip = mode == Mode.Cached ? null : new ClipVisionNetwork(spec);
         var trainable = evl.parameters().ToList();

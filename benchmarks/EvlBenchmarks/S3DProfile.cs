@@ -20,7 +20,7 @@ internal static class S3DProfile
         MLNetVideo.VideoRuntime.Threads = threads;
         _ = MLNetVideo.Devices.DeviceResolver.Resolve("cpu");
         torch.manual_seed(1);
-        using var network = new S3DNetwork(S3DSpecs.For(S3DVariant.S3D, numClasses: 400));
+        using var network = (S3DNetwork)S3DBackbone.Instance.CreateNetwork(S3DSpecs.For(S3DVariant.S3D, numClasses: 400));
         network.train();
         var blocks = network.named_children().Single(c => c.name == "base").module.named_children().ToList();
         Console.WriteLine($"torch threads {torch.get_num_threads()}, OMP_WAIT_POLICY={MLNetVideo.VideoRuntime.WaitPolicy}, clip 1×3×{frames}×{size}²");

@@ -100,7 +100,7 @@ internal static class ThreadPolicy
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Measure(int frames, int size)
     {
-        using (var s3d = new S3DNetwork(S3DSpecs.For(S3DVariant.S3D, numClasses: 400)))
+        using (var s3d = (S3DNetwork)S3DBackbone.Instance.CreateNetwork(S3DSpecs.For(S3DVariant.S3D, numClasses: 400)))
         {
             using var clip = randn([1, 3, frames, size, size]);
             using var label = tensor(new long[] { 3 });

@@ -18,7 +18,7 @@ if (args.Length > 0 && args[0] == "child")
     torch.set_num_threads(threads);
     manual_seed(1);
     var spec = MoViNetSpecs.For(MoViNetVariant.A0, mode == "stream" ? MoViNetMode.Stream : MoViNetMode.Base, 600);
-    using var network = new MoViNetNetwork(spec);
+    using var network = (MoViNetNetwork)MoViNetBackbone.Instance.CreateNetwork(spec);
     network.eval();
     long baseline = Status("VmHWM:");
     var latencies = new List<double>();
@@ -150,7 +150,7 @@ foreach (var (variant, paperParams, paperFlops) in new[] { (MoViNetVariant.A0, "
     int size = MoViNetSpecs.ReferenceFrameSize(variant);
     foreach (var mode in new[] { MoViNetMode.Base, MoViNetMode.Stream })
     {
-        using var network = new MoViNetNetwork(MoViNetSpecs.For(variant, mode, 600));
+        using var network = (MoViNetNetwork)MoViNetBackbone.Instance.CreateNetwork(MoViNetSpecs.For(variant, mode, 600));
         double macs = MoViNetCost.MultiplyAccumulates(network.Spec, MoViNetSpecs.ReferenceFrames, size, size) / 1e9;
         long classifier = network.named_parameters().Where(p => p.name.StartsWith("classifier.", StringComparison.Ordinal)).Sum(p => p.parameter.numel());
         Console.WriteLine(string.Create(invariant,

@@ -23,7 +23,7 @@ foreach (var variant in new[] { S3DVariant.S3D, S3DVariant.S3DG })
     {
         var spec = S3DSpecs.For(variant, numClasses: 400);
         long macs = S3DCost.MultiplyAccumulates(spec, frames, size, size);
-        using var network = new S3DNetwork(spec);
+        using var network = (S3DNetwork)S3DBackbone.Instance.CreateNetwork(spec);
         network.to(device);
         double inference = ClipsPerSecond(network, batch, frames, size, iterations, train: false, device);
         double training = ClipsPerSecond(network, batch, frames, size, iterations, train: true, device);

@@ -124,7 +124,7 @@ internal static class ChildRun
             Aggregation = ClusterAggregation.Sum,
             SampledFrames = config is "c" or "e" ? 8 : 0,
         };
-        using var network = new TsmNetwork(spec);
+        using var network = (TsmNetwork)TsmBackbone.Instance.CreateNetwork(spec);
         network.train();
         using var optimizer = torch.optim.SGD(network.parameters(), 0.01, momentum: 0.9);
         // (e): only the frames TSM uses exist, as when a decoder extracts just the 8 sampled frames.

@@ -1,9 +1,6 @@
-using MLNetVideo.Persistence;
 using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Weights;
 using static TorchSharp.torch;
-
-[assembly: PersistentTransformer(MLNetVideo.Trainers.AFNet.AFNetBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.AFNet.AFNetSpec>))]
 
 namespace MLNetVideo.Trainers.AFNet;
 
@@ -13,18 +10,12 @@ public sealed class AFNetBackbone : VideoBackbone<AFNetSpec>
 {
     internal const string Id = "MLNetVideo.AFNet";
 
-    private AFNetBackbone()
+    private AFNetBackbone() : base("AFNet", Id)
     {
     }
 
     /// <summary>The family.</summary>
     public static AFNetBackbone Instance { get; } = new();
-
-    /// <inheritdoc />
-    public override string FamilyName => "AFNet";
-
-    /// <inheritdoc />
-    public override string ComponentId => Id;
 
     /// <inheritdoc />
     public override ClipLayout NetworkLayout => ClipLayout.Tchw;

@@ -32,11 +32,21 @@ public sealed record ClipRequirements(int? Channels, int MinFrames, int MinFrame
 /// <typeparam name="TSpec">The family's architecture spec (JSON-serialisable, stored in the zip as <c>Spec.json</c>).</typeparam>
 public abstract class VideoBackbone<TSpec> where TSpec : class
 {
+    /// <summary>Names the family.</summary>
+    /// <param name="familyName">Family name used in logs, messages and checkpoints (for example "S3D").</param>
+    /// <param name="componentId">Stable id written into the model zip (never a type name, so classes can move); register
+    /// it for <see cref="VideoClassifierTransformer{TSpec}"/> with a <c>PersistentTransformer</c> assembly attribute.</param>
+    protected VideoBackbone(string familyName, string componentId)
+    {
+        FamilyName = familyName;
+        ComponentId = componentId;
+    }
+
     /// <summary>Family name used in logs, messages and checkpoints (for example "S3D").</summary>
-    public abstract string FamilyName { get; }
+    public string FamilyName { get; }
 
     /// <summary>Stable id written into the model zip (never a type name, so classes can move).</summary>
-    public abstract string ComponentId { get; }
+    public string ComponentId { get; }
 
     /// <summary>Older ids this family's zips may carry; they load as <see cref="ComponentId"/>. Default none.</summary>
     public virtual IReadOnlyList<string> ComponentIdAliases => [];

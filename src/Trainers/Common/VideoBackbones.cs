@@ -1,8 +1,16 @@
+using MLNetVideo.Persistence;
 using MLNetVideo.Trainers.AFNet;
 using MLNetVideo.Trainers.Evl;
 using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Tsm;
+
+// Every family saves and loads through the one scoring transformer, registered here under each family's component id.
+[assembly: PersistentTransformer(MLNetVideo.Trainers.S3D.S3DBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.S3D.S3DSpec>))]
+[assembly: PersistentTransformer(MLNetVideo.Trainers.MoViNet.MoViNetBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.MoViNet.MoViNetSpec>))]
+[assembly: PersistentTransformer(MLNetVideo.Trainers.Tsm.TsmBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.Tsm.TsmSpec>))]
+[assembly: PersistentTransformer(MLNetVideo.Trainers.AFNet.AFNetBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.AFNet.AFNetSpec>))]
+[assembly: PersistentTransformer(MLNetVideo.Trainers.Evl.EvlBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.Evl.EvlSpec>))]
 
 namespace MLNetVideo.Trainers;
 

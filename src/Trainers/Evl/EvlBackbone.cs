@@ -1,8 +1,5 @@
-using MLNetVideo.Persistence;
 using MLNetVideo.Weights;
 using static TorchSharp.torch;
-
-[assembly: PersistentTransformer(MLNetVideo.Trainers.Evl.EvlBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.Evl.EvlSpec>))]
 
 namespace MLNetVideo.Trainers.Evl;
 
@@ -13,18 +10,12 @@ public sealed class EvlBackbone : VideoBackbone<EvlSpec>
 {
     internal const string Id = "MLNetVideo.Evl";
 
-    private EvlBackbone()
+    private EvlBackbone() : base("EVL", Id)
     {
     }
 
     /// <summary>The family.</summary>
     public static EvlBackbone Instance { get; } = new();
-
-    /// <inheritdoc />
-    public override string FamilyName => "EVL";
-
-    /// <inheritdoc />
-    public override string ComponentId => Id;
 
     /// <inheritdoc />
     public override ClipRequirements InputFor(EvlSpec? spec) => new(null, 1, 1);

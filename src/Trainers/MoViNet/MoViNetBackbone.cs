@@ -1,8 +1,5 @@
-using MLNetVideo.Persistence;
 using MLNetVideo.Weights;
 using static TorchSharp.torch;
-
-[assembly: PersistentTransformer(MLNetVideo.Trainers.MoViNet.MoViNetBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.MoViNet.MoViNetSpec>))]
 
 namespace MLNetVideo.Trainers.MoViNet;
 
@@ -13,18 +10,12 @@ public sealed class MoViNetBackbone : VideoBackbone<MoViNetSpec>
 {
     internal const string Id = "MLNetVideo.MoViNet";
 
-    private MoViNetBackbone()
+    private MoViNetBackbone() : base("MoViNet", Id)
     {
     }
 
     /// <summary>The family.</summary>
     public static MoViNetBackbone Instance { get; } = new();
-
-    /// <inheritdoc />
-    public override string FamilyName => "MoViNet";
-
-    /// <inheritdoc />
-    public override string ComponentId => Id;
 
     /// <inheritdoc />
     /// <remarks>Version 2: the ReZero scales are scalars, no duplicate state-dict keys, and stream models gate with Keras'

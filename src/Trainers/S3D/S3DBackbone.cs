@@ -1,8 +1,5 @@
-using MLNetVideo.Persistence;
 using MLNetVideo.Weights;
 using static TorchSharp.torch;
-
-[assembly: PersistentTransformer(MLNetVideo.Trainers.S3D.S3DBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.S3D.S3DSpec>))]
 
 namespace MLNetVideo.Trainers.S3D;
 
@@ -11,18 +8,12 @@ public sealed class S3DBackbone : VideoBackbone<S3DSpec>
 {
     internal const string Id = "MLNetVideo.S3D";
 
-    private S3DBackbone()
+    private S3DBackbone() : base("S3D", Id)
     {
     }
 
     /// <summary>The family.</summary>
     public static S3DBackbone Instance { get; } = new();
-
-    /// <inheritdoc />
-    public override string FamilyName => "S3D";
-
-    /// <inheritdoc />
-    public override string ComponentId => Id;
 
     /// <inheritdoc />
     public override ClipRequirements InputFor(S3DSpec? spec) => new(3, S3DSpecs.MinFrames, S3DSpecs.MinFrameSize);

@@ -1,9 +1,6 @@
-using MLNetVideo.Persistence;
 using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Weights;
 using static TorchSharp.torch;
-
-[assembly: PersistentTransformer(MLNetVideo.Trainers.Tsm.TsmBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.Tsm.TsmSpec>))]
 
 namespace MLNetVideo.Trainers.Tsm;
 
@@ -13,18 +10,12 @@ public sealed class TsmBackbone : VideoBackbone<TsmSpec>
 {
     internal const string Id = "MLNetVideo.Tsm";
 
-    private TsmBackbone()
+    private TsmBackbone() : base("TSM", Id)
     {
     }
 
     /// <summary>The family.</summary>
     public static TsmBackbone Instance { get; } = new();
-
-    /// <inheritdoc />
-    public override string FamilyName => "TSM";
-
-    /// <inheritdoc />
-    public override string ComponentId => Id;
 
     /// <inheritdoc />
     public override ClipLayout NetworkLayout => ClipLayout.Tchw;
