@@ -42,7 +42,11 @@ public sealed class MoViNetBackbone : VideoBackbone<MoViNetSpec>
         => [MoViNetWeights.Atze00(spec.Mode), MoViNetWeights.Atze00(spec.Mode == MoViNetMode.Base ? MoViNetMode.Stream : MoViNetMode.Base)];
 
     /// <inheritdoc />
-    public override bool IsHeadKey(string key) => key.StartsWith("classifier.3.", StringComparison.Ordinal);
+    /// <remarks>A temporal ensemble's keys carry the member prefix <c>model_0.</c> / <c>model_1.</c>.</remarks>
+    public override bool IsHeadKey(string key) => MemberKey(key).StartsWith("classifier.3.", StringComparison.Ordinal);
+
+    private static string MemberKey(string key)
+        => key.StartsWith("model_0.", StringComparison.Ordinal) || key.StartsWith("model_1.", StringComparison.Ordinal) ? key[8..] : key;
 
     /// <inheritdoc />
     public override int StageCount(MoViNetSpec spec) => 7;
@@ -53,6 +57,7 @@ public sealed class MoViNetBackbone : VideoBackbone<MoViNetSpec>
     /// <returns>The stage, or -1 for the head.</returns>
     public override int StageOf(string key)
     {
+        key = MemberKey(key);
         if (key.StartsWith("conv1.", StringComparison.Ordinal)) return 0;
         if (key.StartsWith("conv7.", StringComparison.Ordinal) || key.StartsWith("classifier.0.", StringComparison.Ordinal)) return 6;
         if (key.StartsWith("blocks.b", StringComparison.Ordinal) && key.Length > 8 && char.IsAsciiDigit(key[8])) return key[8] - '0' + 1;
