@@ -208,7 +208,8 @@ public sealed class AFNetTrainerTests
     public void Options_DefaultToTheShortRunSchedule_AndKeepTheReferenceRecipeAsAnOption()
     {
         var options = new AFNetTrainer.Options();
-        Assert.AreEqual(ClipLayout.Tchw, options.ClipLayout);
+        Assert.IsNull(options.ClipLayout, "the clip column's LoadVideoFrames annotation, else the network's order");
+        Assert.AreEqual(ClipLayout.Tchw, AFNetBackbone.Instance.NetworkLayout);
         Assert.AreEqual(AFNetDepth.ResNet50, options.Depth);
         Assert.AreEqual(2, options.Alpha);
         Assert.AreEqual(2, options.PatchGroups);

@@ -84,7 +84,8 @@ public sealed class TsmTrainerTests
     public void Options_DefaultToFramesFirstClipsAndPlainTsm()
     {
         var options = new TsmTrainer.Options();
-        Assert.AreEqual(ClipLayout.Tchw, options.ClipLayout);
+        Assert.IsNull(options.ClipLayout, "the clip column's LoadVideoFrames annotation, else the network's order");
+        Assert.AreEqual(ClipLayout.Tchw, TsmBackbone.Instance.NetworkLayout);
         Assert.AreEqual(TsmClustering.None, options.Clustering);
         Assert.AreEqual(TsmDepth.ResNet50, options.Depth);
         Assert.AreEqual(8, options.ShiftDivisor);
