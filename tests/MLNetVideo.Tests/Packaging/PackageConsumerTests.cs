@@ -222,21 +222,8 @@ public sealed class PackageConsumerTests
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        bool exited;
-        try
-        {
-            exited = process.WaitForExitAsync(s_cancellation).Wait(StepTimeout);
-        }
-        catch (AggregateException e) when (e.InnerException is OperationCanceledException)
-        {
-            exited = false;
-        }
-        if (!exited)
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
+        if (!ChildProcess.WaitOrKill(process, StepTimeout, s_cancellation))
             Assert.Fail($"'{program} {string.Join(' ', arguments)}' did not finish {(s_cancellation.IsCancellationRequested ? "before the test timed out" : $"within {StepTimeout}")}:\n{output}");
-        }
         process.WaitForExit();
         string text;
         lock (output) text = output.ToString();
