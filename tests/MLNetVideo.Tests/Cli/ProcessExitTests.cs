@@ -17,7 +17,7 @@ public sealed class ProcessExitTests
 
     public TestContext TestContext { get; set; } = null!;
 
-    [TestMethod, Timeout(120_000, CooperativeCancellation = true)]   // about 10 s on the idle 2-core machine
+    [TestMethod, Timeout(300_000, CooperativeCancellation = true)]   // about 10 s on the idle 2-core machine
     public void TrainThenExit_InAChildProcess_EndsWithExitCode0_EveryTime()
     {
         using var folder = new TempFolder("mlnv-exit");
