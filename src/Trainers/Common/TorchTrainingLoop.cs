@@ -12,7 +12,7 @@ using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Trainers;
 
-/// <summary>Everything one training run needs; built by <see cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}"/>.</summary>
+/// <summary>Everything one training run needs; built by <see cref="VideoClassifierTrainerBase{TOptions, TSpec}"/>.</summary>
 internal sealed record TrainingRun(
     IHostEnvironment Environment,
     string Family,

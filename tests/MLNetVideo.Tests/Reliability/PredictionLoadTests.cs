@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetVideo.Tests.Trainers;
+using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.S3D;
 using TorchSharp;
 using MLNetVideo.Tests.TestSupport;
@@ -134,7 +135,7 @@ public sealed class PredictionLoadTests
             for (int i = 0; i < actual.Length; i++)
                 CollectionAssert.AreEqual(expected[i % clips.Length], actual[i], $"prediction {i}");
             // The pool did not own the model: it still predicts.
-            Assert.HasCount(4, ((S3DTransformer)model).PredictProbabilities(clips[0]));
+            Assert.HasCount(4, ((VideoClassifierTransformer<S3DSpec>)model).PredictProbabilities(clips[0]));
         }
         finally
         {
@@ -151,8 +152,8 @@ public sealed class PredictionLoadTests
         var clip = Clips(1, 3)[0];
         using (var first = mlContext.Model.CreatePredictionEngine<ClipInput, ClipPrediction>(model))
             first.Predict(new ClipInput { Frames = clip });
-        var ex = Assert.ThrowsExactly<ObjectDisposedException>(() => ((S3DTransformer)model).PredictProbabilities(clip));
-        StringAssert.Contains(ex.ObjectName, "S3DTransformer");
+        var ex = Assert.ThrowsExactly<ObjectDisposedException>(() => ((VideoClassifierTransformer<S3DSpec>)model).PredictProbabilities(clip));
+        StringAssert.Contains(ex.ObjectName, "VideoClassifierTransformer");
     }
 
     [TestMethod]

@@ -16,7 +16,7 @@ public sealed class TrainingKillResumeTests
 {
     private const int Epochs = 4;
 
-    private static string HostPath()
+    internal static string HostPath()
     {
         // tests/MLNetVideo.Tests/bin/<Configuration>/net10.0/ → tests/TrainingHost/bin/<Configuration>/net10.0/
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));

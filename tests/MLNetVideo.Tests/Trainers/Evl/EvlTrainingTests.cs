@@ -84,7 +84,7 @@ public sealed class EvlTrainingTests
         var loaded = new MLContext(seed: 9).Model.Load(zip, out var schema);
         var chain = (TransformerChain<ITransformer>)loaded;
         Assert.IsInstanceOfType<ClipFeaturizingTransformer>(chain.First());
-        Assert.IsInstanceOfType<EvlTransformer>(chain.Last());
+        Assert.IsInstanceOfType<VideoClassifierTransformer<EvlSpec>>(chain.Last());
         var again = loaded.Transform(train).GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray();
         Assert.AreEqual(scores.Length, again.Length);
         for (int i = 0; i < scores.Length; i++)

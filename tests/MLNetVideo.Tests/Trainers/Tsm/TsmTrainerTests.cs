@@ -80,8 +80,8 @@ public sealed class TsmTrainerTests
         var loaded = new MLContext(seed: 9).Model.Load(path, out _);
         try
         {
-            Assert.IsInstanceOfType<TsmTransformer>(loaded);
-            var tsm = (TsmTransformer)loaded;
+            Assert.IsInstanceOfType<VideoClassifierTransformer<TsmSpec>>(loaded);
+            var tsm = (VideoClassifierTransformer<TsmSpec>)loaded;
             Assert.AreEqual(TsmClustering.Cumulative, tsm.Spec.Clustering);
             Assert.AreEqual(4, tsm.Spec.ClusterCount);
             var after = Scores(loaded.Transform(data));
