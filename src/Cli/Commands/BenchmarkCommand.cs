@@ -89,7 +89,7 @@ internal static class BenchmarkCommand
         var prepared = VideoEvaluation.Materialize(mlContext, prepModel.Transform(data), column, io.Progress("preparing clips", "clips"));
         io.Out.WriteLine($"Training {entry.Name} for {settings.Epochs} epoch(s) on {clipCount} random clips of {t}×{s}² ...");
         var trained = entry.CreateTrainer(mlContext, settings).Fit(prepared);
-        var classifier = VideoEvaluation.Flatten(trained).First(x => x.GetType().Name.EndsWith("Transformer", StringComparison.Ordinal));
+        var classifier = VideoEvaluation.Flatten(trained).First(x => x.GetType().Name.Split('`')[0].EndsWith("Transformer", StringComparison.Ordinal));   // generic since the one scoring transformer (issue 16)
 
         // Inference: the whole model (featurizer included) on the raw clips, scores read row by row.
         var model = new TransformerChain<ITransformer>([.. VideoEvaluation.Flatten(prepModel), trained]);
