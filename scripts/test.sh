@@ -13,12 +13,34 @@ dotnet build src/Core/MLNetVideo.Core.csproj -c Release --nologo -v q -clp:Error
 results=TestResults
 rm -rf "$results"
 status=0
-# The main suite (ML.NET 5.0.1; its PackageConsumerTests also build and run the README app on ML.NET 6.0.0), then the
+# The main suite (ML.NET 5.0.1; its PackageConsumerTests also build and run the README app on ML.NET 6.0.0) in two test
+# hosts side by side: the tests in the categories Process, Package, Soak and Learning (child processes, fuzzing, tiny
+# trainings; tests/MLNetVideo.Tests/TestSupport/TestCategories.cs) and all the others. One host alone keeps about 1.3 of
+# the 2 cores busy; each host has its own TorchSharp state, so the tests inside a host still run one at a time. Then the
 # MLNetInterop pin and persistence tests again on ML.NET 6.0.0 (tests/MLNetVideo.Tests.MLNet6).
-dotnet test tests/MLNetVideo.Tests/MLNetVideo.Tests.csproj -c Release --no-build --nologo \
-  --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results/main" "$@" || status=$?
+split="TestCategory=Process|TestCategory=Package|TestCategory=Soak|TestCategory=Learning"
+rest="TestCategory!=Process&TestCategory!=Package&TestCategory!=Soak&TestCategory!=Learning"
+main_test() {
+  local folder=$1
+  shift
+  dotnet test tests/MLNetVideo.Tests/MLNetVideo.Tests.csproj -c Release --no-build --nologo \
+    --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results/$folder" "$@"
+}
+mkdir -p "$results"
+# A filter given to this script narrows both hosts further (both filters must hold).
+user_filter=""
+args=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--filter" ] && [ $# -gt 1 ]; then user_filter="$2"; shift 2; else args+=("$1"); shift; fi
+done
+with_user() { if [ -n "$user_filter" ]; then echo "($1)&($user_filter)"; else echo "$1"; fi; }
+main_test main-processes --filter "$(with_user "$split")" "${args[@]}" > "$results/main-processes.log" 2>&1 &
+processes=$!
+main_test main --filter "$(with_user "$rest")" "${args[@]}" || status=$?
+wait "$processes" || status=$?
+cat "$results/main-processes.log"
 dotnet test tests/MLNetVideo.Tests.MLNet6/MLNetVideo.Tests.MLNet6.csproj -c Release --no-build --nologo \
-  --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results/mlnet6" "$@" || status=$?
+  --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results/mlnet6" ${user_filter:+--filter "$user_filter"} "${args[@]}" || status=$?
 
 trx_files=$(find "$results" -name '*.trx')
 if [ -z "$trx_files" ]; then

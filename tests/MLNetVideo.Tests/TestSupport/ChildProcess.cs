@@ -24,6 +24,29 @@ internal static class ChildProcess
         return dll;
     }
 
+    /// <summary>Waits for <paramref name="process"/> to exit; when it overruns <paramref name="timeout"/> or
+    /// <paramref name="cancellation"/> fires, kills it with its children and returns false.</summary>
+    /// <param name="process">A started process.</param>
+    /// <param name="timeout">How long it may run.</param>
+    /// <param name="cancellation">Stops the wait early (for example the test's cooperative timeout).</param>
+    /// <returns>True when it exited by itself.</returns>
+    public static bool WaitOrKill(Process process, TimeSpan timeout, CancellationToken cancellation)
+    {
+        bool exited;
+        try
+        {
+            exited = process.WaitForExitAsync(cancellation).Wait(timeout);
+        }
+        catch (AggregateException e) when (e.InnerException is OperationCanceledException)
+        {
+            exited = false;
+        }
+        if (!exited)
+            process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        return exited;
+    }
+
     /// <summary>Runs <c>dotnet DLL ARGS</c> to its end and returns the exit code and the output (standard output, then error).</summary>
     /// <param name="dll">The assembly to run.</param>
     /// <param name="args">Its arguments.</param>
@@ -44,21 +67,8 @@ internal static class ChildProcess
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        bool exited;
-        try
-        {
-            exited = process.WaitForExitAsync(cancellation).Wait(timeout);
-        }
-        catch (AggregateException e) when (e.InnerException is OperationCanceledException)
-        {
-            exited = false;
-        }
-        if (!exited)
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
+        if (!WaitOrKill(process, timeout, cancellation))
             Assert.Fail($"{Path.GetFileName(dll)} {string.Join(' ', args)} did not finish {(cancellation.IsCancellationRequested ? "before the test was cancelled" : $"within {timeout}")}:\n{stdout.Result}{stderr.Result}");
-        }
         process.WaitForExit();
         return (process.ExitCode, stdout.Result + stderr.Result);
     }

@@ -2,7 +2,9 @@ namespace MLNetVideo.Tests.TestSupport;
 
 /// <summary>
 /// The MSTest categories of the slow tests. Every test runs in <c>scripts/test.sh</c>; the categories let a developer run or
-/// skip a kind (<c>dotnet test --filter "TestCategory!=Learning"</c>) and say why a test takes seconds.
+/// skip a kind (<c>dotnet test --filter "TestCategory!=Learning"</c>) and say why a test takes seconds; scripts/test.sh runs
+/// these four in a second test host beside the others. Their <c>[Timeout]</c>s (cooperative: the test cancels its MLContext or
+/// kills its child process) are many times the idle run time, because the CI machine is shared and can be several times slower.
 /// </summary>
 internal static class TestCategories
 {

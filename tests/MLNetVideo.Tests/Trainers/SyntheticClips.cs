@@ -70,28 +70,6 @@ internal static class SyntheticClips
         }
     }
 
-    /// <summary>Drifting gratings: stripes of <paramref name="period"/> pixels at one of <paramref name="anglesDegrees"/>
-    /// (label "gNNN", the angle), random phase, drifting a quarter period per frame; Gaussian noise.</summary>
-    public static List<ClipRow> Gratings(int count, int seed, double[] anglesDegrees, double period, int frames = 4, int size = 32, float noise = 0.3f)
-    {
-        var random = new Random(seed);
-        var rows = new List<ClipRow>();
-        for (int i = 0; i < count; i++)
-        {
-            double angle = anglesDegrees[i % anglesDegrees.Length] * Math.PI / 180;
-            double phase = random.NextDouble() * 2 * Math.PI;
-            var data = new float[3 * frames * size * size];
-            for (int c = 0; c < 3; c++)
-                for (int t = 0; t < frames; t++)
-                    for (int y = 0; y < size; y++)
-                        for (int x = 0; x < size; x++)
-                            data[((((c * frames) + t) * size) + y) * size + x] = (float)(Math.Sin((2 * Math.PI * ((x * Math.Cos(angle)) + (y * Math.Sin(angle))) / period) + phase + (t * Math.PI / 2))
-                                + (noise * NextGaussian(random)));
-            rows.Add(new ClipRow { Frames = data, Label = $"g{anglesDegrees[i % anglesDegrees.Length]:000.0}" });
-        }
-        return rows;
-    }
-
     private static double NextGaussian(Random random)
         => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 

@@ -39,7 +39,7 @@ public sealed class AFNetTrainerTests
         MetricsCallback = epochLog is null ? null : epochLog.Add,
     };
 
-    [TestMethod, TestCategory(TestCategories.Learning), Timeout(30_000, CooperativeCancellation = true)]   // about 6 s idle
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(180_000, CooperativeCancellation = true)]   // about 6 s idle
     public void TinyAFNet_LearnsMotionDirection_ReportsRatiosPerEpochAndPerRow()
     {
         var mlContext = new MLContext(seed: 5);
@@ -108,7 +108,7 @@ public sealed class AFNetTrainerTests
         MetricsCallback = epochLog.Add,
     };
 
-    [TestMethod, TestCategory(TestCategories.Learning), Timeout(30_000, CooperativeCancellation = true)]   // about 5 s idle
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(180_000, CooperativeCancellation = true)]   // about 5 s idle
     [DataRow(0.25)]
     [DataRow(0.75)]
     public void DefaultOptions_LearnToSelectTheTargetRatioAtInference_OnTheSampleSet(double targetRatio)

@@ -36,7 +36,7 @@ public sealed class MoViNetTrainerTests
         MetricsCallback = metrics is null ? null : metrics.Add,
     };
 
-    [TestMethod, TestCategory(TestCategories.Learning), Timeout(60_000, CooperativeCancellation = true)]   // about 14 s idle
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(180_000, CooperativeCancellation = true)]   // about 14 s idle
     public void TinyStreamA0_LearnsMotion()
     {
         var mlContext = new MLContext(seed: 5);

@@ -53,7 +53,7 @@ public sealed class TsmTrainerTests
         return metrics.MicroAccuracy;
     }
 
-    [TestMethod, TestCategory(TestCategories.Learning), Timeout(45_000, CooperativeCancellation = true)]   // about 9 s idle
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(180_000, CooperativeCancellation = true)]   // about 9 s idle
     public void TinyTsmWithClustering_LearnsMotionDirection_AndFrameOrderMatters()
     {
         var epochs = new List<EpochMetrics>();
