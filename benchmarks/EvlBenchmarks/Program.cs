@@ -20,7 +20,7 @@ if (args.Length > 0 && args[0] == "threads")
     return await ThreadPolicy.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "threads-cell")
     return ThreadPolicy.Cell(args[1..]);
-//   EvlBenchmarks s3d-profile [--threads 1] [--frames 16] [--size 112] [--repeats 3]   (issue 22: S3D by block; S3DProfile.cs)
+//   EvlBenchmarks s3d-profile [--threads 1] [--batch 2] [--frames 16] [--size 112] [--repeats 3]   (issue 22: S3D by block; S3DProfile.cs)
 if (args.Length > 0 && args[0] == "s3d-profile")
     return S3DProfile.Run(args[1..]);
 var options = Args.Parse(args);

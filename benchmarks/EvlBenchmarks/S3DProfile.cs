@@ -10,22 +10,22 @@ using static TorchSharp.torch;
 /// <c>base</c> runs forward and backward on the input it gets inside the network (train mode), timed separately; then
 /// the whole training step (forward, cross-entropy, backward, SGD). Prints "BLOCK i name fwd bwd" and "STEP s" lines.
 ///
-///   EvlBenchmarks s3d-profile [--threads 1] [--frames 16] [--size 112] [--repeats 3]
+///   EvlBenchmarks s3d-profile [--threads 1] [--batch 2] [--frames 16] [--size 112] [--repeats 3]
 /// </summary>
 internal static class S3DProfile
 {
     public static int Run(string[] args)
     {
-        int threads = Value(args, "--threads", 1), frames = Value(args, "--frames", 16), size = Value(args, "--size", 112), repeats = Value(args, "--repeats", 3);
+        int threads = Value(args, "--threads", 1), frames = Value(args, "--frames", 16), size = Value(args, "--size", 112), repeats = Value(args, "--repeats", 3), batch = Value(args, "--batch", 2);
         MLNetVideo.VideoRuntime.Threads = threads;
         _ = MLNetVideo.Devices.DeviceResolver.Resolve("cpu");
         torch.manual_seed(1);
         using var network = (S3DNetwork)S3DBackbone.Instance.CreateNetwork(S3DSpecs.For(S3DVariant.S3D, numClasses: 400));
         network.train();
         var blocks = network.named_children().Single(c => c.name == "base").module.named_children().ToList();
-        Console.WriteLine($"torch threads {torch.get_num_threads()}, OMP_WAIT_POLICY={MLNetVideo.VideoRuntime.WaitPolicy}, clip 1×3×{frames}×{size}²");
+        Console.WriteLine($"torch threads {torch.get_num_threads()}, OMP_WAIT_POLICY={MLNetVideo.VideoRuntime.WaitPolicy}, clip {batch}×3×{frames}×{size}²");
 
-        using var input = randn([1, 3, frames, size, size]);
+        using var input = randn([batch, 3, frames, size, size]);
         var x = input.alias();
         double totalForward = 0, totalBackward = 0;
         for (int i = 0; i < blocks.Count; i++)
@@ -66,7 +66,7 @@ internal static class S3DProfile
         x.Dispose();
         Console.WriteLine(FormattableString.Invariant($"BLOCKS forward {totalForward:F4} backward {totalBackward:F4}"));
 
-        using var label = tensor(new long[] { 3 });
+        using var label = tensor(Enumerable.Repeat(3L, batch).ToArray());
         using var optimizer = optim.SGD(network.parameters(), 1e-4, momentum: 0.9);
         var steps = new List<double>();
         for (int r = 0; r <= repeats; r++)

@@ -1,6 +1,6 @@
 """Issue 22, item 4: the PyTorch side of the S3D training profile (benchmarks/EvlBenchmarks s3d-profile is the .NET side).
 
-torchvision's S3D (the same blocks as MLNetVideo's S3DNetwork: kylemin/S3D's layer sequence) at 1x3xTxSxS, train mode.
+torchvision's S3D (the same blocks as MLNetVideo's S3DNetwork: kylemin/S3D's layer sequence) at Bx3xTxSxS (B = 2 by default: at batch 1, PyTorch 1.13 sends most 3D convolutions to its slow im2col path), train mode.
 Each block of `features` runs forward and backward on the input it gets inside the network, timed separately (median
 of --repeats after one warm-up), then the whole training step; then torch.profiler's table of one step by op type.
 Prints the same "BLOCK" / "STEP" lines as the .NET side. Run with OMP_WAIT_POLICY=PASSIVE and the same thread count.
@@ -16,6 +16,7 @@ from torchvision.models.video import s3d
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--threads", type=int, default=1)
+parser.add_argument("--batch", type=int, default=2)
 parser.add_argument("--frames", type=int, default=16)
 parser.add_argument("--size", type=int, default=112)
 parser.add_argument("--repeats", type=int, default=3)
@@ -36,9 +37,9 @@ class WindowAverage(torch.nn.Module):
 
 model.avgpool = WindowAverage()
 model.train()
-print(f"torch {torch.__version__} threads {torch.get_num_threads()}, clip 1x3x{a.frames}x{a.size}^2")
+print(f"torch {torch.__version__} threads {torch.get_num_threads()}, clip {a.batch}x3x{a.frames}x{a.size}^2")
 
-x = torch.randn(1, 3, a.frames, a.size, a.size)
+x = torch.randn(a.batch, 3, a.frames, a.size, a.size)
 inp = x
 total_f = total_b = 0.0
 for i, block in enumerate(model.features):
@@ -66,7 +67,7 @@ for i, block in enumerate(model.features):
     inp = nxt
 print(f"BLOCKS forward {total_f:.4f} backward {total_b:.4f}")
 
-label = torch.tensor([3])
+label = torch.tensor([3] * a.batch)
 opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
 steps = []
 for r in range(a.repeats + 1):

@@ -5,9 +5,11 @@ using Microsoft.ML.Data;
 namespace MLNetVideo.Transforms.Decoding;
 
 /// <summary>
-/// Decodes the rows after a cursor's current one on a background worker, through a second cursor over the same source,
-/// so the next videos' ffprobe / ffmpeg processes run while the caller computes on the current row (issue 22). At most
-/// <c>depth</c> decoded rows wait at a time (plus the one being decoded), in reused buffers.
+/// Decodes the rows after a cursor's current one on background workers, through a second cursor over the same source,
+/// so the next videos' decoder processes run while the caller computes on the current row (issue 22). At most
+/// <c>depth</c> rows are decoded or waiting at a time, in reused buffers; up to one worker per core (at most
+/// <c>depth</c>) decodes them, each row by its own process — process start-up, not decoding, is most of a short
+/// video's cost, and it does not parallelise inside one process.
 /// </summary>
 /// <remarks>
 /// Rows are matched by row id and position; rows the caller never asks for are dropped. Only decoding failures
@@ -20,22 +22,29 @@ internal sealed class ClipReadAhead : IDisposable
 {
     private sealed record Item(DataViewRowId Id, long Position, string Path, float[]? Clip, VideoDecodingException? Error);
 
-    /// <summary>Time the cursors wait for the worker between cancellation polls.</summary>
+    /// <summary>Time the caller waits for the workers between cancellation polls.</summary>
     private const int PollMilliseconds = 200;
 
     private readonly ClipLoader _loader;
     private readonly int _depth;
+    private readonly int _workerCount;
     private readonly Func<bool> _cancelled;
-    private readonly BlockingCollection<Item> _ready;
+    private readonly SemaphoreSlim _space;
+    private readonly object _gate = new();
+    private readonly object _cursorGate = new();
+    private readonly Dictionary<long, Item> _done = [];
     private readonly ConcurrentBag<float[]> _free = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly DataViewRowCursor _cursor;
+    private readonly ValueGetter<DataViewRowId> _id;
     private readonly ValueGetter<ReadOnlyMemory<char>> _path;
     private readonly Func<double> _start, _end;
-    private Thread? _worker;
-    private bool _disposed;
+    private readonly List<Thread> _workers = [];
+    private long _nextRead, _nextServe;
+    private int _activeWorkers;
+    private bool _sourceEnded, _failed, _disposed;
 
-    /// <summary>Rows served from the worker so far (tests).</summary>
+    /// <summary>Rows served from the workers so far (tests).</summary>
     public long Served { get; private set; }
 
     /// <summary>False once read-ahead gave up for this cursor.</summary>
@@ -46,15 +55,17 @@ internal sealed class ClipReadAhead : IDisposable
     {
         _loader = loader;
         _depth = depth;
+        _workerCount = Math.Clamp(Environment.ProcessorCount, 1, depth);
         _cursor = cursor;
+        _id = cursor.GetIdGetter();
         _path = path;
         _start = start;
         _end = end;
         _cancelled = cancelled;
-        _ready = new BlockingCollection<Item>(depth);
+        _space = new SemaphoreSlim(depth, depth);
     }
 
-    /// <summary>Decoder processes of every read-ahead worker still running (tests: none after dispose).</summary>
+    /// <summary>Read-ahead workers still running in the process (tests: none after dispose).</summary>
     internal static int RunningWorkers => _runningWorkers;
 
     private static int _runningWorkers;
@@ -67,26 +78,14 @@ internal sealed class ClipReadAhead : IDisposable
         error = null;
         if (!Active || _disposed)
             return false;
-        if (_worker is null)
-        {
-            _worker = new Thread(Work) { IsBackground = true, Name = "MLNetVideo clip read-ahead" };
-            Interlocked.Increment(ref _runningWorkers);
-            _worker.Start();
-        }
+        if (_workers.Count == 0)
+            StartWorkers();
         // Rows skipped by the caller are dropped; a row that is not among the next few is not coming (another order).
         for (int dropped = 0; dropped <= _depth + 1; dropped++)
         {
-            Item? item = null;
-            while (item is null)
-            {
-                if (_cancelled())
-                    return GiveUp();
-                if (!_ready.TryTake(out item, PollMilliseconds))
-                {
-                    if (_ready.IsCompleted)
-                        return GiveUp();
-                }
-            }
+            var item = Next();
+            if (item is null)
+                return GiveUp();
             if (item.Id.Equals(id) && item.Position == position && item.Path == path)
             {
                 Served++;
@@ -105,6 +104,36 @@ internal sealed class ClipReadAhead : IDisposable
         return GiveUp();
     }
 
+    /// <summary>The next row in the source's order, once a worker has it; null when there is none to come.</summary>
+    private Item? Next()
+    {
+        Item? item;
+        lock (_gate)
+        {
+            while (!_done.Remove(_nextServe, out item))
+            {
+                if (_failed || _cancelled() || _activeWorkers == 0)
+                    return null;
+                Monitor.Wait(_gate, PollMilliseconds);
+            }
+            _nextServe++;
+        }
+        _space.Release();
+        return item;
+    }
+
+    private void StartWorkers()
+    {
+        _activeWorkers = _workerCount;
+        for (int i = 0; i < _workerCount; i++)
+        {
+            var worker = new Thread(Work) { IsBackground = true, Name = "MLNetVideo clip read-ahead" };
+            Interlocked.Increment(ref _runningWorkers);
+            _workers.Add(worker);
+            worker.Start();
+        }
+    }
+
     private bool GiveUp()
     {
         Active = false;
@@ -118,14 +147,27 @@ internal sealed class ClipReadAhead : IDisposable
         {
             DataViewRowId id = default;
             ReadOnlyMemory<char> text = default;
-            var idGetter = _cursor.GetIdGetter();
-            while (!_stop.IsCancellationRequested && _cursor.MoveNext())
+            while (!_stop.IsCancellationRequested)
             {
-                idGetter(ref id);
-                _path(ref text);
-                string path = text.ToString();
-                long position = _cursor.Position;
-                double start = _start(), end = _end();
+                _space.Wait(_stop.Token);
+                long sequence, position;
+                string path;
+                double start, end;
+                lock (_cursorGate)
+                {
+                    if (_sourceEnded || !_cursor.MoveNext())
+                    {
+                        _sourceEnded = true;
+                        _space.Release();
+                        return;
+                    }
+                    _id(ref id);
+                    _path(ref text);
+                    path = text.ToString();
+                    position = _cursor.Position;
+                    (start, end) = (_start(), _end());
+                    sequence = _nextRead++;
+                }
                 if (!_free.TryTake(out var buffer))
                     buffer = GC.AllocateUninitializedArray<float>(_loader.Size);
                 Item item;
@@ -139,7 +181,11 @@ internal sealed class ClipReadAhead : IDisposable
                     _free.Add(buffer);
                     item = new Item(id, position, path, null, e);
                 }
-                _ready.Add(item, _stop.Token);
+                lock (_gate)
+                {
+                    _done[sequence] = item;
+                    Monitor.PulseAll(_gate);
+                }
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -148,11 +194,18 @@ internal sealed class ClipReadAhead : IDisposable
         catch (Exception)
         {
             // Anything but a decoding failure (the source cursor, a bug): the caller's own cursor meets it in place,
-            // with its usual error and row; read-ahead simply ends here.
+            // with its usual error and row; read-ahead ends here.
+            lock (_gate)
+                _failed = true;
+            try { _stop.Cancel(); } catch (ObjectDisposedException) { }
         }
         finally
         {
-            _ready.CompleteAdding();
+            lock (_gate)
+            {
+                _activeWorkers--;
+                Monitor.PulseAll(_gate);
+            }
             Interlocked.Decrement(ref _runningWorkers);
         }
     }
@@ -160,12 +213,10 @@ internal sealed class ClipReadAhead : IDisposable
     private void Stop()
     {
         try { _stop.Cancel(); } catch (ObjectDisposedException) { }
-        if (_worker is { } worker)
-        {
-            // The cancellation kills a running decoder (FfmpegProcess) and unblocks a full queue; the worker then returns.
+        // The cancellation kills running decoders (FfmpegProcess) and wakes workers waiting for space; they then return.
+        foreach (var worker in _workers)
             worker.Join();
-            _worker = null;
-        }
+        _workers.Clear();
     }
 
     public void Dispose()
@@ -175,7 +226,7 @@ internal sealed class ClipReadAhead : IDisposable
         _disposed = true;
         Stop();
         _cursor.Dispose();
-        _ready.Dispose();
+        _space.Dispose();
         _stop.Dispose();
     }
 }
