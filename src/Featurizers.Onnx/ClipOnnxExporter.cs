@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using MLNetVideo.Featurizers.Clip;
+using MLNetVideo.Onnx;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Featurizers.Onnx;
@@ -69,7 +69,8 @@ public static class ClipOnnxExporter
         ArgumentException.ThrowIfNullOrWhiteSpace(onnxPath);
         var spec = network.Spec;
         preprocessing ??= ClipPreprocessing.OpenAI(spec.ImageSize);
-        var graph = new GraphBuilder();
+        var graph = new OnnxGraph();
+        graph.Input(InputName, -1, 3, spec.ImageSize, spec.ImageSize);
         using (no_grad())
         using (NewDisposeScope())
         {
@@ -87,32 +88,17 @@ public static class ClipOnnxExporter
         };
         if (weightsSha256 is not null) metadata["weights_sha256"] = weightsSha256;
 
-        string? directory = Path.GetDirectoryName(Path.GetFullPath(onnxPath));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        string temp = onnxPath + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            var header = new OnnxProtoWriter();
-            header.Int64(1, 8);                                           // ir_version
-            header.String(2, "MLNetVideo");                               // producer_name
-            header.String(3, typeof(ClipOnnxExporter).Assembly.GetName().Version?.ToString() ?? "0");
-            header.Message(8, o => { o.String(1, ""); o.Int64(2, Opset); });   // opset_import
-            foreach (var (key, value) in metadata)
-                header.Message(14, e => { e.String(1, key); e.String(2, value); });   // metadata_props
-            header.CopyTo(file);
-            OnnxProtoWriter.WriteField(file, 7, graph.Encode($"clip_{spec.Variant}_vision", spec));   // graph
-        }
-        File.Move(temp, onnxPath, overwrite: true);
+        graph.Save(onnxPath, $"clip_{spec.Variant}_vision", metadata, Opset);
     }
 
-    private static void Build(GraphBuilder g, ClipVisionSpec spec, Func<string, Tensor> weight)
+    private static void Build(OnnxGraph g, ClipVisionSpec spec, Func<string, Tensor> weight)
     {
         long w = spec.Width, heads = spec.Heads, d = w / heads, p = spec.PatchSize;
         string Param(string name, bool transpose = false)
         {
             var t = weight(name).detach().to(ScalarType.Float32).cpu();
             if (transpose) t = t.t();
-            return g.Initializer(name + (transpose ? ".T" : ""), t.contiguous());
+            return g.Weight(name + (transpose ? ".T" : ""), t.contiguous());
         }
         string Linear(string x, string prefix, string? output = null)
             => g.Node("Add", [g.Node("MatMul", [x, Param(prefix + ".weight", transpose: true)]), Param(prefix + ".bias")], output);
@@ -122,18 +108,18 @@ public static class ClipOnnxExporter
 
         // Patch embedding and class token: [N, 3, S, S] → [N, tokens, W].
         var patches = g.Node("Conv", [InputName, Param("conv1.weight")], null, ("kernel_shape", new[] { p, p }), ("strides", new[] { p, p }));
-        var flat = g.Node("Reshape", [patches, g.Int64s("shape_nw_minus1", [0, w, -1])]);
+        var flat = g.Node("Reshape", [patches, g.Int64s(0, w, -1)]);
         var tokens = g.Node("Transpose", [flat], null, ("perm", new long[] { 0, 2, 1 }));
-        var batch = g.Node("Gather", [g.Node("Shape", [tokens]), g.Int64s("index_0", [0])], null, ("axis", 0L));
-        var clsShape = g.Node("Concat", [batch, g.Int64s("shape_1_w", [1, w])], null, ("axis", 0L));
-        var clsToken = g.Node("Expand", [g.Initializer("class_embedding.view", weight("class_embedding").detach().cpu().view(1, 1, w).contiguous()), clsShape]);
+        var batch = g.Node("Gather", [g.Node("Shape", [tokens]), g.Int64s(0)], null, ("axis", 0L));
+        var clsShape = g.Node("Concat", [batch, g.Int64s(1, w)], null, ("axis", 0L));
+        var clsToken = g.Node("Expand", [g.Weight("class_embedding.view", weight("class_embedding").detach().cpu().view(1, 1, w).contiguous()), clsShape]);
         var embedded = g.Node("Add", [g.Node("Concat", [clsToken, tokens], null, ("axis", 1L)), Param("positional_embedding")]);
         var x = LayerNorm(embedded, "ln_pre");
 
-        var headsShape = g.Int64s("shape_heads", [0, 0, heads, d]);
-        var widthShape = g.Int64s("shape_width", [0, 0, w]);
-        var scale = g.Scalar("attention_scale", (float)(1.0 / Math.Sqrt(d)));
-        var geluScale = g.Scalar("quick_gelu_scale", 1.702f);
+        var headsShape = g.Int64s(0, 0, heads, d);
+        var widthShape = g.Int64s(0, 0, w);
+        var scale = g.Scalar((float)(1.0 / Math.Sqrt(d)));
+        var geluScale = g.Scalar(1.702f);
         for (int i = 0; i < spec.Layers; i++)
         {
             string b = $"transformer.resblocks.{i}";
@@ -142,8 +128,8 @@ public static class ClipOnnxExporter
             var inB = weight(b + ".attn.in_proj_bias").detach().cpu();
             string Projection(int part, string? output)
             {
-                var pw = g.Initializer($"{b}.attn.{"qkv"[part]}_proj.weight.T", inW.narrow(0, part * w, w).t().contiguous());
-                var pb = g.Initializer($"{b}.attn.{"qkv"[part]}_proj.bias", inB.narrow(0, part * w, w).contiguous());
+                var pw = g.Weight($"{b}.attn.{"qkv"[part]}_proj.weight.T", inW.narrow(0, part * w, w).t().contiguous());
+                var pb = g.Weight($"{b}.attn.{"qkv"[part]}_proj.bias", inB.narrow(0, part * w, w).contiguous());
                 return g.Node("Add", [g.Node("MatMul", [h, pw]), pb], output);
             }
             var q = Projection(0, $"block{i}_q");
@@ -164,106 +150,8 @@ public static class ClipOnnxExporter
             g.Output($"block{i}_q", [-1, spec.Tokens, w]);
             g.Output($"block{i}_k", [-1, spec.Tokens, w]);
         }
-        var cls = g.Node("Gather", [x, g.Int64Scalar("index_cls", 0)], null, ("axis", 1L));
+        var cls = g.Node("Gather", [x, g.Int64Scalar(0)], null, ("axis", 1L));
         g.Node("MatMul", [LayerNorm(cls, "ln_post"), Param("proj")], EmbeddingOutputName);
         g.Output(EmbeddingOutputName, [-1, spec.OutputDim]);
-    }
-
-    /// <summary>Collects nodes, initializers and outputs, then encodes a <c>GraphProto</c>.</summary>
-    private sealed class GraphBuilder
-    {
-        private const int Float = 1, Int64Type = 7;
-        private readonly OnnxProtoWriter _nodes = new();
-        private readonly OnnxProtoWriter _initializers = new();
-        private readonly List<(string Name, long[] Dims)> _outputs = [];
-        private readonly HashSet<string> _names = [];
-        private int _counter;
-
-        public string Node(string op, string[] inputs, string? output = null, params (string Name, object Value)[] attributes)
-        {
-            output ??= $"{op.ToLowerInvariant()}_{_counter}";
-            string nodeName = $"n{_counter++}_{op}";
-            _nodes.Message(1, n =>
-            {
-                foreach (var input in inputs) n.String(1, input);
-                n.String(2, output);
-                n.String(3, nodeName);
-                n.String(4, op);
-                foreach (var (name, value) in attributes)
-                    n.Message(5, a =>
-                    {
-                        a.String(1, name);
-                        switch (value)
-                        {
-                            case float f: a.Float(2, f); a.Int64(20, 1); break;
-                            case long l: a.Int64(3, l); a.Int64(20, 2); break;
-                            case long[] list:
-                                foreach (long item in list) a.Int64(8, item);
-                                a.Int64(20, 7);
-                                break;
-                            default: throw new ArgumentException($"Unsupported attribute {name}.");
-                        }
-                    });
-            });
-            return output;
-        }
-
-        public string Initializer(string name, Tensor value)
-        {
-            var data = value.data<float>().ToArray();
-            return Add(name, [.. value.shape], Float, MemoryMarshal.AsBytes(data.AsSpan()).ToArray());
-        }
-
-        public string Int64s(string name, long[] values) => Add(name, [values.Length], Int64Type, MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
-
-        public string Int64Scalar(string name, long value) => Add(name, [], Int64Type, BitConverter.GetBytes(value));
-
-        public string Scalar(string name, float value) => Add(name, [], Float, BitConverter.GetBytes(value));
-
-        private string Add(string name, long[] dims, int type, byte[] raw)
-        {
-            if (!_names.Add(name)) return name;
-            if (!BitConverter.IsLittleEndian)
-                throw new PlatformNotSupportedException("The ONNX exporter writes little-endian raw data only.");
-            _initializers.Message(5, t =>
-            {
-                foreach (long dim in dims) t.Int64(1, dim);
-                t.Int64(2, type);
-                t.String(8, name);
-                t.Bytes(9, raw);
-            });
-            return name;
-        }
-
-        public void Output(string name, long[] dims) => _outputs.Add((name, dims));
-
-        /// <summary>The GraphProto's fields, in parts (nodes, initializers, the rest) so the large ones are not copied again.</summary>
-        public OnnxProtoWriter[] Encode(string graphName, ClipVisionSpec spec)
-        {
-            var rest = new OnnxProtoWriter();
-            rest.String(2, graphName);
-            rest.Message(11, v => ValueInfo(v, InputName, [-1, 3, spec.ImageSize, spec.ImageSize]));
-            foreach (var (name, dims) in _outputs)
-                rest.Message(12, v => ValueInfo(v, name, dims));
-            return [_nodes, _initializers, rest];
-        }
-
-        private static void ValueInfo(OnnxProtoWriter v, string name, long[] dims)
-        {
-            v.String(1, name);
-            v.Message(2, type => type.Message(1, tensor =>
-            {
-                tensor.Int64(1, Float);
-                tensor.Message(2, shape =>
-                {
-                    foreach (long dim in dims)
-                        shape.Message(1, dimension =>
-                        {
-                            if (dim < 0) dimension.String(2, "batch");
-                            else dimension.Int64(1, dim);
-                        });
-                });
-            }));
-        }
     }
 }

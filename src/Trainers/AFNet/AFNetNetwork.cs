@@ -57,7 +57,7 @@ public sealed record AFNetOutput(Tensor Logits, Tensor SelectedFrameRatio, IRead
 /// <see cref="AFNetRunOptions.SkipFrames"/>); both modes give the same function.</para>
 /// <para>Spatial navigation (the paper's extension that also skips regions) is not implemented.</para>
 /// </remarks>
-public sealed class AFNetNetwork : Module<Tensor, Tensor>
+public sealed class AFNetNetwork : Module<Tensor, Tensor>, IVideoNetworkWithExtras
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -146,6 +146,15 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
             LastNavigationLogits = output.NavigationLogits;
         }
         return output.Logits;
+    }
+
+    /// <summary>Logits and, per clip, the selected-frame ratio (the scoring transformer's <c>SelectedFrameRatio</c> column).</summary>
+    /// <param name="clips">[N, T, 3, H, W].</param>
+    /// <returns>Logits [N, classes] and extras [N, 1].</returns>
+    (Tensor Logits, Tensor Extras) IVideoNetworkWithExtras.RunWithExtras(Tensor clips)
+    {
+        var output = Run(clips);
+        return (output.Logits, output.SelectedFrameRatio.unsqueeze(1));
     }
 
     /// <summary>Runs the network and reports the navigation decisions (and, on request, the executed cost).</summary>

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace MLNetVideo.Featurizers.Onnx;
+namespace MLNetVideo.Onnx;
 
 /// <summary>A minimal protocol-buffers encoder: enough of the wire format to write an ONNX <c>ModelProto</c>
 /// (varints, length-delimited fields, fixed32 floats).</summary>

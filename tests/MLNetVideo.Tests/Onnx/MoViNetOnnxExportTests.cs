@@ -1,0 +1,70 @@
+using MLNetVideo.Tests.TestSupport;
+using MLNetVideo.Tests.Trainers.MoViNet;
+using MLNetVideo.Trainers.MoViNet;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNetVideo.Tests.Onnx;
+
+/// <summary>MoViNet exported by MoViNetOnnxExport: the whole-clip classifier (base and stream networks) and the stream
+/// step with explicit state give TorchSharp's logits through ONNX Runtime, step after step.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class MoViNetOnnxExportTests
+{
+    [TestMethod]
+    [DataRow(MoViNetMode.Base)]
+    [DataRow(MoViNetMode.Stream)]
+    public void WholeClip_OnnxLogits_EqualTorchSharp(MoViNetMode mode)
+    {
+        torch.manual_seed(5);
+        using var network = MoViNetTestNetworks.TinyA0(mode);
+        using var folder = new TempFolder();
+        string path = folder.File("movinet.onnx");
+        MoViNetOnnxExport.Export(network, path, frames: 5, height: 40, width: 36);
+        using var scope = NewDisposeScope();
+        var clips = rand([2, 3, 5, 40, 36]);
+        using var noGrad = no_grad();
+        OnnxParity.AssertClose(network.call(clips), OnnxParity.Logits(path, clips), mode.ToString());
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(3)]
+    public void StreamStep_StateAsInputsAndOutputs_MatchesMoViNetStreamOverSteps(int framesPerStep)
+    {
+        torch.manual_seed(6);
+        using var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Stream);
+        using var folder = new TempFolder();
+        string path = folder.File("step.onnx");
+        var states = MoViNetOnnxExport.ExportStreamStep(network, path, framesPerStep, 32, 32);
+        Assert.IsTrue(states.Any(s => s.Key.EndsWith(".stream_buffer", StringComparison.Ordinal)), "causal conv buffers are inputs");
+        Assert.IsTrue(states.Any(s => s.Key == "head.pool_sum"), "the head's running sum is an input");
+
+        using var stream = network.CreateStream();
+        using var scope = NewDisposeScope();
+        var current = states.ToDictionary(s => s.Key, s => zeros(s.Value.Select(d => d < 0 ? 2L : d).ToArray()));
+        float seen = 0;
+        for (int step = 0; step < 4; step++)
+        {
+            var frames = rand([2, 3, framesPerStep, 32, 32]);
+            var expected = stream.Push(frames);
+            var inputs = new Dictionary<string, Tensor>(current) { ["clips"] = frames, [MoViNetOnnxExport.FramesSeenName] = tensor(new[] { seen }) };
+            var outputs = OnnxParity.Run(path, inputs);
+            OnnxParity.AssertClose(expected, outputs["logits"], $"step {step}");
+            foreach (var name in current.Keys.ToArray())
+            {
+                var (values, shape) = outputs[name + MoViNetOnnxExport.NextSuffix];
+                current[name] = tensor(values).reshape(shape);
+            }
+            seen += framesPerStep;
+        }
+    }
+
+    [TestMethod]
+    public void StreamStep_OfBaseNetwork_Throws()
+    {
+        using var network = new MoViNetNetwork(MoViNetTestNetworks.TinySpec(MoViNetMode.Base));
+        Assert.ThrowsExactly<InvalidOperationException>(() => MoViNetOnnxExport.ExportStreamStep(network, "unused.onnx", 1, 32, 32));
+    }
+}
