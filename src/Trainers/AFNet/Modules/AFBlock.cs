@@ -91,29 +91,46 @@ internal abstract class AFBlock : Module
             // fixed cost dominates, a second pass through the branch costs more than one more row); in training mode (batch
             // statistics) it runs on its own, as the masked path would see it.
             bool rideAlong = !training;
-            var gathered = GatherShifted(x, selected, context, rideAlong);
+            // Large blocks move fewer bytes (gather only the selected rows' shifted channels, add only where needed); small ones
+            // run fewer ops (shift every frame, then gather; one broadcast sum), as each op's fixed cost dominates there.
+            bool large = x.numel() >= LargeBlockElements;
+            var gathered = large ? GatherShifted(x, selected, context, rideAlong) : GatherFromShifted(x, selected, context, rideAlong);
             profile?.Mark("focal shift and gather");
             var computed = Branch(gathered, context.Trace, perClip);
             var branch = rideAlong ? computed.narrow(0, 0, rows) : computed;
             var skipped = rideAlong ? computed.narrow(0, rows, 1) : Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
             profile?.Mark("focal branch (convs, BN, ReLU)");
-            if (inPlace)
+            if (inPlace && large)
             {
                 // Two index_adds (the selected rows' results, and the zero frame's response on the other rows) rather than a
-                // broadcast add over all rows: libtorch's CPU kernel for a fresh broadcast sum was measured ~10× slower than an
+                // broadcast sum over all rows: libtorch's CPU kernel for a fresh broadcast sum was measured ~10× slower than an
                 // in-place add of the same size (36 ms per AF-ResNet-50 clip at 112², issue 19).
                 var unselected = mask.eq(0).nonzero().reshape(-1);
                 y = Writable().index_add_(0, selected, branch, 1).index_add_(0, unselected, skipped.expand(unselected.shape[0], -1, -1, -1), 1);
             }
             else
             {
-                y = (residual + skipped).index_add(0, selected, branch - skipped, 1);
+                y = residual + skipped;
+                y = inPlace ? y.index_add_(0, selected, branch - skipped, 1) : y.index_add(0, selected, branch - skipped, 1);
             }
         }
         // y is a tensor made here when computed with autograd, and never x or a tensor the caller holds: rectified in place.
         y = !_lastRelu ? y : inPlace ? y.relu_() : functional.relu(y);
         profile?.Mark("focal scatter (index_add, ReLU)");
         return y;
+    }
+
+    /// <summary>Blocks whose input holds at least this many elements (1 MiB of float32) take the byte-saving gather and scatter.</summary>
+    internal const long LargeBlockElements = 1L << 18;
+
+    /// <summary>As <see cref="GatherShifted"/>, by shifting every frame and gathering from the result (fewer ops).</summary>
+    private static Tensor GatherFromShifted(Tensor x, Tensor selected, AFContext context, bool zeroRow)
+    {
+        var index = zeroRow ? cat([selected, selected.narrow(0, 0, 1)]) : selected;
+        var gathered = Shifted(x, context).index_select(0, index);
+        if (zeroRow)
+            gathered.narrow(0, selected.shape[0], 1).zero_();
+        return gathered;
     }
 
     /// <summary>The rows <paramref name="selected"/> of the temporally shifted <paramref name="x"/> (plus one row of zeros when

@@ -327,9 +327,10 @@ public sealed class AFNetNetworkTests
     }
 
     [TestMethod]
-    [DataRow(AFNetDepth.ResNet18)]
-    [DataRow(AFNetDepth.ResNet50)]
-    public void RandomMasks_SkippingEqualsMasking_AndComputesOnlyTheSelectedRows(AFNetDepth depth)
+    [DataRow(AFNetDepth.ResNet18, 32)]
+    [DataRow(AFNetDepth.ResNet50, 32)]
+    [DataRow(AFNetDepth.ResNet50, 96)]   // stage 1's focal input (12 × 64 × 24²) takes the large-block gather and scatter
+    public void RandomMasks_SkippingEqualsMasking_AndComputesOnlyTheSelectedRows(AFNetDepth depth, int size)
     {
         // Issue 19: the inference path gathers the selected frames of all clips into one tensor, skips the gather and scatter
         // when every frame is selected, and adds in place where it made the tensor. Against the masked (reference) path, with
@@ -349,8 +350,10 @@ public sealed class AFNetNetworkTests
             .ToList();
         Assert.AreEqual(modules, hooks.Count);
         using var scope = NewDisposeScope();
-        var clips = randn(new long[] { 3, 4, 3, 32, 32 });
+        var clips = randn(new long[] { 3, 4, 3, size, size });
         var copy = clips.clone();
+        long largestFocalInput = 3 * 4 * network.Spec.Widths().Outputs[0] * (size / 4) * (size / 4);   // stage 1, after its first focal block
+        Assert.AreEqual(size > 32, largestFocalInput >= MLNetVideo.Trainers.AFNet.Modules.AFBlock.LargeBlockElements, "which gather the case exercises");
         var generator = new Random(5);
         var masks = Enumerable.Range(0, modules).Select(m => m switch
         {
