@@ -32,6 +32,9 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
     private readonly nn.Module<Tensor, Tensor> _network;
     private readonly Device _device;
     private readonly Dictionary<string, object?> _trainingOptions;
+    private readonly object _scoringGate = new();
+    private ScoringBackend _scoringBackend;
+    private Lazy<OnnxClassifierScoring?>? _onnx;
     private bool _disposed;
 
     /// <summary>Wraps a trained network (moved to its device and put in eval mode here).</summary>
@@ -64,6 +67,39 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
 
     /// <summary>The network (eval mode). Owned by this transformer.</summary>
     internal nn.Module<Tensor, Tensor> Network => _network;
+
+    /// <summary>What runs the network when this transformer scores (default <see cref="ScoringBackend.Auto"/>: ONNX Runtime
+    /// on the CPU where the network exports, see <see cref="ScoringBackend"/>). Not saved in the model zip.</summary>
+    public ScoringBackend ScoringBackend
+    {
+        get => _scoringBackend;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"Unknown scoring backend {value}.");
+            lock (_scoringGate)
+            {
+                if (_onnx is { IsValueCreated: true }) _onnx.Value?.Dispose();
+                _onnx = null;
+                _scoringBackend = value;
+            }
+        }
+    }
+
+    /// <summary>The backend that scores now (Auto resolved): <see cref="ScoringBackend.OnnxRuntime"/> or
+    /// <see cref="ScoringBackend.TorchSharp"/>.</summary>
+    public ScoringBackend ActiveScoringBackend => OnnxScoring() is null ? ScoringBackend.TorchSharp : ScoringBackend.OnnxRuntime;
+
+    private OnnxClassifierScoring? OnnxScoring()
+    {
+        Lazy<OnnxClassifierScoring?> onnx;
+        lock (_scoringGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            onnx = _onnx ??= new Lazy<OnnxClassifierScoring?>(() => OnnxClassifierScoring.Create(_scoringBackend, _network, Info, _device, ExtraOutputColumns));
+        }
+        return onnx.Value;
+    }
 
     /// <summary>Class probabilities of one row.</summary>
     /// <param name="clip">One row of the clip column: K × view floats (K ≥ 1).</param>
@@ -102,6 +138,8 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
         var flat = new float[(long)rows.Count * views * viewSize];
         for (int i = 0; i < rows.Count; i++)
             rows[i].CopyTo(flat, (long)i * views * viewSize);
+        if (OnnxScoring() is { } onnx)
+            return (onnx.Predict(flat, rows.Count), [.. rows.Select(_ => Array.Empty<float>())]);
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         var x = Info.Clip.ToTensor(flat, (long)rows.Count * views, Info.NetworkLayout, _device);
@@ -198,7 +236,12 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
     public void Dispose()
     {
         if (_disposed) return;
-        _disposed = true;
+        lock (_scoringGate)
+        {
+            _disposed = true;
+            if (_onnx is { IsValueCreated: true }) _onnx.Value?.Dispose();
+            _onnx = null;
+        }
         _network.Dispose();
         GC.SuppressFinalize(this);
     }
