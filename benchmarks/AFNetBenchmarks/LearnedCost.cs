@@ -71,7 +71,7 @@ internal static class LearnedCost
             var model = mlContext.MulticlassClassification.Trainers.AFNet(options).Fit(trainView);
             var scored = model.Transform(testView);
             double accuracy = mlContext.MulticlassClassification.Evaluate(scored).MicroAccuracy;
-            double ratio = scored.GetColumn<float>(AFNetTransformer.SelectedFrameRatioColumnName).Average();
+            double ratio = scored.GetColumn<float>(AFNetScoring.SelectedFrameRatioColumnName).Average();
             double macs = test.Take(timeClips).Average(c => model.Predict(c.Clip).MultiplyAccumulates);
             var network = (AFNetNetwork)model.Network;
             models.Add(($"AFNet RT {target:0.##}", model, x => network.Run(x).Logits, macs, accuracy, ratio));

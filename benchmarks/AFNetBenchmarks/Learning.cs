@@ -78,7 +78,7 @@ internal static class Learning
             using var model = mlContext.MulticlassClassification.Trainers.AFNet(options).Fit(trainView);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             var scored = model.Transform(testView);
-            var ratios = scored.GetColumn<float>(AFNetTransformer.SelectedFrameRatioColumnName).ToArray();
+            var ratios = scored.GetColumn<float>(AFNetScoring.SelectedFrameRatioColumnName).ToArray();
             var metrics = mlContext.MulticlassClassification.Evaluate(scored);
             string line = string.Create(CultureInfo.InvariantCulture,
                 $"{data} RT {target:0.00}: inference ratio {ratios.Average():F3} (rows {ratios.Min():F2}–{ratios.Max():F2}), test accuracy {metrics.MicroAccuracy:P1}, trained in {trainSeconds:F0} s");

@@ -22,6 +22,8 @@ if (args.Length > 0 && args[0] == "learn")
     return Learning.Run(args[1..]);
 if (args.Length > 0 && args[0] == "learned")
     return LearnedCost.Run(args[1..]);
+if (args.Length > 0 && args[0] == "parts")
+    return Parts.Run(args[1..]);
 
 var a = Arguments.Parse(args);
 torch.set_num_threads(a.Threads);

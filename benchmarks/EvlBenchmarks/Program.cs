@@ -15,11 +15,19 @@ using static TorchSharp.torch;
 //
 //   EvlBenchmarks [--variant VitB16] [--batch 1] [--frames 4] [--layers 4] [--steps 1] [--threads 2] [--cap-gib 5]
 //                 [--configs evl-cached,evl-uncached,e2e,evl-cached-x8,torch-fps,onnx-fps] [--fps-frames 4]
+//   EvlBenchmarks threads [--repeats 2] [--frames 8] [--size 80]   (issue 22: threads × OpenMP wait policy × load; ThreadPolicy.cs)
+if (args.Length > 0 && args[0] == "threads")
+    return await ThreadPolicy.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "threads-cell")
+    return ThreadPolicy.Cell(args[1..]);
+//   EvlBenchmarks s3d-profile [--threads 1] [--frames 16] [--size 112] [--repeats 3]   (issue 22: S3D by block; S3DProfile.cs)
+if (args.Length > 0 && args[0] == "s3d-profile")
+    return S3DProfile.Run(args[1..]);
 var options = Args.Parse(args);
 if (options.Child is { } child)
 {
     Child.Run(child, options);
-    return;
+    return 0;
 }
 
 Console.WriteLine($"EVL benchmark: CLIP {options.Variant}, batch {options.Batch} clip(s) × {options.Frames} frames, M = {options.Layers}, " +
@@ -60,6 +68,7 @@ foreach (var (name, baseline) in new[] { ("cached", "evl-cached"), ("uncached", 
     Console.WriteLine($"end-to-end / EVL {name}: time {Get("e2e", "seconds") / Get(baseline, "seconds"):F1}×, peak RSS {Get("e2e", "hwm_mib") / Get(baseline, "hwm_mib"):F1}×, step peak over idle {Get("e2e", "over_idle_mib") / Get(baseline, "over_idle_mib"):F1}×");
 foreach (var config in options.Configs.Where(c => c.EndsWith("-fps", StringComparison.Ordinal)))
     Console.WriteLine($"{config}: {Get(config, "fps"):F2} frames/s (batch {options.FpsFrames} frames, last {options.Layers} blocks + q/k), peak RSS {Get(config, "hwm_mib"):F0} MiB");
+return 0;
 
 internal sealed class Args
 {

@@ -1,5 +1,6 @@
 // MLNetVideo benchmarks. Usage:
 //   dotnet run -c Release --project benchmarks/MLNetVideo.Benchmarks -- decode [--repeats N] [--work DIR]
+//   dotnet run -c Release --project benchmarks/MLNetVideo.Benchmarks -- score [--repeats N] [--videos N] [--work DIR]   (ScoreBenchmark.cs)
 // "decode": frames/s of LoadVideoFrames (decode + sample + resize + normalize into the tensor) against ffmpeg alone
 // (ffmpeg -i X -vf scale=W:H -f rawvideo -pix_fmt rgb24 -y /dev/null) on the same generated files, side by side.
 using System.Diagnostics;
@@ -9,9 +10,11 @@ using Microsoft.ML.Data;
 using MLNetVideo;
 using MLNetVideo.Transforms.Decoding;
 
+if (args.Length > 0 && args[0] == "score")
+    return ScoreBenchmark.Run(args);
 if (args.Length == 0 || args[0] != "decode")
 {
-    Console.Error.WriteLine("usage: MLNetVideo.Benchmarks decode [--repeats N] [--work DIR]");
+    Console.Error.WriteLine("usage: MLNetVideo.Benchmarks decode|score [--repeats N] [--work DIR]");
     return 2;
 }
 int repeats = 3;

@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNetVideo.Persistence;
 using MLNetVideo.Trainers;
 
 namespace MLNetVideo.Featurizers.Onnx;
@@ -21,9 +20,8 @@ public static class VideoClassifierOnnxDeployment
     /// <param name="onnxPath">Where to write the scoring graph.</param>
     /// <param name="inputSchema">Schema of the data the transformer will read (the clip column's type is checked there).</param>
     /// <returns>The ONNX transformer.</returns>
-    public static ITransformer CreateOnnxScorer<TSelf, TSpec>(MLContext mlContext, VideoClassifierTransformer<TSelf, TSpec> transformer,
+    public static ITransformer CreateOnnxScorer<TSpec>(MLContext mlContext, VideoClassifierTransformer<TSpec> transformer,
         string onnxPath, DataViewSchema inputSchema)
-        where TSelf : VideoClassifierTransformer<TSelf, TSpec>, IPersistentTransformer<TSelf>
         where TSpec : class
     {
         ArgumentNullException.ThrowIfNull(mlContext);
@@ -41,9 +39,8 @@ public static class VideoClassifierOnnxDeployment
     /// <param name="transformer">A trained classifier.</param>
     /// <param name="inputSchema">Schema of the data the saved model will read.</param>
     /// <param name="zipPath">The zip to write.</param>
-    public static void SaveWithoutLibTorch<TSelf, TSpec>(MLContext mlContext, VideoClassifierTransformer<TSelf, TSpec> transformer,
+    public static void SaveWithoutLibTorch<TSpec>(MLContext mlContext, VideoClassifierTransformer<TSpec> transformer,
         DataViewSchema inputSchema, string zipPath)
-        where TSelf : VideoClassifierTransformer<TSelf, TSpec>, IPersistentTransformer<TSelf>
         where TSpec : class
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(zipPath);

@@ -1,4 +1,5 @@
 using MLNetVideo.Trainers;
+using Spectre.Console;
 
 namespace MLNetVideo.Reporting;
 
@@ -7,10 +8,17 @@ public sealed class TrainingHistory
 {
     private readonly List<EpochMetrics> _epochs = [];
     private readonly TextWriter? _writer;
+    private readonly IAnsiConsole? _terminal;
 
     /// <summary>Creates a history.</summary>
     /// <param name="writer">Where each epoch's progress line goes, or null for silence.</param>
-    public TrainingHistory(TextWriter? writer = null) => _writer = writer;
+    /// <param name="interactive">The writer is a terminal: the lines are written through Spectre.Console with colours; otherwise
+    /// (default) they are plain text, one per epoch, without any control code.</param>
+    public TrainingHistory(TextWriter? writer = null, bool interactive = false)
+    {
+        _writer = writer;
+        _terminal = writer is not null && interactive ? ConsoleProgress.TerminalConsole(writer) : null;
+    }
 
     /// <summary>The epochs seen so far.</summary>
     public IReadOnlyList<EpochMetrics> Epochs => _epochs;
@@ -21,6 +29,9 @@ public sealed class TrainingHistory
     {
         ArgumentNullException.ThrowIfNull(metrics);
         lock (_epochs) _epochs.Add(metrics);
-        _writer?.WriteLine(ConsoleProgress.EpochLine(metrics));
+        if (_terminal is not null)
+            _terminal.MarkupLine(ConsoleProgress.EpochMarkup(metrics));
+        else
+            _writer?.WriteLine(ConsoleProgress.EpochLine(metrics));
     }
 }

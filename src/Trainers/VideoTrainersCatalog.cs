@@ -38,16 +38,8 @@ public static class VideoTrainersCatalog
         int batchSize = S3DTrainer.Defaults.BatchSize,
         double learningRate = S3DTrainer.Defaults.LearningRate,
         double widthMultiplier = S3DTrainer.Defaults.WidthMultiplier)
-        => S3D(catalog, new S3DTrainer.Options
-        {
-            LabelColumnName = labelColumnName,
-            ClipColumnName = clipColumnName,
-            Variant = variant,
-            Epochs = epochs,
-            BatchSize = batchSize,
-            LearningRate = learningRate,
-            WidthMultiplier = widthMultiplier,
-        });
+        => S3D(catalog, Common(new S3DTrainer.Options { Variant = variant, WidthMultiplier = widthMultiplier },
+            labelColumnName, clipColumnName, epochs, batchSize, learningRate));
 
     /// <summary>Creates an <see cref="S3DTrainer"/> with every option exposed.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -88,17 +80,8 @@ public static class VideoTrainersCatalog
         int epochs = TsmTrainer.Defaults.Epochs,
         int batchSize = TsmTrainer.Defaults.BatchSize,
         double learningRate = TsmTrainer.Defaults.LearningRate)
-        => Tsm(catalog, new TsmTrainer.Options
-        {
-            LabelColumnName = labelColumnName,
-            ClipColumnName = clipColumnName,
-            Depth = depth,
-            Clustering = clustering,
-            ClusterCount = clusterCount,
-            Epochs = epochs,
-            BatchSize = batchSize,
-            LearningRate = learningRate,
-        });
+        => Tsm(catalog, Common(new TsmTrainer.Options { Depth = depth, Clustering = clustering, ClusterCount = clusterCount },
+            labelColumnName, clipColumnName, epochs, batchSize, learningRate));
 
     /// <summary>Creates a <see cref="TsmTrainer"/> with every option exposed.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -135,14 +118,8 @@ public static class VideoTrainersCatalog
         int epochs = EvlTrainer.Defaults.Epochs,
         int batchSize = EvlTrainer.Defaults.BatchSize,
         double learningRate = EvlTrainer.Defaults.LearningRate)
-        => Evl(catalog, new EvlTrainer.Options
-        {
-            LabelColumnName = labelColumnName,
-            ClipColumnName = featuresColumnName,
-            Epochs = epochs,
-            BatchSize = batchSize,
-            LearningRate = learningRate,
-        });
+        => Evl(catalog, Common(new EvlTrainer.Options(),
+            labelColumnName, featuresColumnName, epochs, batchSize, learningRate));
 
     /// <summary>Creates an <see cref="EvlTrainer"/> with every option exposed.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -158,7 +135,7 @@ public static class VideoTrainersCatalog
     /// <summary>
     /// Creates a <see cref="MoViNetTrainer"/> that trains a MoViNet A0/A1/A2 (base or stream) on the clips in
     /// <paramref name="clipColumnName"/>. A stream-mode model classifies live video frame by frame with constant memory
-    /// through <see cref="MoViNetTransformer.CreateStream"/>.
+    /// through <see cref="MoViNetStreaming.CreateStream(Microsoft.ML.ITransformer)"/>.
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">Label column; its type must be a key (use <c>MapValueToKey</c>).</param>
@@ -186,16 +163,8 @@ public static class VideoTrainersCatalog
         int epochs = MoViNetTrainer.Defaults.Epochs,
         int batchSize = MoViNetTrainer.Defaults.BatchSize,
         double learningRate = MoViNetTrainer.Defaults.LearningRate)
-        => MoViNet(catalog, new MoViNetTrainer.Options
-        {
-            LabelColumnName = labelColumnName,
-            ClipColumnName = clipColumnName,
-            Variant = variant,
-            Mode = mode,
-            Epochs = epochs,
-            BatchSize = batchSize,
-            LearningRate = learningRate,
-        });
+        => MoViNet(catalog, Common(new MoViNetTrainer.Options { Variant = variant, Mode = mode },
+            labelColumnName, clipColumnName, epochs, batchSize, learningRate));
 
     /// <summary>Creates a <see cref="MoViNetTrainer"/> with every option exposed.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -237,16 +206,8 @@ public static class VideoTrainersCatalog
         int epochs = AFNetTrainer.Defaults.Epochs,
         int batchSize = AFNetTrainer.Defaults.BatchSize,
         double learningRate = AFNetTrainer.Defaults.LearningRate)
-        => AFNet(catalog, new AFNetTrainer.Options
-        {
-            LabelColumnName = labelColumnName,
-            ClipColumnName = clipColumnName,
-            Depth = depth,
-            TargetRatio = targetRatio,
-            Epochs = epochs,
-            BatchSize = batchSize,
-            LearningRate = learningRate,
-        });
+        => AFNet(catalog, Common(new AFNetTrainer.Options { Depth = depth, TargetRatio = targetRatio },
+            labelColumnName, clipColumnName, epochs, batchSize, learningRate));
 
     /// <summary>Creates an <see cref="AFNetTrainer"/> with every option exposed.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -256,4 +217,16 @@ public static class VideoTrainersCatalog
         => new(MLNetHost.From(catalog), options);
 
     #endregion
+
+    // The settings every simple overload shares.
+    private static T Common<T>(T options, string labelColumnName, string clipColumnName, int epochs, int batchSize, double learningRate)
+        where T : Trainers.VideoTrainerOptionsBase
+    {
+        options.LabelColumnName = labelColumnName;
+        options.ClipColumnName = clipColumnName;
+        options.Epochs = epochs;
+        options.BatchSize = batchSize;
+        options.LearningRate = learningRate;
+        return options;
+    }
 }

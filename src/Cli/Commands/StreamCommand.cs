@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.ML;
+using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Transforms.Decoding;
 
@@ -28,7 +29,7 @@ internal static class StreamCommand
             if (k < 1) throw new CliException("--top must be at least 1.");
             var mlContext = new MLContext(seed: 1);
             var loaded = VideoData.LoadModel(mlContext, parse.GetValue(model)!, parse.GetValue(weightsFolder), out _);
-            MoViNetTransformer movinet;
+            VideoClassifierTransformer<MoViNetSpec> movinet;
             try
             {
                 movinet = loaded.FindMoViNet();

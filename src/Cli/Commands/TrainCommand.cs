@@ -3,6 +3,8 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetVideo.Reporting;
+using MLNetVideo.Trainers;
+using MLNetVideo.Trainers.AFNet;
 
 namespace MLNetVideo.Cli.Commands;
 
@@ -60,7 +62,7 @@ internal static class TrainCommand
             CheckWritable(Path.GetDirectoryName(modelPath)!, "--output");
             CheckWritable(reportFolder, "--report");
 
-            var history = new TrainingHistory(io.Out);
+            var history = new TrainingHistory(io.Out, io.Interactive);
             var settings = new ModelSettings
             {
                 Frames = frameCount,
@@ -195,7 +197,7 @@ internal static class TrainCommand
             io.Out.Write(ReportText.Summary(evaluation));
         }
         IReadOnlyDictionary<string, double>? familyMetrics = null;
-        if (testClips is not null && trained is Trainers.AFNet.AFNetTransformer afnet)
+        if (testClips is not null && trained is VideoClassifierTransformer<Trainers.AFNet.AFNetSpec> afnet)
         {
             familyMetrics = HeldOutCost(afnet, testClips, clipColumn);
             io.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -217,7 +219,7 @@ internal static class TrainCommand
 
     /// <summary>AFNet's mean selected-frame ratio and executed cost per held-out clip (each clip scored with its executed-cost
     /// trace: the focal branches count only the frames the navigation selected), and the cost with every frame selected.</summary>
-    private static Dictionary<string, double> HeldOutCost(Trainers.AFNet.AFNetTransformer afnet, IDataView clips, string clipColumn)
+    private static Dictionary<string, double> HeldOutCost(VideoClassifierTransformer<Trainers.AFNet.AFNetSpec> afnet, IDataView clips, string clipColumn)
     {
         double ratio = 0, macs = 0;
         long rows = 0;

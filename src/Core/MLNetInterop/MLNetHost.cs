@@ -54,6 +54,16 @@ public static class MLNetHost
         cancelable.CancelExecution();
     }
 
+    /// <summary>Writes a trace line (progress detail, <c>ChannelMessageKind.Trace</c>) to ML.NET's log.</summary>
+    /// <param name="environment">The environment.</param>
+    /// <param name="source">The component name shown as the message source.</param>
+    /// <param name="message">The message.</param>
+    public static void LogTrace(IHostEnvironment environment, string source, string message)
+    {
+        using var channel = environment.Start(source);
+        channel.Trace(MessageSensitivity.None, message);
+    }
+
     /// <summary>Writes an informational line to ML.NET's log (what <c>MLContext.Log</c> subscribers see).</summary>
     /// <param name="environment">The environment.</param>
     /// <param name="source">The component name shown as the message source.</param>

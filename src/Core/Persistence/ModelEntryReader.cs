@@ -121,6 +121,46 @@ public sealed class ModelEntryReader
         }
     }
 
+    /// <summary>Loads a weights entry written by an older layout of the module: every saved tensor goes through
+    /// <paramref name="upgrade"/> (which renames, reshapes or drops it, null = drop), then the result must name every
+    /// parameter and buffer of <paramref name="module"/> once with its shape.</summary>
+    /// <param name="name">Entry name.</param>
+    /// <param name="module">The module to fill (today's layout).</param>
+    /// <param name="upgrade">Maps a saved (key, tensor) to today's, or null to leave it out.</param>
+    /// <param name="sizeFactor">How much larger than today's layout the old entry may be (duplicated keys).</param>
+    public void ReadModule(string name, torch.nn.Module module, Func<string, torch.Tensor, (string Key, torch.Tensor Value)?> upgrade, int sizeFactor = 2)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(upgrade);
+        byte[] bytes = Read(name, SavedSizeBound(module) * Math.Max(1, sizeFactor), "the size of the network its settings describe");
+        var target = module.state_dict();
+        using var scope = torch.NewDisposeScope();
+        try
+        {
+            var loaded = new Dictionary<string, torch.Tensor>();
+            foreach (var (key, tensor) in SavedModuleState.Read(bytes))
+            {
+                if (upgrade(key, tensor) is not var (newKey, value))
+                    continue;
+                if (!target.TryGetValue(newKey, out var existing))
+                    throw new InvalidDataException($"it holds '{key}', which the network does not have");
+                if (!existing.shape.SequenceEqual(value.shape) || existing.dtype != value.dtype)
+                    throw new InvalidDataException($"'{key}' is {value.dtype} [{string.Join(", ", value.shape)}], the network's '{newKey}' is {existing.dtype} [{string.Join(", ", existing.shape)}]");
+                if (!loaded.TryAdd(newKey, value))
+                    throw new InvalidDataException($"it holds '{newKey}' twice");
+            }
+            if (target.Keys.FirstOrDefault(k => !loaded.ContainsKey(k)) is { } missing)
+                throw new InvalidDataException($"it has no '{missing}'");
+            using var noGrad = torch.no_grad();
+            foreach (var (key, value) in loaded)
+                target[key].copy_(value);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"Weights entry '{name}' of component {ComponentId} (content version {ContentVersion}) does not fit the network described by its settings: {e.Message}.", e);
+        }
+    }
+
     /// <summary>An upper bound of the bytes <c>Module.save</c> writes for <paramref name="module"/>: its tensors' data plus, per
     /// tensor, its name and a header of type and shape.</summary>
     internal static long SavedSizeBound(torch.nn.Module module)

@@ -30,4 +30,19 @@ public static class ModelZip
         ArgumentNullException.ThrowIfNull(writeEntries);
         Interop.ModelZipBridge.Save(context, T.ComponentId, T.ContentVersion, typeof(T).Assembly.GetName().Name!, writeEntries);
     }
+
+    /// <summary>Saves a transformer whose component id and content version are instance data (one transformer type serving
+    /// several families); <paramref name="componentType"/> names the assembly that registers the id.</summary>
+    /// <param name="context">The context ML.NET passed to <c>ICanSaveModel.Save</c>.</param>
+    /// <param name="componentId">The component id.</param>
+    /// <param name="contentVersion">The component's content version.</param>
+    /// <param name="componentType">The registered transformer type.</param>
+    /// <param name="writeEntries">Writes the transformer's settings and weights.</param>
+    internal static void Save(ModelSaveContext context, string componentId, int contentVersion, Type componentType, Action<ModelEntryWriter> writeEntries)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(componentType);
+        ArgumentNullException.ThrowIfNull(writeEntries);
+        Interop.ModelZipBridge.Save(context, componentId, contentVersion, componentType.Assembly.GetName().Name!, writeEntries);
+    }
 }

@@ -53,6 +53,10 @@ public sealed record VideoModelLoadOptions
     /// refused, naming the file it needs.</summary>
     public string? WeightsFolder { get; init; }
 
+    /// <summary>The device loaded video classifiers score on: "auto", "cpu", "cuda" or "cuda:N". Null (default): the device the
+    /// model trained on when this process has it, else the CPU.</summary>
+    public string? Device { get; init; }
+
     /// <summary>Public keys (DER SubjectPublicKeyInfo, <c>ECDsa.ExportSubjectPublicKeyInfo()</c>) of which one must have signed
     /// the zip (<see cref="ModelSigning"/>). Empty (default): signatures are not checked.</summary>
     public IReadOnlyList<byte[]> TrustedSigningKeys { get; init; } = [];

@@ -18,8 +18,8 @@ public sealed class MLNetVideoSiloOptions
     /// unset), at least 1 — so decoding and forward passes of the concurrent shards fill the cores without oversubscribing them.</summary>
     public int? MaxConcurrentShards { get; set; }
 
-    /// <summary>Torch intra-op threads, set with <c>torch.set_num_threads</c> when the silo's worker starts; null (default)
-    /// leaves libtorch's setting. The setting is per process: silos that share a process share it.</summary>
+    /// <summary>Torch intra-op threads, set through <see cref="MLNetVideo.VideoRuntime.Threads"/> when the silo's worker starts; null (default)
+    /// leaves the process-wide setting (MLNETVIDEO_THREADS, else the processor count). The setting is per process: silos that share a process share it.</summary>
     public int? TorchThreads { get; set; }
 
     /// <summary>How often an idle worker asks for work. Default 1 s.</summary>

@@ -29,7 +29,7 @@ internal sealed class VideoJobWorker(IGrainFactory grains, SiloModels models, ML
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.TorchThreads is int threads)
-            TorchSharp.torch.set_num_threads(threads);
+            MLNetVideo.VideoRuntime.Threads = threads; // applied at once, or at the first device resolution
         var loops = Enumerable.Range(0, options.EffectiveConcurrency)
             .Select(slot => Task.Factory.StartNew(() => RunSlotAsync($"{silo.SiloAddress}#{slot}", stoppingToken),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap());

@@ -20,6 +20,9 @@ public sealed record AFNetRunOptions
     /// <summary>True: the focal branches gather the selected frames, compute only those and scatter back (real skipping);
     /// false: compute every frame and multiply by the mask (training). Null: skip in eval mode, mask in training mode.</summary>
     public bool? SkipFrames { get; init; }
+
+    /// <summary>Charges the forward's wall time per part to this profile (the benchmark's breakdown); null = not profiled.</summary>
+    internal AFNetProfile? Profile { get; init; }
 }
 
 /// <summary>The result of <see cref="AFNetNetwork.Run(Tensor, AFNetRunOptions?)"/>. Its tensors belong to the caller's dispose scope.</summary>
@@ -54,7 +57,7 @@ public sealed record AFNetOutput(Tensor Logits, Tensor SelectedFrameRatio, IRead
 /// <see cref="AFNetRunOptions.SkipFrames"/>); both modes give the same function.</para>
 /// <para>Spatial navigation (the paper's extension that also skips regions) is not implemented.</para>
 /// </remarks>
-public sealed class AFNetNetwork : Module<Tensor, Tensor>
+public sealed class AFNetNetwork : Module<Tensor, Tensor>, IVideoNetworkWithExtras
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -145,6 +148,15 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         return output.Logits;
     }
 
+    /// <summary>Logits and, per clip, the selected-frame ratio (the scoring transformer's <c>SelectedFrameRatio</c> column).</summary>
+    /// <param name="clips">[N, T, 3, H, W].</param>
+    /// <returns>Logits [N, classes] and extras [N, 1].</returns>
+    (Tensor Logits, Tensor Extras) IVideoNetworkWithExtras.RunWithExtras(Tensor clips)
+    {
+        var output = Run(clips);
+        return (output.Logits, output.SelectedFrameRatio.unsqueeze(1));
+    }
+
     /// <summary>Runs the network and reports the navigation decisions (and, on request, the executed cost).</summary>
     /// <param name="clips">[N, T, 3, H, W].</param>
     /// <param name="options">Forced masks, tracing, skipping; null = defaults.</param>
@@ -163,7 +175,9 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         }
         bool skip = options.SkipFrames ?? !training;
         var trace = options.Trace ? new AFNetExecutionTrace((int)videos, frames) : null;
-        var context = new AFContext(frames, Spec.Shift ? Spec.ShiftDivisor : 0, trace);
+        var profile = options.Profile;
+        profile?.Begin();
+        var context = new AFContext(frames, Spec.Shift ? Spec.ShiftDivisor : 0, trace, profile);
         bool sampleNoise = training;
         double temperature = Temperature, noiseScale = NoiseScale;
         var navigationLogits = new List<Tensor>();
@@ -182,6 +196,7 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         x = conv1.call(x);
         trace?.Conv(conv1, x);
         x = functional.max_pool2d(functional.relu(bn1.call(x)), 3, stride: 2, padding: 1);
+        profile?.Mark("stem");
         foreach (var stage in Stages)
         {
             using var stageScope = NewDisposeScope();
@@ -197,6 +212,7 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
             using var blockScope = NewDisposeScope();
             x = block.Ample(x, context).MoveToOuterDisposeScope();
         }
+        profile?.Mark("layer4");
         var pooled = functional.adaptive_avg_pool2d(x, 1).flatten(1);
         if (Spec.DropoutRate > 0)
             pooled = functional.dropout(pooled, Spec.DropoutRate, training);
@@ -204,6 +220,7 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>
         trace?.Linear(fc, frames);
         logits = logits.reshape(videos, frames, -1).mean([1L]);
         var ratio = masks.Count == 0 ? ones(videos, dtype: logits.dtype, device: logits.device) : stack(masks.Select(m => m.mean([1L])).ToArray(), 1).mean([1L]);
+        profile?.Mark("head (pool, fc, mean) and ratio");
         return new AFNetOutput(logits.MoveToOuterDisposeScope(), ratio.MoveToOuterDisposeScope(), [.. masks.Select(m => m.MoveToOuterDisposeScope())], trace)
         {
             NavigationLogits = [.. navigationLogits.Select(l => l.MoveToOuterDisposeScope())],

@@ -28,20 +28,28 @@ public static class ClipBatcher
     /// <param name="poolSize">Rows held for shuffling.</param>
     /// <param name="prefetch">Batches prepared ahead.</param>
     /// <param name="cancellation">Stops the producer.</param>
+    /// <param name="stopRequested">Polled by the producer before it reads each row (for example "the MLContext's execution was
+    /// cancelled"); once true, the producer reads nothing more and the enumeration throws <see cref="OperationCanceledException"/>
+    /// instead of handing out what was read ahead.</param>
     /// <returns>The batches, produced lazily; enumerate once.</returns>
     public static IEnumerable<ClipBatch> Read(IDataView data, string clipColumn, string? labelColumn, int rowSize, int batchSize,
-        Random? shuffle, int poolSize, int prefetch, CancellationToken cancellation = default)
+        Random? shuffle, int poolSize, int prefetch, CancellationToken cancellation = default, Func<bool>? stopRequested = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var queue = new BlockingCollection<ClipBatch>(Math.Max(1, prefetch));
         var producer = Task.Factory.StartNew(
-            () => Produce(data, clipColumn, labelColumn, rowSize, batchSize, shuffle, poolSize, queue, stop.Token),
+            () => Produce(data, clipColumn, labelColumn, rowSize, batchSize, shuffle, poolSize, queue, stop.Token, stopRequested),
             stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             foreach (var batch in queue.GetConsumingEnumerable(stop.Token))
+            {
+                // A batch read ahead before the stop was requested is not handed out: the stop is surfaced instead.
+                if (stopRequested?.Invoke() == true)
+                    throw new OperationCanceledException("Reading clips was stopped.");
                 yield return batch;
+            }
             producer.GetAwaiter().GetResult();   // rethrows a producer failure
         }
         finally
@@ -73,7 +81,7 @@ public static class ClipBatcher
     }
 
     private static void Produce(IDataView data, string clipColumn, string? labelColumn, int rowSize, int batchSize,
-        Random? shuffle, int poolSize, BlockingCollection<ClipBatch> queue, CancellationToken token)
+        Random? shuffle, int poolSize, BlockingCollection<ClipBatch> queue, CancellationToken token, Func<bool>? stopRequested)
     {
         try
         {
@@ -106,9 +114,18 @@ public static class ClipBatcher
                 }
             }
 
-            while (cursor.MoveNext())
+            void ThrowIfStopped()
             {
                 token.ThrowIfCancellationRequested();
+                if (stopRequested?.Invoke() == true)
+                    throw new OperationCanceledException("Reading clips was stopped.");
+            }
+
+            while (true)
+            {
+                ThrowIfStopped();   // before the cursor reads (and an upstream LoadVideoFrames decodes) the next row
+                if (!cursor.MoveNext())
+                    break;
                 long classIndex = -1;
                 if (labelGetter is not null)
                 {

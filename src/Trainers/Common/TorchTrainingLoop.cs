@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNetVideo.Determinism;
@@ -11,7 +12,7 @@ using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Trainers;
 
-/// <summary>Everything one training run needs; built by <see cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}"/>.</summary>
+/// <summary>Everything one training run needs; built by <see cref="VideoClassifierTrainerBase{TOptions, TSpec}"/>.</summary>
 internal sealed record TrainingRun(
     IHostEnvironment Environment,
     string Family,
@@ -43,19 +44,21 @@ internal static class TorchTrainingLoop
         {
             return RunEpochs(run, train);
         }
-        catch (Exception e) when (e is not OperationCanceledException && MLNetHost.IsCancelled(run.Environment))
+        catch (Exception e) when (MLNetHost.IsCancelled(run.Environment) && e.Message != CancelledMessage(run))
         {
-            // A decoder stopped by the cancellation may surface wrapped (by a cursor, a cache or the prefetch thread): it is
-            // still the cancellation the caller asked for.
-            throw new OperationCanceledException($"{run.Family} training was cancelled (MLContext execution cancelled).", e);
+            // A decoder or the clip reader stopped by the cancellation may surface wrapped (by a cursor, a cache or the
+            // prefetch thread) or with its own message: it is still the cancellation the caller asked for.
+            throw new OperationCanceledException(CancelledMessage(run), e);
         }
     }
+
+    private static string CancelledMessage(TrainingRun run) => $"{run.Family} training was cancelled (MLContext execution cancelled).";
 
     /// <summary>Throws <see cref="OperationCanceledException"/> once the MLContext's execution was cancelled.</summary>
     private static void ThrowIfCancelled(TrainingRun run)
     {
         if (MLNetHost.IsCancelled(run.Environment))
-            throw new OperationCanceledException($"{run.Family} training was cancelled (MLContext execution cancelled).");
+            throw new OperationCanceledException(CancelledMessage(run));
     }
 
     private static TrainingProgress RunEpochs(TrainingRun run, IDataView train)
@@ -102,8 +105,10 @@ internal static class TorchTrainingLoop
             double learningRate = LearningRateSchedules.At(o, progress.OptimizerSteps, stepsPerEpoch);
             long steps = progress.OptimizerSteps;
             long batchIndex = 0;
+            // The read-ahead thread stops before its next row once the run is cancelled, so a cancellation costs at most the
+            // batch being computed (and the row being decoded, which LoadVideoFrames stops itself).
             foreach (var batch in ClipBatcher.Read(train, o.ClipColumnName, o.LabelColumnName, run.Clip.RowSize, o.BatchSize,
-                o.ShufflePoolSize > 0 ? order : null, o.ShufflePoolSize, o.PrefetchBatches))
+                o.ShufflePoolSize > 0 ? order : null, o.ShufflePoolSize, o.PrefetchBatches, stopRequested: () => MLNetHost.IsCancelled(run.Environment)))
             {
                 // A batch of one clip gives BatchNorm a 0/0 unbiased variance wherever the feature map has shrunk to
                 // 1×1×1: the step looks fine but running_var becomes NaN and every later prediction is NaN. Skip it
@@ -131,6 +136,9 @@ internal static class TorchTrainingLoop
                 }
                 if (++micro % o.GradientAccumulationSteps == 0)
                     learningRate = Step(o, network, optimizer, scales, ref steps, stepsPerEpoch);
+                // One trace line per batch in ML.NET's log (MLContext.Log, Kind = Trace): where a long epoch is.
+                MLNetHost.LogTrace(run.Environment, run.Family, string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {epoch + 1}/{o.Epochs} batch {position.Batch + 1}/{batchesPerEpoch}"));
             }
             if (micro % o.GradientAccumulationSteps != 0)
                 learningRate = Step(o, network, optimizer, scales, ref steps, stepsPerEpoch);
@@ -190,7 +198,8 @@ internal static class TorchTrainingLoop
         long correct = 0, topK = 0, rows = 0;
         using (no_grad())
         {
-            foreach (var batch in ClipBatcher.Read(data, o.ClipColumnName, o.LabelColumnName, run.Clip.RowSize, o.BatchSize, null, 0, o.PrefetchBatches))
+            foreach (var batch in ClipBatcher.Read(data, o.ClipColumnName, o.LabelColumnName, run.Clip.RowSize, o.BatchSize, null, 0, o.PrefetchBatches,
+                stopRequested: () => MLNetHost.IsCancelled(run.Environment)))
             {
                 ThrowIfCancelled(run);
                 using var scope = NewDisposeScope();

@@ -143,7 +143,7 @@ public abstract class VideoTrainerOptionsBase
     /// layouts, <c>module.</c> prefixes, <c>state_dict</c>/<c>model</c> wrappers) are detected from the file; it is read by the
     /// restricted readers (no code runs, <see cref="MLNetVideo.Weights.WeightsReadLimits.Default"/> bounds). The import is
     /// strict: every tensor of the network but the classification head must be in the file with its shape, and nothing
-    /// else may be, or <see cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}.Fit"/> fails naming the file and
+    /// else may be, or <see cref="VideoClassifierTrainerBase{TOptions, TSpec}.Fit"/> fails naming the file and
     /// the keys. When the file's head has another class count, the head is re-initialised. What was loaded, missing,
     /// unexpected, reshaped and re-initialised is written to ML.NET's log. Not saved in the model (a fitted model holds
     /// its own weights); <see langword="null"/> (default) = random initialisation.

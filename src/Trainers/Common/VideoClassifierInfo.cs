@@ -29,6 +29,8 @@ public sealed record VideoClassifierInfo
     /// <summary>Class names from the label's KeyValues annotation (text keys), or null.</summary>
     public string[]? ClassNames { get; init; }
 
-    /// <summary>The Device option the network was trained with ("cpu" keeps scoring on the CPU; anything else is "auto" at load).</summary>
+    /// <summary>The device the network trained on ("cpu", "cuda:N"; zips saved before it was recorded exactly hold "cpu" or
+    /// "auto"). A loaded model scores there when the loading process has it, else on the CPU, unless
+    /// <c>VideoModelLoadOptions.Device</c> says otherwise.</summary>
     public string Device { get; init; } = "auto";
 }

@@ -19,8 +19,7 @@ public static class VideoClassifierOnnx
     /// <summary>Whether the transformer's network can be exported (the MoViNet temporal ensemble cannot).</summary>
     /// <param name="transformer">A trained classifier.</param>
     /// <returns>True when <see cref="ExportScoringGraph"/> works for it.</returns>
-    public static bool CanExport<TSelf, TSpec>(VideoClassifierTransformer<TSelf, TSpec> transformer)
-        where TSelf : VideoClassifierTransformer<TSelf, TSpec>, Persistence.IPersistentTransformer<TSelf>
+    public static bool CanExport<TSpec>(VideoClassifierTransformer<TSpec> transformer)
         where TSpec : class
     {
         ArgumentNullException.ThrowIfNull(transformer);
@@ -31,8 +30,7 @@ public static class VideoClassifierOnnx
     /// <param name="transformer">A trained classifier.</param>
     /// <param name="path">The .onnx file to write (replaced if present).</param>
     /// <exception cref="NotSupportedException">The network cannot be exported (see <see cref="CanExport"/>).</exception>
-    public static void ExportScoringGraph<TSelf, TSpec>(VideoClassifierTransformer<TSelf, TSpec> transformer, string path)
-        where TSelf : VideoClassifierTransformer<TSelf, TSpec>, Persistence.IPersistentTransformer<TSelf>
+    public static void ExportScoringGraph<TSpec>(VideoClassifierTransformer<TSpec> transformer, string path)
         where TSpec : class
     {
         ArgumentNullException.ThrowIfNull(transformer);

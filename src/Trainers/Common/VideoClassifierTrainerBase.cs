@@ -15,10 +15,10 @@ namespace MLNetVideo.Trainers;
 
 /// <summary>
 /// The core of every MLNetVideo video-classification trainer (an ML.NET multiclass trainer estimator). A family supplies
-/// only its architecture: <see cref="CreateSpec"/> (options + clip shape + class count → spec), <see cref="CreateNetwork"/>
-/// (spec → <c>Module&lt;Tensor, Tensor&gt;</c> from clips to logits), optionally <see cref="NetworkLayout"/> and
-/// <see cref="AuxiliaryLoss"/>, and <see cref="CreateTransformer"/> (its persistent transformer type). The loop, data
-/// feeding, checkpoints, metrics, zip persistence and scoring are shared.
+/// its <see cref="Backbone"/> (the descriptor that builds networks, names layouts, head and stages) and
+/// <see cref="CreateSpec"/> (options + clip shape + class count → spec), optionally <see cref="AuxiliaryLoss"/> and the
+/// other training hooks. The loop, data feeding, checkpoints, metrics, zip persistence and scoring
+/// (<see cref="VideoClassifierTransformer{TSpec}"/>) are shared.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -33,11 +33,9 @@ namespace MLNetVideo.Trainers;
 /// </remarks>
 /// <typeparam name="TOptions">The family's options.</typeparam>
 /// <typeparam name="TSpec">The family's architecture spec.</typeparam>
-/// <typeparam name="TTransformer">The family's fitted transformer.</typeparam>
-public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> : IEstimator<TTransformer>
+public abstract class VideoClassifierTrainerBase<TOptions, TSpec> : IEstimator<VideoClassifierTransformer<TSpec>>
     where TOptions : VideoTrainerOptionsBase
     where TSpec : class
-    where TTransformer : class, ITransformer
 {
     /// <summary>Validates the options (a bad value fails here, before any data is read).</summary>
     /// <param name="environment">The ML.NET environment.</param>
@@ -55,22 +53,30 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     /// <summary>The options.</summary>
     protected TOptions TrainerOptions { get; }
 
+    /// <summary>The device <see cref="Fit"/> trains on (the CPU before it starts).</summary>
+    protected Device TrainingDevice { get; private set; } = CPU;
+
+    /// <summary>The family: network factory, layouts, checkpoint layouts, head and stages.</summary>
+    protected abstract VideoBackbone<TSpec> Backbone { get; }
+
     /// <summary>Family name used in logs and checkpoints (for example "S3D").</summary>
-    protected abstract string FamilyName { get; }
+    protected string FamilyName => Backbone.FamilyName;
 
-    /// <summary>Layout the network takes; the core converts the column's layout to it. Default [N, C, T, H, W].</summary>
-    protected virtual ClipLayout NetworkLayout => ClipLayout.Cthw;
+    /// <summary>Layout the network takes; the core converts the column's layout to it.</summary>
+    protected ClipLayout NetworkLayout => Backbone.NetworkLayout;
 
-    /// <summary>The architecture for this data; check here that the clip shape suits the network.</summary>
+    /// <summary>The architecture for this data (the core has already checked the clip against the family's
+    /// <see cref="VideoBackbone{TSpec}.InputFor"/>, and checks it again against the spec's).</summary>
     /// <param name="clip">The clip column's geometry.</param>
     /// <param name="numClasses">Label key count.</param>
     /// <returns>The spec.</returns>
     protected abstract TSpec CreateSpec(ClipGeometry clip, int numClasses);
 
-    /// <summary>Builds the network on the CPU (seeded by the core just before).</summary>
+    /// <summary>Builds the network on the CPU (seeded by the core just before). Default: the backbone's; a family overrides
+    /// to add training-only initialisation.</summary>
     /// <param name="spec">The spec.</param>
     /// <returns>A module mapping clips in <see cref="NetworkLayout"/> to logits [N, classes].</returns>
-    protected abstract nn.Module<Tensor, Tensor> CreateNetwork(TSpec spec);
+    protected virtual nn.Module<Tensor, Tensor> CreateNetwork(TSpec spec) => Backbone.CreateNetwork(spec);
 
     /// <summary>An extra loss term added to the cross-entropy (for example a computation-budget loss), or null.</summary>
     /// <param name="network">The network (after its forward pass for this batch).</param>
@@ -93,38 +99,11 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     /// <returns>A positive multiplier.</returns>
     protected virtual double LearningRateScale(string parameterName) => 1.0;
 
-    /// <summary>The published checkpoint layouts of this family (for example <c>TsmWeights.Official</c>), tried first when
-    /// <see cref="VideoTrainerOptionsBase.InitialWeights"/> is imported; this library's own names (with or without a
-    /// <c>module.</c> prefix) are always tried after them. Default: none.</summary>
-    protected virtual IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts => [];
-
-    /// <summary>Whether a state-dict key belongs to the classification head: the layer whose shape depends on the class
-    /// count, re-initialised when <see cref="VideoTrainerOptionsBase.InitialWeights"/> has another, trained at the full
-    /// learning rate under <see cref="VideoTrainerOptionsBase.BackboneLearningRateScale"/>, never frozen.</summary>
-    /// <param name="key">A key of the network's state dict.</param>
-    /// <returns>True for the head.</returns>
-    protected abstract bool IsHeadKey(string key);
-
-    /// <summary>How many backbone stages <see cref="VideoTrainerOptionsBase.FrozenStages"/> can freeze (the stem counts as
-    /// one). Default 0.</summary>
-    /// <param name="spec">The spec.</param>
-    /// <returns>The stage count.</returns>
-    protected virtual int StageCount(TSpec spec) => 0;
-
-    /// <summary>The backbone stage (0 = the stem) of a state-dict key, for <see cref="VideoTrainerOptionsBase.FrozenStages"/>;
-    /// -1 for keys outside the stages (the head). Default -1.</summary>
-    /// <param name="key">A key of the network's state dict.</param>
-    /// <returns>The stage index, or -1.</returns>
-    protected virtual int StageOf(string key) => -1;
-
     /// <summary>Names of batch-norm modules the family's options freeze (affine parameters and statistics), for example TSM's
     /// partial batch norm. Default: none.</summary>
     /// <param name="network">The network.</param>
     /// <returns>Module names as in <c>named_modules()</c>.</returns>
     protected virtual IReadOnlyCollection<string> FrozenBatchNorms(nn.Module<Tensor, Tensor> network) => [];
-
-    /// <summary>Names of extra <see cref="float"/> columns the family's transformer writes after PredictedLabel. Default: none.</summary>
-    protected virtual IReadOnlyList<string> ExtraOutputColumns => [];
 
     /// <summary>Family-specific figures of the epoch just trained, added to <see cref="EpochMetrics.FamilyMetrics"/>, or null.</summary>
     /// <param name="network">The network.</param>
@@ -137,15 +116,6 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     /// <param name="network">The network.</param>
     /// <returns>Name → value, or null.</returns>
     protected virtual IReadOnlyDictionary<string, double>? BatchFamilyMetrics(nn.Module<Tensor, Tensor> network) => null;
-
-    /// <summary>Wraps the trained network in the family's transformer.</summary>
-    /// <param name="spec">The spec.</param>
-    /// <param name="network">The trained network (ownership passes to the transformer).</param>
-    /// <param name="info">Columns, clip geometry and classes.</param>
-    /// <param name="trainingOptions">Summary of the options, for the zip.</param>
-    /// <returns>The transformer.</returns>
-    protected abstract TTransformer CreateTransformer(TSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,
-        IReadOnlyDictionary<string, object?> trainingOptions);
 
     // How a run was executed, not what it trained: a local folder path and the resume switch would make a resumed run's
     // zip differ from an uninterrupted one (and leak a path into a shared model file).
@@ -165,7 +135,7 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     /// <summary>Trains the network on <paramref name="input"/>.</summary>
     /// <param name="input">Training data with the clip and label columns.</param>
     /// <returns>The fitted transformer.</returns>
-    public TTransformer Fit(IDataView input)
+    public VideoClassifierTransformer<TSpec> Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var (clip, numClasses, classNames) = CheckSchema(input.Schema, "input");
@@ -178,6 +148,7 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
         }
         int seed = Seeding.Resolve(TrainerOptions.Seed, Environment);
         var device = DeviceResolver.Resolve(TrainerOptions.Device);
+        TrainingDevice = device;
         var (spec, network, _, frozen) = BuildNetwork(clip, numClasses, seed);
         try
         {
@@ -202,9 +173,9 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
                 NetworkLayout = NetworkLayout,
                 NumClasses = numClasses,
                 ClassNames = classNames,
-                Device = device.type == TorchSharp.DeviceType.CPU ? "cpu" : DeviceResolver.Auto,
+                Device = DeviceResolver.Describe(device),
             };
-            return CreateTransformer(spec, network, info, DescribeOptions());
+            return new VideoClassifierTransformer<TSpec>(Environment, Backbone, spec, network, info, DescribeOptions(), device);
         }
         catch
         {
@@ -221,7 +192,13 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
     internal (TSpec Spec, nn.Module<Tensor, Tensor> Network, InitialWeightsReport? Report, FrozenParts Frozen) BuildNetwork(
         ClipGeometry clip, int numClasses, int seed)
     {
+        var requirements = Backbone.InputFor(null);
+        if (!requirements.AreMetBy(clip))
+            throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName, requirements.ToString(), clip.ToString());
         var spec = CreateSpec(clip, numClasses);
+        requirements = Backbone.InputFor(spec);
+        if (!requirements.AreMetBy(clip))
+            throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName, requirements.ToString(), clip.ToString());
         Seeding.ApplyToTorch(seed);
         var network = CreateNetwork(spec);
         try
@@ -229,10 +206,10 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
             InitialWeightsReport? report = null;
             if (TrainerOptions.InitialWeights is { } path)
             {
-                report = InitialWeightsImport.Load(network, path, FamilyName, KnownCheckpointLayouts, IsHeadKey, numClasses);
+                report = InitialWeightsImport.Load(network, path, FamilyName, Backbone.CheckpointLayouts(spec), Backbone.IsHeadKey, numClasses);
                 MLNetHost.LogInfo(Environment, FamilyName, report.ToString());
             }
-            var frozen = FrozenParts.Apply(network, TrainerOptions, FamilyName, IsHeadKey, StageOf, StageCount(spec), FrozenBatchNorms(network));
+            var frozen = FrozenParts.Apply(network, TrainerOptions, FamilyName, Backbone.IsHeadKey, Backbone.StageOf, Backbone.StageCount(spec), FrozenBatchNorms(network));
             if (frozen.Parameters.Count > 0 || frozen.NormNames.Count > 0)
                 MLNetHost.LogInfo(Environment, FamilyName, $"Fine-tuning: {frozen}.");
             return (spec, network, report, frozen);
@@ -246,7 +223,7 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
 
     // The family's scale times BackboneLearningRateScale for everything but the head.
     private double ParameterLearningRateScale(string parameterName)
-        => (IsHeadKey(parameterName) ? 1.0 : TrainerOptions.BackboneLearningRateScale) * LearningRateScale(parameterName);
+        => (Backbone.IsHeadKey(parameterName) ? 1.0 : TrainerOptions.BackboneLearningRateScale) * LearningRateScale(parameterName);
 
     /// <summary>Adds Score and PredictedLabel to the input shape after checking the clip and label columns.</summary>
     /// <param name="inputSchema">The input shape.</param>
@@ -271,7 +248,7 @@ public abstract class VideoClassifierTrainerBase<TOptions, TSpec, TTransformer> 
         var predicted = SchemaShapes.Column(TrainerOptions.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), uint.MaxValue),
             named ? SchemaShapes.Annotations(SchemaShapes.Column("KeyValues", textVector)) : null);
         return SchemaShapes.Append(inputSchema,
-            [score, predicted, .. ExtraOutputColumns.Select(name => SchemaShapes.Column(name, NumberDataViewType.Single))]);
+            [score, predicted, .. Backbone.ExtraOutputColumns.Select(name => SchemaShapes.Column(name, NumberDataViewType.Single))]);
     }
 
     private (ClipGeometry Clip, int NumClasses, string[]? ClassNames) CheckSchema(DataViewSchema schema, string role)

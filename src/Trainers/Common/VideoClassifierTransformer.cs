@@ -14,56 +14,74 @@ namespace MLNetVideo.Trainers;
 /// The fitted model of every MLNetVideo video trainer: reads the clip column and writes <c>Score</c> (class
 /// probabilities, a known-size vector of <see cref="float"/> with the class names as SlotNames) and <c>PredictedLabel</c>
 /// (a key with the label's KeyValues, so <c>MapKeyToValue</c> restores names and
-/// <c>mlContext.MulticlassClassification.Evaluate</c> works unchanged).
+/// <c>mlContext.MulticlassClassification.Evaluate</c> works unchanged), plus the family's extra columns when its network
+/// computes any (AFNet's <c>SelectedFrameRatio</c>).
 /// </summary>
 /// <remarks>
 /// Rows are scored lazily, one row per forward pass with all of its views batched; a row with K views gets the mean of
-/// the K softmax vectors. The network runs in eval mode under <c>torch.inference_mode()</c>. Saved inside the ML.NET
-/// model zip as <c>Spec.json</c> (architecture), <c>Classifier.json</c> (columns, clip shape, classes),
-/// <c>Training.json</c> (the options used) and <c>Weights.bin</c>.
+/// the K softmax vectors. The network runs in eval mode under <c>torch.inference_mode()</c> on <see cref="Device"/>.
+/// Saved inside the ML.NET model zip as <c>Spec.json</c> (architecture), <c>Classifier.json</c> (columns, clip shape,
+/// classes, the device it trained on), <c>Training.json</c> (the options used) and <c>Weights.bin</c>. Family features are
+/// extension members in the family's namespace (MoViNet's <c>CreateStream</c>, AFNet's <c>Predict</c>).
 /// Dispose it to release the network's native memory.
 /// </remarks>
-/// <typeparam name="TSelf">The family's transformer type.</typeparam>
-/// <typeparam name="TSpec">The family's architecture spec (JSON-serialisable).</typeparam>
-public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTransformerBase, IDisposable
-    where TSelf : VideoClassifierTransformer<TSelf, TSpec>, IPersistentTransformer<TSelf>
+/// <typeparam name="TSpec">The family's architecture spec (for example <c>S3DSpec</c>).</typeparam>
+public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBase, IVideoClassifier, IDisposable
     where TSpec : class
 {
     private readonly nn.Module<Tensor, Tensor> _network;
-    private readonly Device _device;
+    private Device _device;
     private readonly Dictionary<string, object?> _trainingOptions;
     private readonly object _scoringGate = new();
     private ScoringBackend _scoringBackend;
     private Lazy<OnnxClassifierScoring?>? _onnx;
+    private readonly IReadOnlyList<string> _extraColumns;
     private bool _disposed;
 
-    /// <summary>Wraps a trained network (moved to its device and put in eval mode here).</summary>
-    /// <param name="environment">The ML.NET environment.</param>
-    /// <param name="spec">The architecture.</param>
-    /// <param name="network">The network; the transformer owns it from now on.</param>
-    /// <param name="info">Columns, clip geometry and classes.</param>
-    /// <param name="trainingOptions">A summary of the training options, stored in the zip (may be empty).</param>
-    protected VideoClassifierTransformer(IHostEnvironment environment, TSpec spec, nn.Module<Tensor, Tensor> network,
-        VideoClassifierInfo info, IReadOnlyDictionary<string, object?> trainingOptions)
+    /// <summary>Wraps a trained network (moved to <paramref name="device"/> and put in eval mode here).</summary>
+    internal VideoClassifierTransformer(IHostEnvironment environment, VideoBackbone<TSpec> backbone, TSpec spec, nn.Module<Tensor, Tensor> network,
+        VideoClassifierInfo info, IReadOnlyDictionary<string, object?> trainingOptions, Device device)
     {
         Environment = environment ?? throw new ArgumentNullException(nameof(environment));
+        Backbone = backbone ?? throw new ArgumentNullException(nameof(backbone));
         Spec = spec ?? throw new ArgumentNullException(nameof(spec));
         _network = network ?? throw new ArgumentNullException(nameof(network));
         Info = info ?? throw new ArgumentNullException(nameof(info));
         _trainingOptions = new Dictionary<string, object?>(trainingOptions);
-        _device = string.Equals(info.Device, "cpu", StringComparison.OrdinalIgnoreCase) ? CPU : DeviceResolver.Resolve(DeviceResolver.Auto);
+        _extraColumns = network is IVideoNetworkWithExtras ? backbone.ExtraOutputColumns : [];
+        _device = device;
         _network.to(_device);
         _network.eval();
     }
 
     /// <summary>The ML.NET environment.</summary>
-    protected IHostEnvironment Environment { get; }
+    private IHostEnvironment Environment { get; }
+
+    /// <summary>The family.</summary>
+    public VideoBackbone<TSpec> Backbone { get; }
 
     /// <summary>The architecture.</summary>
     public TSpec Spec { get; }
 
     /// <summary>Columns, clip geometry and classes.</summary>
     public VideoClassifierInfo Info { get; }
+
+    /// <summary>The device this model scores on: the one it trained on after <c>Fit</c>; after a load, the one
+    /// <c>VideoModelLoadOptions.Device</c> names, else the training device when this process has it, else the CPU.</summary>
+    public Device Device => _device;
+
+    /// <summary>Moves the model to another device for scoring (not while rows are being scored).</summary>
+    /// <param name="device">"auto", "cpu", "cuda" or "cuda:N".</param>
+    /// <exception cref="ArgumentException">The text is none of these forms.</exception>
+    /// <exception cref="InvalidOperationException">CUDA was asked for but this process cannot use it.</exception>
+    public void UseDevice(string device)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var target = DeviceChoice.Parse(device, nameof(device)).Resolve();
+        _network.to(target);
+        _device = target;
+        ScoringBackend = _scoringBackend;   // Auto depends on the device: decide again at the next row
+    }
 
     /// <summary>The network (eval mode). Owned by this transformer.</summary>
     internal nn.Module<Tensor, Tensor> Network => _network;
@@ -111,22 +129,31 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
     /// <returns>Per row, softmax probabilities averaged over its views.</returns>
     public float[][] PredictProbabilities(IReadOnlyList<float[]> rows) => PredictRows(rows).Probabilities;
 
-    /// <summary>Names of extra <see cref="float"/> output columns the family writes after PredictedLabel (one value per row,
-    /// averaged over the views), in the order of the columns of <see cref="RunNetwork"/>'s extras. Default: none.</summary>
-    protected virtual IReadOnlyList<string> ExtraOutputColumns => [];
+    /// <summary>Names of the extra <see cref="float"/> columns written after PredictedLabel (empty for most families).</summary>
+    public IReadOnlyList<string> ExtraOutputColumns => _extraColumns;
 
-    /// <summary>Runs the network (eval mode, inference mode, inside a dispose scope) on clips in the network layout.</summary>
-    /// <param name="network">The network.</param>
-    /// <param name="clips">The clips.</param>
-    /// <returns>Logits [B, classes] and, when <see cref="ExtraOutputColumns"/> is not empty, per-clip extras
-    /// [B, extras]; otherwise null.</returns>
-    protected virtual (Tensor Logits, Tensor? Extras) RunNetwork(nn.Module<Tensor, Tensor> network, Tensor clips) => (network.call(clips), null);
+    /// <inheritdoc />
+    public long ParameterCount() => _network.parameters().Sum(p => p.numel());
+
+    /// <inheritdoc />
+    public double? MultiplyAccumulates(float[] row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Backbone.MeasuredMultiplyAccumulates(this, row) is { } measured)
+            return measured;
+        using var fresh = Backbone.CreateNetwork(Spec);
+        return NetworkCost.CountMacs(fresh, Info.Clip, Info.NetworkLayout, row) ?? Backbone.MultiplyAccumulates(Spec, Info.Clip with { Views = 1 });
+    }
+
+    private (Tensor Logits, Tensor? Extras) RunNetwork(Tensor clips)
+        => _network is IVideoNetworkWithExtras withExtras && _extraColumns.Count > 0 ? withExtras.RunWithExtras(clips) : (_network.call(clips), null);
 
     /// <summary>Probabilities and extra outputs of several rows in one forward pass.</summary>
     /// <param name="rows">Rows of the clip column, each K × view floats with the same K.</param>
     /// <returns>Per row, softmax probabilities averaged over its views, and the extras averaged over its views (empty
     /// arrays when the family has none).</returns>
-    protected (float[][] Probabilities, float[][] Extras) PredictRows(IReadOnlyList<float[]> rows)
+    internal (float[][] Probabilities, float[][] Extras) PredictRows(IReadOnlyList<float[]> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -143,13 +170,13 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         var x = Info.Clip.ToTensor(flat, (long)rows.Count * views, Info.NetworkLayout, _device);
-        var (logits, extras) = RunNetwork(_network, x);
+        var (logits, extras) = RunNetwork(x);
         var probabilities = nn.functional.softmax(logits, 1).view(rows.Count, views, Info.NumClasses).mean([1L]).cpu();
         var data = probabilities.data<float>().ToArray();
         var result = new float[rows.Count][];
         for (int i = 0; i < rows.Count; i++)
             result[i] = data.AsSpan(i * Info.NumClasses, Info.NumClasses).ToArray();
-        int extraCount = ExtraOutputColumns.Count;
+        int extraCount = _extraColumns.Count;
         var extraRows = new float[rows.Count][];
         float[] extraData = extraCount > 0 && extras is not null
             ? extras.to(ScalarType.Float32).view(rows.Count, views, extraCount).mean([1L]).cpu().data<float>().ToArray()
@@ -166,7 +193,7 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
     protected override void SaveModel(ModelSaveContext context)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ModelZip.Save(context, (TSelf)this, writer =>
+        ModelZip.Save(context, Backbone.ComponentId, Backbone.ContentVersion, typeof(VideoClassifierTransformer<TSpec>), writer =>
         {
             writer.WriteJson("Spec.json", Spec);
             writer.WriteJson("Classifier.json", Info);
@@ -175,23 +202,27 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
         });
     }
 
-    /// <summary>Reads what <see cref="SaveModel"/> wrote and rebuilds the network with <paramref name="createNetwork"/>.</summary>
+    /// <summary>Restores a model from its zip entries: the family is found by the component id, an older content version
+    /// is upgraded by the family, and the model scores on the device <see cref="VideoModelLoadOptions.Device"/> names
+    /// (default: the one it trained on when this machine has it, else the CPU).</summary>
     /// <param name="reader">The transformer's zip entries.</param>
-    /// <param name="createNetwork">The family's network factory.</param>
-    /// <returns>The parts to pass to the constructor.</returns>
-    protected static (IHostEnvironment Environment, TSpec Spec, nn.Module<Tensor, Tensor> Network, VideoClassifierInfo Info, Dictionary<string, object?> TrainingOptions)
-        ReadParts(ModelEntryReader reader, Func<TSpec, nn.Module<Tensor, Tensor>> createNetwork)
+    /// <returns>The model.</returns>
+    public static VideoClassifierTransformer<TSpec> LoadFrom(ModelEntryReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        ArgumentNullException.ThrowIfNull(createNetwork);
-        var spec = reader.ReadJson<TSpec>("Spec.json");
+        var backbone = VideoBackbones.Find<TSpec>(reader.ComponentId);
+        if (reader.ContentVersion < backbone.OldestContentVersion || reader.ContentVersion > backbone.ContentVersion)
+            throw new InvalidDataException(
+                $"The model zip holds a {backbone.FamilyName} of content version {reader.ContentVersion}; this MLNetVideo reads versions " +
+                $"{backbone.OldestContentVersion} to {backbone.ContentVersion}: load it with the MLNetVideo that saved it, or a newer one.");
+        var spec = backbone.UpgradeSpec(reader.ReadJson<TSpec>("Spec.json"), reader.ContentVersion);
         var info = reader.ReadJson<VideoClassifierInfo>("Classifier.json");
         var training = reader.Contains("Training.json") ? reader.ReadJson<Dictionary<string, object?>>("Training.json") : [];
         CheckLoadedInfo(reader.ComponentId, spec, info);
         nn.Module<Tensor, Tensor> network;
         try
         {
-            network = createNetwork(spec);
+            network = backbone.CreateNetwork(spec);
         }
         catch (ArgumentException e)
         {
@@ -199,14 +230,18 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
         }
         try
         {
-            reader.ReadModule("Weights.bin", network);
+            if (reader.ContentVersion == backbone.ContentVersion)
+                reader.ReadModule("Weights.bin", network);
+            else
+                reader.ReadModule("Weights.bin", network, (key, value) => backbone.UpgradeWeight(key, value, reader.ContentVersion));
+            var device = DeviceResolver.ForScoring(reader.LoadOptions.Device, info.Device);
+            return new VideoClassifierTransformer<TSpec>(reader.Environment, backbone, spec, network, info, training, device);
         }
         catch
         {
             network.Dispose();
             throw;
         }
-        return (reader.Environment, spec, network, info, training);
     }
 
     /// <summary>Most classes a loaded classifier may have (the head is built before its weights are read).</summary>
@@ -248,11 +283,11 @@ public abstract class VideoClassifierTransformer<TSelf, TSpec> : RowMappingTrans
 
     private sealed class ClassifierMapping : ColumnMapping
     {
-        private readonly VideoClassifierTransformer<TSelf, TSpec> _owner;
+        private readonly VideoClassifierTransformer<TSpec> _owner;
         private readonly DataViewSchema.Column _clip;
         private readonly DataViewSchema.DetachedColumn[] _outputs;
 
-        public ClassifierMapping(VideoClassifierTransformer<TSelf, TSpec> owner, DataViewSchema inputSchema) : base(inputSchema)
+        public ClassifierMapping(VideoClassifierTransformer<TSpec> owner, DataViewSchema inputSchema) : base(inputSchema)
         {
             _owner = owner;
             var info = owner.Info;

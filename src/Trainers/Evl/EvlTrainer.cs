@@ -18,9 +18,9 @@ namespace MLNetVideo.Trainers.Evl;
 /// W = width], so <see cref="VideoTrainerOptionsBase.ClipLayout"/> must stay Cthw. One decoder layer per
 /// kept block (paper: M = 4, width of the backbone, 1 learnable query, MLP dropout 0.5, classifier dropout 0.5; AdamW,
 /// weight decay 0.05, cosine schedule).
-/// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}" path="/remarks"/>
+/// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec}" path="/remarks"/>
 /// </remarks>
-public sealed class EvlTrainer : VideoClassifierTrainerBase<EvlTrainer.Options, EvlSpec, EvlTransformer>
+public sealed class EvlTrainer : VideoClassifierTrainerBase<EvlTrainer.Options, EvlSpec>
 {
     internal static class Defaults
     {
@@ -89,7 +89,7 @@ public sealed class EvlTrainer : VideoClassifierTrainerBase<EvlTrainer.Options, 
     }
 
     /// <inheritdoc />
-    protected override string FamilyName => "EVL";
+    protected override VideoBackbone<EvlSpec> Backbone => EvlBackbone.Instance;
 
     /// <inheritdoc />
     protected override EvlSpec CreateSpec(ClipGeometry clip, int numClasses)
@@ -125,34 +125,4 @@ public sealed class EvlTrainer : VideoClassifierTrainerBase<EvlTrainer.Options, 
         }
         return spec;
     }
-
-    /// <inheritdoc />
-    protected override nn.Module<Tensor, Tensor> CreateNetwork(EvlSpec spec) => new EvlNetwork(spec);
-
-    /// <inheritdoc />
-    protected override IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts => [EvlWeights.Official];
-
-    /// <inheritdoc />
-    protected override bool IsHeadKey(string key) => key.StartsWith("proj.2.", StringComparison.Ordinal);
-
-    /// <inheritdoc />
-    protected override int StageCount(EvlSpec spec) => spec.Layers;
-
-    /// <summary>Stages: one per decoder layer (its decoder block, temporal convolution, position embedding and inter-frame
-    /// attention; the class token goes with the first).</summary>
-    /// <param name="key">A state-dict key.</param>
-    /// <returns>The stage, or -1 for the head and its norm.</returns>
-    protected override int StageOf(string key)
-    {
-        if (key.StartsWith("decoder.cls_token", StringComparison.Ordinal)) return 0;
-        foreach (var part in (string[])["decoder.decoder_layers.", "decoder.temporal_conv.", "decoder.temporal_pos_embed.", "decoder.cross_attention."])
-            if (key.StartsWith(part, StringComparison.Ordinal))
-                return StageIndex.FromLayer(key, part, layer => layer);
-        return -1;
-    }
-
-    /// <inheritdoc />
-    protected override EvlTransformer CreateTransformer(EvlSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,
-        IReadOnlyDictionary<string, object?> trainingOptions)
-        => new(Environment, spec, network, info, trainingOptions);
 }

@@ -17,7 +17,7 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// padding in time, cumulative SE pooling); a <see cref="MoViNetStream"/> gives the same logits chunk by chunk with
 /// constant memory. The network itself holds no streaming state.
 /// </remarks>
-public sealed class MoViNetNetwork : Module<Tensor, Tensor>
+public sealed class MoViNetNetwork : Module<Tensor, Tensor>, IMoViNetStreamSource
 {
     private readonly ConvUnit conv1;
     private readonly ModuleDict<BottleneckBlock> blocks;
@@ -38,13 +38,14 @@ public sealed class MoViNetNetwork : Module<Tensor, Tensor>
         conv1 = new ConvUnit(3, spec.Stem.OutChannels, MoViNetStemSpec.Kernel, MoViNetStemSpec.Stride, false, false, true, act, causal, "stem", eps, momentum);
         blocks = new ModuleDict<BottleneckBlock>();
         foreach (var block in spec.Blocks)
-            blocks.Add((block.Name, new BottleneckBlock(block, spec.Mode, eps, momentum)));
+            blocks.Add((block.Name, new BottleneckBlock(block, spec.Mode, eps, momentum, spec.Version1Activations)));
         var head = spec.Head;
         int last = spec.Blocks[^1].OutChannels;
         conv7 = new ConvUnit(last, head.ProjectChannels, Triple.One, Triple.One, false, false, true, act, causal, "head", eps, momentum);
         // The classifier MLP uses swish in both modes: Model Garden's MovinetClassifier activation defaults to swish and
-        // the stream configurations only change the backbone's.
-        _head = new Head(head, spec.NumClasses, spec.DropoutRate, MoViNetActivation.Swish, causal, eps, momentum);
+        // the stream configurations only change the backbone's. (Stream models of content version 1 used hard swish.)
+        var classifierAct = causal && spec.Version1Activations ? MoViNetActivation.HardSwish : MoViNetActivation.Swish;
+        _head = new Head(head, spec.NumClasses, spec.DropoutRate, classifierAct, causal, eps, momentum);
         classifier = _head.Classifier;
         RegisterComponents();
     }
@@ -94,6 +95,9 @@ public sealed class MoViNetNetwork : Module<Tensor, Tensor>
     /// <returns>The session.</returns>
     public MoViNetStream CreateStream() => new([this], parameters().First().device);
 
+    /// <inheritdoc />
+    MoViNetStream IMoViNetStreamSource.CreateStream(Device device) => new([this], device);
+
     /// <summary>
     /// Names and shapes of the streaming state for a batch of <paramref name="batch"/> frames of
     /// <paramref name="height"/>×<paramref name="width"/> (stream mode): per layer with k_t &gt; 1 "bX_lY.stream_buffer"
@@ -128,7 +132,7 @@ public sealed class MoViNetNetwork : Module<Tensor, Tensor>
 /// The paper's temporal ensemble: two MoViNets (<c>model_0</c>, <c>model_1</c>) at half the frame rate, offset by one frame
 /// (model_0 sees frames 0, 2, 4, …; model_1 sees 1, 3, 5, …), logits averaged. Clips need at least 2 frames.
 /// </summary>
-public sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>
+public sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>, IMoViNetStreamSource
 {
     private readonly MoViNetNetwork model_0;
     private readonly MoViNetNetwork model_1;
@@ -169,7 +173,19 @@ public sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>
     /// <returns>The session.</returns>
     public MoViNetStream CreateStream() => new(Members, parameters().First().device);
 
+    /// <inheritdoc />
+    MoViNetStream IMoViNetStreamSource.CreateStream(Device device) => new(Members, device);
+
     /// <summary>Learnable parameters of both members.</summary>
     /// <returns>The count.</returns>
     public long ParameterCount() => parameters().Sum(p => p.numel());
+}
+
+/// <summary>A network a streaming session can run on (one MoViNet, or the temporal ensemble's two members).</summary>
+internal interface IMoViNetStreamSource
+{
+    /// <summary>Opens a session whose state lives on <paramref name="device"/> (where the network is).</summary>
+    /// <param name="device">The network's device.</param>
+    /// <returns>The session.</returns>
+    MoViNetStream CreateStream(Device device);
 }

@@ -133,6 +133,11 @@ public sealed record MoViNetSpec
     /// (half frame rate, offset by one frame), logits averaged.</summary>
     public bool TemporalEnsemble { get; init; }
 
+    /// <summary>Stream models saved with content version 1 (before the released checkpoints' activations were adopted): SE
+    /// gates with PyTorch's hard sigmoid and a hard-swish classifier. Set when such a zip is loaded; never saved.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    internal bool Version1Activations { get; init; }
+
     /// <summary>Stem after the width multiplier.</summary>
     public MoViNetStemSpec Stem => new(Scale(MoViNetSpecs.Stem(Variant).OutChannels));
 

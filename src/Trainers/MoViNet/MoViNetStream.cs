@@ -6,7 +6,7 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// <summary>
 /// A streaming session on a trained MoViNet stream network: push frames as they arrive (any number at a time) and get the
 /// logits of everything seen so far, with memory that does not grow with the video. Create it with
-/// <see cref="MoViNetTransformer.CreateStream"/> (or <see cref="MoViNetStreaming.CreateStream"/> on a loaded model).
+/// <c>model.CreateStream()</c> on a trained or loaded model (<see cref="MoViNetStreaming"/>).
 /// </summary>
 /// <remarks>
 /// <para>State (STYLE B8), owned by the session, named and shaped as <see cref="StateShapes"/> reports
@@ -45,7 +45,7 @@ public sealed partial class MoViNetStream : IDisposable
     public int NumClasses { get; }
 
     /// <summary>The input the model expects (frame size, resize, pixel normalization), used by
-    /// <see cref="MoViNetStreaming.StreamVideoFile"/>: set from the trained model by <see cref="MoViNetTransformer.CreateStream"/>
+    /// <see cref="MoViNetStreaming.StreamVideoFile"/>: set from the trained model by <see cref="MoViNetStreaming.CreateStream(Microsoft.ML.ITransformer)"/>
     /// (its training frame size, RGB in [0, 1], stretched) or, for a model that includes its LoadVideoFrames step, from that
     /// step; <see langword="null"/> for a stream opened on a bare network. Settable to match a custom preprocessing.</summary>
     public MoViNetFrameFormat? InputFormat { get; set; }

@@ -24,23 +24,45 @@ public sealed record MoViNetStreamPrediction(long FrameIndex, float[] Logits, fl
 /// <summary>Streaming helpers: find the MoViNet in a (loaded) model and run frame sequences through a session.</summary>
 public static partial class MoViNetStreaming
 {
-    /// <summary>Finds the <see cref="MoViNetTransformer"/> in a model (itself, or inside a <see cref="TransformerChain{TLastTransformer}"/>,
+    extension(VideoClassifierTransformer<MoViNetSpec> model)
+    {
+        /// <summary>Whether the model can stream (it was trained in stream mode, which is causal).</summary>
+        public bool CanStream => model.Spec.Mode == MoViNetMode.Stream && model.Network is IMoViNetStreamSource;
+
+        /// <summary>
+        /// Opens a streaming session on this model: push frames as they arrive and read the logits of the video so far, with
+        /// constant memory. Sessions are independent; several may run at once. The model must be a stream-mode model.
+        /// </summary>
+        /// <returns>The session (dispose it; disposing the model invalidates it).</returns>
+        public MoViNetStream CreateStream()
+        {
+            if (!model.CanStream || model.Network is not IMoViNetStreamSource source)
+                throw new InvalidOperationException($"This MoViNet {model.Spec.Variant} was trained in {model.Spec.Mode} mode, which is not causal; train with Mode = MoViNetMode.Stream to stream.");
+            var stream = source.CreateStream(model.Device);
+            stream.InputFormat = new MoViNetFrameFormat { Height = model.Info.Clip.Height, Width = model.Info.Clip.Width };
+            return stream;
+        }
+    }
+
+    /// <summary>Finds the MoViNet model in a model (itself, or inside a <see cref="TransformerChain{TLastTransformer}"/>,
     /// for example one returned by <c>mlContext.Model.Load</c>).</summary>
     /// <param name="model">The model.</param>
     /// <returns>The MoViNet transformer.</returns>
-    public static MoViNetTransformer FindMoViNet(this ITransformer model)
+    public static VideoClassifierTransformer<MoViNetSpec> FindMoViNet(this ITransformer model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Find<MoViNetTransformer>(model) ?? throw new ArgumentException("The model contains no MoViNet transformer.", nameof(model));
+        return Find<VideoClassifierTransformer<MoViNetSpec>>(model) ?? throw new ArgumentException("The model contains no MoViNet transformer.", nameof(model));
     }
 
-    /// <summary>Opens a streaming session on the MoViNet inside <paramref name="model"/> (see <see cref="MoViNetTransformer.CreateStream"/>).
+    /// <summary>Opens a streaming session on the MoViNet inside <paramref name="model"/> (see <c>CreateStream()</c> on the MoViNet model).
     /// When the model also holds the LoadVideoFrames step it was trained with (a pipeline from video paths), the session's
     /// <see cref="MoViNetStream.InputFormat"/> is that step's frame size, resize and pixel normalization.</summary>
-    /// <param name="model">A model that contains a stream-mode <see cref="MoViNetTransformer"/>.</param>
+    /// <param name="model">A model that contains a stream-mode MoViNet model.</param>
     /// <returns>The session.</returns>
     public static MoViNetStream CreateStream(this ITransformer model)
     {
+        if (model is VideoClassifierTransformer<MoViNetSpec> direct)
+            return direct.CreateStream();
         var movinet = model.FindMoViNet();
         var stream = movinet.CreateStream();
         if (Find<VideoFrameLoadingTransformer>(model) is { } loader)

@@ -12,13 +12,13 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// </summary>
 /// <remarks>
 /// MoViNets are mobile inverted-bottleneck 3-D CNNs. The stream mode is causal: a model trained here (on whole clips, the
-/// causal forward) can then classify live video frame by frame through <see cref="MoViNetTransformer.CreateStream"/> with
+/// causal forward) can then classify live video frame by frame through <see cref="MoViNetStreaming.CreateStream(Microsoft.ML.ITransformer)"/> with
 /// memory that does not grow with the video. The clip column holds [3, T, H, W] (or [T, 3, H, W] with
 /// <see cref="VideoTrainerOptionsBase.ClipLayout"/> = Tchw) with frames of at least 32×32; the
 /// official models take RGB in [0, 1] (no mean/std) at 172² (A0, A1) or 224² (A2), 50 frames at 5 fps.
-/// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}" path="/remarks"/>
+/// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec}" path="/remarks"/>
 /// </remarks>
-public sealed class MoViNetTrainer : VideoClassifierTrainerBase<MoViNetTrainer.Options, MoViNetSpec, MoViNetTransformer>
+public sealed class MoViNetTrainer : VideoClassifierTrainerBase<MoViNetTrainer.Options, MoViNetSpec>
 {
     internal static class Defaults
     {
@@ -86,15 +86,11 @@ public sealed class MoViNetTrainer : VideoClassifierTrainerBase<MoViNetTrainer.O
     }
 
     /// <inheritdoc />
-    protected override string FamilyName => "MoViNet";
+    protected override VideoBackbone<MoViNetSpec> Backbone => MoViNetBackbone.Instance;
 
     /// <inheritdoc />
     protected override MoViNetSpec CreateSpec(ClipGeometry clip, int numClasses)
     {
-        int minFrames = TrainerOptions.TemporalEnsemble ? 2 : 1;
-        if (clip.Channels != 3 || clip.Frames < minFrames || clip.Height < MoViNetSpecs.MinFrameSize || clip.Width < MoViNetSpecs.MinFrameSize)
-            throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName,
-                $"3 channels and at least {minFrames} frame(s) of {MoViNetSpecs.MinFrameSize}×{MoViNetSpecs.MinFrameSize}", clip.ToString());
         if (TrainerOptions.FrameSize is { } size && (size != clip.Height || size != clip.Width))
             throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName, $"frames of {size}×{size} (FrameSize)", clip.ToString());
         var spec = new MoViNetSpec
@@ -111,34 +107,4 @@ public sealed class MoViNetTrainer : VideoClassifierTrainerBase<MoViNetTrainer.O
         spec.Validate();
         return spec;
     }
-
-    /// <inheritdoc />
-    protected override nn.Module<Tensor, Tensor> CreateNetwork(MoViNetSpec spec) => MoViNetTransformer.CreateNetwork(spec);
-
-    /// <inheritdoc />
-    protected override IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts
-        => [MoViNetWeights.Atze00(TrainerOptions.Mode), MoViNetWeights.Atze00(TrainerOptions.Mode == MoViNetMode.Base ? MoViNetMode.Stream : MoViNetMode.Base)];
-
-    /// <inheritdoc />
-    protected override bool IsHeadKey(string key) => key.StartsWith("classifier.3.", StringComparison.Ordinal);
-
-    /// <inheritdoc />
-    protected override int StageCount(MoViNetSpec spec) => 7;
-
-    /// <summary>Stages: the stem <c>conv1</c>; blocks <c>b0</c> … <c>b4</c>; <c>conv7</c> with the classifier's hidden layer
-    /// <c>classifier.0</c>.</summary>
-    /// <param name="key">A state-dict key.</param>
-    /// <returns>The stage, or -1 for the head.</returns>
-    protected override int StageOf(string key)
-    {
-        if (key.StartsWith("conv1.", StringComparison.Ordinal)) return 0;
-        if (key.StartsWith("conv7.", StringComparison.Ordinal) || key.StartsWith("classifier.0.", StringComparison.Ordinal)) return 6;
-        if (key.StartsWith("blocks.b", StringComparison.Ordinal) && key.Length > 8 && char.IsAsciiDigit(key[8])) return key[8] - '0' + 1;
-        return -1;
-    }
-
-    /// <inheritdoc />
-    protected override MoViNetTransformer CreateTransformer(MoViNetSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,
-        IReadOnlyDictionary<string, object?> trainingOptions)
-        => new(Environment, spec, network, info, trainingOptions);
 }

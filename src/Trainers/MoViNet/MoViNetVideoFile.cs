@@ -4,7 +4,7 @@ namespace MLNetVideo.Trainers.MoViNet;
 
 /// <summary>
 /// How decoded video frames become the network's input: the frame size and the resize and pixel normalization the model
-/// was trained with. A stream opened from a model (<see cref="MoViNetTransformer.CreateStream"/>) carries one
+/// was trained with. A stream opened from a model (<see cref="MoViNetStreaming.CreateStream(Microsoft.ML.ITransformer)"/>) carries one
 /// (<see cref="MoViNetStream.InputFormat"/>) so that <see cref="MoViNetStreaming.StreamVideoFile"/> needs no settings.
 /// </summary>
 public sealed record MoViNetFrameFormat

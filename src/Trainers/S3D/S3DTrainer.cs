@@ -17,9 +17,9 @@ namespace MLNetVideo.Trainers.S3D;
 /// <see cref="VideoTrainerOptionsBase.ClipLayout"/> = Tchw), at least 8 frames of 32×32; 16×224²
 /// costs 17.98 GMACs for S3D (see <see cref="S3DCost"/>). Input range is up to the data (the Kinetics checkpoint of
 /// kylemin/S3D expects [-1, 1]).
-/// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}" path="/remarks"/>
+/// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec}" path="/remarks"/>
 /// </remarks>
-public sealed class S3DTrainer : VideoClassifierTrainerBase<S3DTrainer.Options, S3DSpec, S3DTransformer>
+public sealed class S3DTrainer : VideoClassifierTrainerBase<S3DTrainer.Options, S3DSpec>
 {
     internal static class Defaults
     {
@@ -81,14 +81,11 @@ public sealed class S3DTrainer : VideoClassifierTrainerBase<S3DTrainer.Options, 
     }
 
     /// <inheritdoc />
-    protected override string FamilyName => "S3D";
+    protected override VideoBackbone<S3DSpec> Backbone => S3DBackbone.Instance;
 
     /// <inheritdoc />
     protected override S3DSpec CreateSpec(ClipGeometry clip, int numClasses)
     {
-        if (clip.Channels != 3 || clip.Frames < S3DSpecs.MinFrames || clip.Height < S3DSpecs.MinFrameSize || clip.Width < S3DSpecs.MinFrameSize)
-            throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName,
-                $"3 channels and at least {S3DSpecs.MinFrames} frames of {S3DSpecs.MinFrameSize}×{S3DSpecs.MinFrameSize}", clip.ToString());
         if ((TrainerOptions.FramesPerClip is { } frames && frames != clip.Frames) || (TrainerOptions.FrameSize is { } size && (size != clip.Height || size != clip.Width)))
             throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName,
                 $"{TrainerOptions.FramesPerClip?.ToString() ?? "T"} frames of {TrainerOptions.FrameSize?.ToString() ?? "H"}×{TrainerOptions.FrameSize?.ToString() ?? "W"} (FramesPerClip, FrameSize)",
@@ -105,28 +102,4 @@ public sealed class S3DTrainer : VideoClassifierTrainerBase<S3DTrainer.Options, 
         spec.Validate();
         return spec;
     }
-
-    /// <inheritdoc />
-    protected override nn.Module<Tensor, Tensor> CreateNetwork(S3DSpec spec) => new S3DNetwork(spec);
-
-    /// <inheritdoc />
-    protected override IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts => [S3DWeights.Official];
-
-    /// <inheritdoc />
-    protected override bool IsHeadKey(string key) => key.StartsWith("fc.", StringComparison.Ordinal);
-
-    /// <inheritdoc />
-    protected override int StageCount(S3DSpec spec) => 5;
-
-    /// <summary>Stages: Conv2d_1a (<c>base.0</c>); Conv2d_2b/2c (<c>base.2–3</c>); Mixed_3b/3c (<c>base.5–6</c>);
-    /// Mixed_4b–4f (<c>base.8–12</c>); Mixed_5b/5c (<c>base.14–15</c>).</summary>
-    /// <param name="key">A state-dict key.</param>
-    /// <returns>The stage, or -1 for the head.</returns>
-    protected override int StageOf(string key)
-        => StageIndex.FromLayer(key, "base.", layer => layer switch { <= 1 => 0, <= 4 => 1, <= 7 => 2, <= 13 => 3, _ => 4 });
-
-    /// <inheritdoc />
-    protected override S3DTransformer CreateTransformer(S3DSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,
-        IReadOnlyDictionary<string, object?> trainingOptions)
-        => new(Environment, spec, network, info, trainingOptions);
 }

@@ -26,9 +26,9 @@ namespace MLNetVideo.Trainers.Tsm;
 /// the default of this trainer) or [3, T, H, W]; frames at least 32×32; ImageNet mean/std normalisation suits imported
 /// ResNet weights (<see cref="TsmWeights"/>). Cost per clip ≈ 0.79·T + 3.3·g GMACs for ResNet-50 at 224² with clustering,
 /// 4.1·T without (models.md §6.9).</para>
-/// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec, TTransformer}" path="/remarks"/>
+/// <inheritdoc cref="VideoClassifierTrainerBase{TOptions, TSpec}" path="/remarks"/>
 /// </remarks>
-public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, TsmSpec, TsmTransformer>
+public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, TsmSpec>
 {
     internal static class Defaults
     {
@@ -138,17 +138,11 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
     }
 
     /// <inheritdoc />
-    protected override string FamilyName => "TSM";
-
-    /// <inheritdoc />
-    protected override ClipLayout NetworkLayout => ClipLayout.Tchw;
+    protected override VideoBackbone<TsmSpec> Backbone => TsmBackbone.Instance;
 
     /// <inheritdoc />
     protected override TsmSpec CreateSpec(ClipGeometry clip, int numClasses)
     {
-        if (clip.Channels != 3 || clip.Height < TsmSpecs.MinFrameSize || clip.Width < TsmSpecs.MinFrameSize)
-            throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName,
-                $"3 channels and frames of at least {TsmSpecs.MinFrameSize}×{TsmSpecs.MinFrameSize}", clip.ToString());
         if (TrainerOptions.FrameSize is { } size && (size != clip.Height || size != clip.Width))
             throw SchemaErrors.Mismatch("clip", TrainerOptions.ClipColumnName, $"frames of {size}×{size} (FrameSize)", clip.ToString());
         var spec = new TsmSpec
@@ -171,31 +165,9 @@ public sealed class TsmTrainer : VideoClassifierTrainerBase<TsmTrainer.Options, 
         return spec;
     }
 
-    /// <inheritdoc />
-    protected override nn.Module<Tensor, Tensor> CreateNetwork(TsmSpec spec) => new TsmNetwork(spec);
-
-    /// <inheritdoc />
-    protected override IReadOnlyList<CheckpointLayout> KnownCheckpointLayouts => [TsmWeights.Official, TsmWeights.TorchvisionImageNet];
-
-    /// <inheritdoc />
-    protected override bool IsHeadKey(string key) => key.StartsWith("fc.", StringComparison.Ordinal);
-
-    /// <inheritdoc />
-    protected override int StageCount(TsmSpec spec) => 5;
-
-    /// <summary>Stages: the stem (<c>conv1</c>, <c>bn1</c>), then <c>layer1</c> … <c>layer4</c>.</summary>
-    /// <param name="key">A state-dict key.</param>
-    /// <returns>The stage, or -1 for the head.</returns>
-    protected override int StageOf(string key) => StageIndex.ResNet(key);
-
     /// <summary>With <see cref="Options.PartialBatchNorm"/>: every batch norm but the first (the stem's), as TSN's partialBN.</summary>
     /// <param name="network">The network.</param>
     /// <returns>Module names.</returns>
     protected override IReadOnlyCollection<string> FrozenBatchNorms(nn.Module<Tensor, Tensor> network)
         => TrainerOptions.PartialBatchNorm ? StageIndex.AllButFirstBatchNorm(network) : [];
-
-    /// <inheritdoc />
-    protected override TsmTransformer CreateTransformer(TsmSpec spec, nn.Module<Tensor, Tensor> network, VideoClassifierInfo info,
-        IReadOnlyDictionary<string, object?> trainingOptions)
-        => new(Environment, spec, network, info, trainingOptions);
 }

@@ -54,10 +54,18 @@ internal static class FfmpegDecoder
     /// instead of decoding through the gap. Measured in BENCHMARKS.md.</summary>
     internal static int SeekGapFrames { get; set; } = 150;
 
+    /// <summary>Whether MP4 / MOV files are probed from their header boxes in process (<see cref="Mp4Header"/>) rather than
+    /// by ffprobe. Tests and benchmarks turn it off to compare.</summary>
+    internal static bool ReadMp4Headers { get; set; } = true;
+
     /// <summary>Reads the size, frame count and rate of a video file or frame folder.</summary>
-    public static VideoInfo Probe(string path, FfmpegSettings settings, CancellationToken cancellation = default)
+    /// <param name="path">The file or frame folder.</param>
+    /// <param name="settings">Programs and limits.</param>
+    /// <param name="cancellation">Stops a running ffprobe.</param>
+    /// <param name="readHeader">False: always ask ffprobe, even for an MP4 / MOV file whose header could be read in process.</param>
+    public static VideoInfo Probe(string path, FfmpegSettings settings, CancellationToken cancellation = default, bool readHeader = true)
     {
-        VideoInfo info = Directory.Exists(path) ? ProbeFolder(path, settings, cancellation) : ProbeFile(path, settings, cancellation);
+        VideoInfo info = Directory.Exists(path) ? ProbeFolder(path, settings, cancellation) : ProbeFile(path, settings, cancellation, readHeader && ReadMp4Headers && settings.FfprobeOverride is null);
         if (info.Width > settings.MaxResolution || info.Height > settings.MaxResolution)
             throw new VideoDecodingException(VideoDecodingFailure.TooLarge, path,
                 $"the video is {info.Width}×{info.Height}, larger than MaxResolution = {settings.MaxResolution}. Raise MaxResolution to accept it.");
@@ -76,7 +84,7 @@ internal static class FfmpegDecoder
                 $"{what} {bytes} bytes, more than MaxFileBytes = {settings.MaxFileBytes}. Raise MaxFileBytes to accept it.");
     }
 
-    private static VideoInfo ProbeFile(string path, FfmpegSettings settings, CancellationToken cancellation)
+    private static VideoInfo ProbeFile(string path, FfmpegSettings settings, CancellationToken cancellation, bool readHeader)
     {
         if (!File.Exists(path))
             throw new VideoDecodingException(VideoDecodingFailure.NotFound, path, "the file does not exist.");
@@ -85,6 +93,9 @@ internal static class FfmpegDecoder
         if (length == 0)
             throw new VideoDecodingException(VideoDecodingFailure.InvalidData, path, "the file is empty (0 bytes) or not a regular file.");
         CheckFileSize(path, length, settings, "the file holds");
+        // MP4 / MOV: the header says it all, and reading it costs no process (issue 22); anything unusual goes to ffprobe.
+        if (readHeader && Mp4Header.TryRead(path) is { } header)
+            return new VideoInfo(path, header.Width, header.Height, (int)Math.Min(header.Frames, int.MaxValue), header.FramesPerSecond, header.Codec, null);
         var json = RunProbe(path, settings, cancellation, VideoDecoding.ContainerFormatList, "-show_entries",
             "stream=codec_name,width,height,nb_frames,r_frame_rate,avg_frame_rate,duration:format=duration");
         using var document = ParseJson(json, path);

@@ -152,6 +152,15 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
         /// with <see cref="VideoDecodingFailure.TooLarge"/> before the decoder starts. Default 64 GiB.</summary>
         public long MaxFileBytes { get; set; } = DecodingLimits.MaxFileBytes;
 
+        /// <summary>Rows a cursor decodes ahead on a background worker while the caller computes on the current row (the
+        /// next rows' ffprobe and ffmpeg processes overlap the network). 0 turns read-ahead off. Default 2, at most
+        /// <see cref="MaxReadAheadRows"/>; fewer when the rows are large (the rows ahead hold at most 1 GiB). Cursors that
+        /// read in a random order (shuffled) and single-row contexts (<c>PredictionEngine</c>) never read ahead.</summary>
+        public int ReadAheadRows { get; set; } = 2;
+
+        /// <summary>The largest accepted <see cref="ReadAheadRows"/>.</summary>
+        public const int MaxReadAheadRows = 16;
+
         /// <summary>Tests only: a stand-in ffmpeg. Internal, so never written to or read from a model zip: the programs that
         /// run are the process's (<see cref="VideoDecoding.FfmpegPath"/>, <see cref="VideoDecoding.FfprobePath"/>).</summary>
         internal string? FfmpegOverride { get; set; }
@@ -198,6 +207,8 @@ public sealed class VideoFrameLoadingEstimator : IEstimator<VideoFrameLoadingTra
             OptionChecks.Positive(MaxResolution, nameof(MaxResolution));
             OptionChecks.Positive(MaxFrames, nameof(MaxFrames));
             OptionChecks.Positive(MaxFileBytes, nameof(MaxFileBytes));
+            if (ReadAheadRows is < 0 or > MaxReadAheadRows)
+                throw new ArgumentOutOfRangeException(nameof(ReadAheadRows), ReadAheadRows, $"ReadAheadRows must be between 0 and {MaxReadAheadRows}; got {ReadAheadRows}.");
             if (SpatialCrops is not (1 or 3))
                 throw new ArgumentOutOfRangeException(nameof(SpatialCrops), SpatialCrops, $"SpatialCrops must be 1 or 3; got {SpatialCrops}.");
             if (SpatialCrops == 3 && Resize != ResizeMode.ShortSideThenCrop)

@@ -152,7 +152,19 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
         => ModelZip.Save(context, this, writer => writer.WriteJson(OptionsEntry, _options));
 
     /// <inheritdoc />
-    protected override ColumnMapping CreateMapping(DataViewSchema inputSchema) => new Mapping(this, inputSchema);
+    protected override ColumnMapping CreateMapping(DataViewSchema inputSchema) => new Mapping(this, inputSchema, null);
+
+    /// <inheritdoc />
+    protected override ColumnMapping CreateMapping(IDataView input) => new Mapping(this, input.Schema, input);
+
+    /// <summary>Rows a cursor decodes ahead: <see cref="VideoFrameLoadingEstimator.Options.ReadAheadRows"/>, fewer when the
+    /// rows ahead would hold more than 1 GiB.</summary>
+    internal int ReadAheadDepth => (int)Math.Min(_options.ReadAheadRows, (1L << 30) / ((long)_loader.Size * sizeof(float)));
+
+    /// <summary>Rows served by read-ahead workers so far (all cursors; tests).</summary>
+    internal long ReadAheadServed => Interlocked.Read(ref _readAheadServed);
+
+    private long _readAheadServed;
 
     /// <summary>Decodes one row outside any IDataView (used by tests and benchmarks).</summary>
     internal void LoadInto(string path, long row, float[] destination, CancellationToken cancellation = default)
@@ -169,10 +181,12 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
         private readonly VideoFrameLoadingTransformer _parent;
         private readonly DataViewSchema.Column _input;
         private readonly DataViewSchema.Column? _start, _end;
+        private readonly IDataView? _source;
 
-        public Mapping(VideoFrameLoadingTransformer parent, DataViewSchema inputSchema) : base(inputSchema)
+        public Mapping(VideoFrameLoadingTransformer parent, DataViewSchema inputSchema, IDataView? source) : base(inputSchema)
         {
             _parent = parent;
+            _source = source;
             (_input, _start, _end) = CheckInputs(inputSchema, parent._options);
             var annotations = new DataViewSchema.Annotations.Builder();
             var layout = parent.LayoutDescription.AsMemory();
@@ -208,6 +222,53 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
             bool reported = false;
             ReadOnlyMemory<char> path = default;
 
+            // Read-ahead (issue 22): a cursor over a whole data view decodes the next rows on a worker while the caller
+            // computes. Only for cursors (not PredictionEngine's single row) that read in the source's order.
+            ClipReadAhead? readAhead = null;
+            ValueGetter<DataViewRowId>? idGetter = null;
+            int depth = parent.ReadAheadDepth;
+            bool canReadAhead = _source is not null && depth > 0 && input is DataViewRowCursor;
+            var source = _source;
+            var (inputColumn, startColumn, endColumn) = (_input, _start, _end);
+            if (canReadAhead)
+            {
+                idGetter = input.GetIdGetter();
+                disposer = () =>
+                {
+                    if (readAhead is not null)
+                        Interlocked.Add(ref parent._readAheadServed, readAhead.Served);
+                    readAhead?.Dispose();
+                };
+            }
+
+            bool TryReadAhead(long position, string pathText)
+            {
+                if (!canReadAhead)
+                    return false;
+                if (readAhead is null)
+                {
+                    var columns = new[] { inputColumn, startColumn, endColumn }.OfType<DataViewSchema.Column>().Select(c => source!.Schema[c.Index]);
+                    var cursor = source!.GetRowCursor(columns);
+                    readAhead = new ClipReadAhead(parent._loader, depth, cursor, cursor.GetGetter<ReadOnlyMemory<char>>(cursor.Schema[inputColumn.Index]),
+                        SegmentGetter(cursor, startColumn is { } s ? cursor.Schema[s.Index] : null),
+                        SegmentGetter(cursor, endColumn is { } e ? cursor.Schema[e.Index] : null),
+                        () => MLNetHost.IsCancelled(environment));
+                }
+                DataViewRowId id = default;
+                idGetter!(ref id);
+                if (!readAhead.TryTake(id, position, pathText, ref clip, out var failed))
+                {
+                    canReadAhead = readAhead.Active;
+                    return false;
+                }
+                if (failed is not null)
+                {
+                    error = failed.AtRow(position);
+                    Array.Clear(clip);
+                }
+                return true;
+            }
+
             void Load()
             {
                 long position = input.Position;
@@ -217,6 +278,13 @@ public sealed class VideoFrameLoadingTransformer : RowMappingTransformerBase, IP
                 error = null;
                 reported = false;
                 pathGetter(ref path);
+                if (MLNetHost.IsCancelled(environment))
+                    throw new OperationCanceledException("LoadVideoFrames: the MLContext's execution was cancelled.");
+                if (TryReadAhead(position, path.ToString()))
+                {
+                    cachedPosition = position;
+                    return;
+                }
                 if (MLNetHost.IsCancelled(environment))
                     throw new OperationCanceledException("LoadVideoFrames: the MLContext's execution was cancelled.");
                 try

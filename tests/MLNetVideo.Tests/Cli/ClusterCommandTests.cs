@@ -6,7 +6,7 @@ using MLNetVideo.Tests.TestSupport;
 namespace MLNetVideo.Tests.Cli;
 
 /// <summary><c>mlnetvideo cluster score|featurize</c> on a local cluster (real loopback sockets), and the ClusterScoring example.</summary>
-[TestClass]
+[TestClass, TestCategory(TestCategories.Process)]
 [DoNotParallelize]
 public sealed class ClusterCommandTests
 {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.ML;
 using MLNetVideo.Cli;
@@ -12,7 +11,7 @@ namespace MLNetVideo.Tests.Cli;
 /// Smoke tests of the user's first hour: every mlnetvideo command and every example (except MoViNetStreaming) runs on
 /// tiny settings and its outputs exist and make sense. One tiny sample set and one tiny CLI-trained model are shared.
 /// </summary>
-[TestClass]
+[TestClass, TestCategory(TestCategories.Process)]
 public sealed class FirstHourSmokeTests
 {
     private static TempFolder s_folder = null!;
@@ -277,25 +276,7 @@ public sealed class FirstHourSmokeTests
     }
 
     internal static (int Code, string Output) RunExample(string name, params string[] args)
-    {
-        // tests/MLNetVideo.Tests/bin/<Configuration>/net10.0/ → examples/<name>/bin/<Configuration>/net10.0/<name>.dll
-        var binary = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string repo = binary.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        string dll = Path.Combine(repo, "examples", name, "bin", binary.Parent.Name, binary.Name, name + ".dll");
-        Assert.IsTrue(File.Exists(dll), $"example not built at {dll}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{name} did not finish in 5 minutes:\n{stdout}");
-        }
-        return (process.ExitCode, stdout + stderr.Result);
-    }
+        => ChildProcess.RunDotnet(ChildProcess.BuiltDll($"examples/{name}", name), args, TimeSpan.FromMinutes(5));
 
     /// <summary>The file is a PNG that decodes completely (SkiaSharp, the plotting library's renderer) to the expected size,
     /// and it is not blank.</summary>

@@ -154,7 +154,7 @@ public sealed class OrdinaryMistakeTests
             json.RootElement.GetProperty("evaluation").GetProperty("logLoss").GetDouble(), 1e-6);
     }
 
-    [TestMethod]
+    [TestMethod, TestCategory(TestCategories.Process)]
     public void ConsumeExample_ReportsAnUndecodableVideo_AndClassifiesTheRest()
     {
         Assert.AreEqual(0, s_train.Code, s_train.Error + s_train.Out);

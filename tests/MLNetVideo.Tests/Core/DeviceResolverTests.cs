@@ -39,6 +39,9 @@ public sealed class DeviceResolverTests
     [DataRow("gpu")]
     [DataRow("cuda:x")]
     [DataRow("mps")]
+    [DataRow("cuda:-1")]
+    [DataRow("cuda:")]
+    [DataRow("cuda:+1")]
     public void Unknown_IsRefusedWithTheAcceptedForms(string spec)
     {
         var e = Assert.ThrowsExactly<ArgumentException>(() => DeviceResolver.Resolve(spec));
@@ -56,5 +59,29 @@ public sealed class DeviceResolverTests
     {
         DeviceResolver.Validate(spec, "Device");   // must not throw, even without CUDA
         Assert.IsTrue(spec.Length > 0);
+    }
+
+    [TestMethod]
+    [DataRow("auto", DeviceChoiceKind.Auto, null)]
+    [DataRow(" CPU ", DeviceChoiceKind.Cpu, null)]
+    [DataRow("cuda", DeviceChoiceKind.Cuda, null)]
+    [DataRow("cuda:3", DeviceChoiceKind.Cuda, 3)]
+    public void Parse_ReadsEachFormOnce_AndPrintsItBack(string text, DeviceChoiceKind kind, int? index)
+    {
+        var choice = DeviceChoice.Parse(text);
+        Assert.AreEqual(new DeviceChoice(kind, index), choice);
+        Assert.AreEqual(choice, DeviceChoice.Parse(choice.ToString()));
+    }
+
+    [TestMethod]
+    public void ForScoring_TheLoadersChoiceWins_ElseTheTrainingDeviceWhenPresent_ElseTheCpu()
+    {
+        Assert.AreEqual(DeviceType.CPU, DeviceResolver.ForScoring("cpu", "cuda:0").type);
+        Assert.AreEqual(DeviceType.CPU, DeviceResolver.ForScoring(null, "cpu").type);
+        Assert.AreEqual(DeviceType.CPU, DeviceResolver.ForScoring(null, "not a device").type);
+        var trainedOnGpu = DeviceResolver.ForScoring(null, "cuda:0");
+        Assert.AreEqual(torch.cuda.is_available() ? DeviceType.CUDA : DeviceType.CPU, trainedOnGpu.type);
+        Assert.ThrowsExactly<ArgumentException>(() => DeviceResolver.ForScoring("cuda:-1", "cpu"));
+        Assert.AreEqual("cpu", DeviceResolver.Describe(torch.CPU));
     }
 }

@@ -1,12 +1,12 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using MLNetVideo.Tests.TestSupport;
 using MLNetVideo.Tests.Transforms;
 
 namespace MLNetVideo.Tests.Examples;
 
 /// <summary>Runs examples/MoViNetStreaming on tiny settings, as a user would (its built dll in a separate process).</summary>
-[TestClass]
+[TestClass, TestCategory(TestCategories.Process)]
 public sealed partial class MoViNetStreamingExampleTests
 {
     public TestContext TestContext { get; set; } = null!;
@@ -14,7 +14,7 @@ public sealed partial class MoViNetStreamingExampleTests
     [GeneratedRegex(@"^t =\s+(\d+) s  top-3: (\w+) ([0-9.]+), (\w+) ([0-9.]+), (\w+) ([0-9.]+)$")]
     private static partial Regex SecondLine();
 
-    [TestMethod]
+    [TestMethod, Timeout(120_000, CooperativeCancellation = true)]   // about 7 s on the idle 2-core machine
     public void Example_TrainsStreamsAFile_AndPrintsOneTop3LinePerSecond_ThenTheSameFromTheSavedZip()
     {
         string folder = TestVideos.NewFolder("movinet-example");
@@ -62,27 +62,11 @@ public sealed partial class MoViNetStreamingExampleTests
 
     private string Run(string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(ExamplePath());
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        start.Environment["OMP_NUM_THREADS"] = "1";   // a shared 2-core machine: no OpenMP spinning
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        Assert.IsTrue(process.WaitForExit(TimeSpan.FromMinutes(10)), "the example did not finish");
-        TestContext.WriteLine(stdout);
-        Assert.AreEqual(0, process.ExitCode, stdout + stderr.Result);
-        return stdout;
-    }
-
-    private static string ExamplePath()
-    {
-        // tests/MLNetVideo.Tests/bin/<Configuration>/net10.0/ → examples/MoViNetStreaming/bin/<Configuration>/net10.0/
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = output.Parent!.Name;
-        var repository = output.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(repository, "examples", "MoViNetStreaming", "bin", configuration, output.Name, "MoViNetStreaming.dll");
-        Assert.IsTrue(File.Exists(path), $"example not built at {path}");
-        return path;
+        // A shared 2-core machine: no OpenMP spinning.
+        var (code, output) = ChildProcess.RunDotnet(ChildProcess.BuiltDll("examples/MoViNetStreaming", "MoViNetStreaming"), arguments,
+            TimeSpan.FromMinutes(2), TestContext.CancellationToken, environment: new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1" });
+        TestContext.WriteLine(output);
+        Assert.AreEqual(0, code, output);
+        return output;
     }
 }

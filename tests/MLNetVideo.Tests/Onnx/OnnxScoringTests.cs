@@ -33,22 +33,22 @@ public sealed class OnnxScoringTests
     };
 
     /// <summary>A tiny S3D-G classifier with random weights and statistics, reading Cthw clips of <paramref name="views"/> views.</summary>
-    private static S3DTransformer TinyS3D(MLContext mlContext, int views = 1)
+    private static VideoClassifierTransformer<S3DSpec> TinyS3D(MLContext mlContext, int views = 1)
     {
         torch.manual_seed(21);
         var network = new S3DNetwork(S3DSpecs.For(S3DVariant.S3DG, Classes, 0.125));
         OnnxParity.Randomise(network, 21);
-        return new S3DTransformer(mlContext, network.Spec, network, Info(views, ClipLayout.Cthw), new Dictionary<string, object?>());
+        return new VideoClassifierTransformer<S3DSpec>(mlContext, S3DBackbone.Instance, network.Spec, network, Info(views, ClipLayout.Cthw), new Dictionary<string, object?>(), CPU);
     }
 
     /// <summary>A tiny TSM with clustering: its network reads Tchw while the column is Cthw, so the graph transposes.</summary>
-    private static TsmTransformer TinyTsm(MLContext mlContext)
+    private static VideoClassifierTransformer<TsmSpec> TinyTsm(MLContext mlContext)
     {
         torch.manual_seed(22);
         var spec = new TsmSpec { Depth = TsmDepth.ResNet18, NumClasses = Classes, WidthMultiplier = 0.25, Clustering = TsmClustering.Cumulative, ClusterCount = 3 };
         var network = new TsmNetwork(spec);
         OnnxParity.Randomise(network, 22);
-        return new TsmTransformer(mlContext, spec, network, Info(1, ClipLayout.Tchw), new Dictionary<string, object?>());
+        return new VideoClassifierTransformer<TsmSpec>(mlContext, TsmBackbone.Instance, spec, network, Info(1, ClipLayout.Tchw), new Dictionary<string, object?>(), CPU);
     }
 
     private static float[][] Scores(IDataView view, string column = "Score")
@@ -133,7 +133,7 @@ public sealed class OnnxScoringTests
         var mlContext = new MLContext(seed: 1);
         torch.manual_seed(23);
         var spec = new AFNetSpec { Depth = AFNetDepth.ResNet18, NumClasses = Classes, Frames = Frames, WidthMultiplier = 0.25 };
-        using var model = new AFNetTransformer(mlContext, spec, new AFNetNetwork(spec), Info(1, ClipLayout.Tchw), new Dictionary<string, object?>());
+        using var model = new VideoClassifierTransformer<AFNetSpec>(mlContext, AFNetBackbone.Instance, spec, new AFNetNetwork(spec), Info(1, ClipLayout.Tchw), new Dictionary<string, object?>(), CPU);
         Assert.AreEqual(ScoringBackend.TorchSharp, model.ActiveScoringBackend, "AFNet's selected-frame ratio column is computed by TorchSharp");
         model.ScoringBackend = ScoringBackend.OnnxRuntime;
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => model.ActiveScoringBackend);

@@ -9,7 +9,7 @@ namespace MLNetVideo.Tests.Packaging;
 /// The libstdc++ step that MLNetVideo.Core's package runs in every consuming build (build/LinuxNativeCompat): on a system whose
 /// libstdc++ lacks what TorchSharp needs, a machine without g++ or patchelf gets one line naming them, and the library is left alone.
 /// </summary>
-[TestClass]
+[TestClass, TestCategory(TestCategories.Process)]
 public sealed class LinuxNativeCompatTests
 {
     [TestMethod]

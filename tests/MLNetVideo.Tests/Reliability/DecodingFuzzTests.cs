@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML;
+using MLNetVideo.Tests.TestSupport;
 using MLNetVideo.Tests.Transforms;
 using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Transforms.SampleData;
@@ -12,7 +13,7 @@ namespace MLNetVideo.Tests.Reliability;
 /// <see cref="VideoDecodingException"/> naming the file, the three policies agree on which files fail, and no
 /// decoder process or temporary file is left. The 500-file run is <c>benchmarks/ReliabilityBenchmarks fuzz</c>.
 /// </summary>
-[TestClass, DoNotParallelize]
+[TestClass, DoNotParallelize, TestCategory(TestCategories.Soak)]
 public sealed class DecodingFuzzTests
 {
     private const int FuzzSeed = 20261124;
@@ -42,10 +43,23 @@ public sealed class DecodingFuzzTests
         VideoFolder = _folder, OnDecodeError = policy, DecodeTimeout = DecodeTimeout,
     };
 
+    /// <summary>Runs the actions two at a time; the first assertion that fails fails the test.</summary>
+    private static void InParallel(IEnumerable<Action> actions)
+    {
+        try
+        {
+            Parallel.ForEach(actions, new ParallelOptions { MaxDegreeOfParallelism = 2 }, a => a());
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is AssertFailedException) is { } failed)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failed).Throw();
+        }
+    }
+
     /// <summary>Outcome of one file under Throw: its clip, or the failure.</summary>
     private sealed record Outcome(float[]? Clip, VideoDecodingException? Error, TimeSpan Elapsed);
 
-    [TestMethod]
+    [TestMethod, Timeout(180_000, CooperativeCancellation = true)]   // about 25 s on the idle 2-core machine
     public void MutatedFiles_EveryPolicy_FailCleanlyNamingTheFile_WithoutLeaks()
     {
         string temp = Path.Combine(Path.GetTempPath(), "mlnv-fuzz-tmp-" + Guid.NewGuid().ToString("N")[..8]);
@@ -55,31 +69,33 @@ public sealed class DecodingFuzzTests
         var before = Directory.GetFileSystemEntries(_folder, "*", SearchOption.AllDirectories).Order().ToArray();
         try
         {
-            // Throw: one row at a time, so each file's outcome is known.
-            var mlContext = new MLContext(seed: 1);
-            var transformer = mlContext.Transforms.LoadVideoFrames(Options(DecodeErrorPolicy.Throw)).Fit(TestVideos.Paths(mlContext, "x"));
-            var outcomes = new List<Outcome>();
-            foreach (var c in _cases)
+            // Throw: one row at a time, so each file's outcome is known; two files at a time (each decode is mostly the start of
+            // an ffprobe and an ffmpeg process), each with its own context.
+            var outcomes = new Outcome[_cases.Count];
+            InParallel(Enumerable.Range(0, _cases.Count).Select(i => (Action)(() =>
             {
+                var c = _cases[i];
+                var mlContext = new MLContext(seed: 1);
+                var transformer = mlContext.Transforms.LoadVideoFrames(Options(DecodeErrorPolicy.Throw)).Fit(TestVideos.Paths(mlContext, "x"));
                 var watch = Stopwatch.StartNew();
                 try
                 {
                     var clip = TestVideos.ReadClips(transformer.Transform(TestVideos.Paths(mlContext, c.Name))).Single();
-                    outcomes.Add(new Outcome(clip, null, watch.Elapsed));
+                    outcomes[i] = new Outcome(clip, null, watch.Elapsed);
                 }
                 catch (VideoDecodingException e)
                 {
-                    outcomes.Add(new Outcome(null, e, watch.Elapsed));
+                    outcomes[i] = new Outcome(null, e, watch.Elapsed);
                     StringAssert.Contains(e.Message, c.Name, $"the error must name the file ({c.Mutation}, seed {FuzzSeed})");
                     StringAssert.StartsWith(e.Message, "Row 0: could not load video '");
                     Assert.IsFalse(string.IsNullOrWhiteSpace(e.Reason), c.Mutation);
                 }
-                catch (Exception e)
+                catch (Exception e) when (e is not AssertFailedException)
                 {
                     Assert.Fail($"'{c.Name}' ({c.Mutation}, seed {FuzzSeed}) threw {e.GetType().Name} instead of a VideoDecodingException: {e}");
                 }
                 Assert.IsTrue(watch.Elapsed < 3 * DecodeTimeout + TimeSpan.FromSeconds(10), $"'{c.Name}' took {watch.Elapsed}");
-            }
+            })));
             int failed = outcomes.Count(o => o.Error is not null);
             Assert.IsTrue(failed >= FileCount / 2, $"only {failed} of {FileCount} mutated files failed: the corpus is not hostile enough");
             Assert.IsTrue(outcomes.All(o => o.Error?.Failure != VideoDecodingFailure.Timeout), "no file may need the timeout at this size");
@@ -87,21 +103,21 @@ public sealed class DecodingFuzzTests
             var paths = _cases.Select(c => c.Name).ToArray();
             var expectedClips = outcomes.Where(o => o.Clip is not null).Select(o => o.Clip!).ToList();
 
-            // Skip: the failing rows are dropped and counted, the others are the same clips.
+            // Skip: the failing rows are dropped and counted, the others are the same clips. Fill: every row is kept; the
+            // failing ones are all zeros. The two passes run side by side.
             var skipContext = new MLContext(seed: 1);
             var skipData = TestVideos.Paths(skipContext, paths);
             var skip = skipContext.Transforms.LoadVideoFrames(Options(DecodeErrorPolicy.Skip)).Fit(skipData);
-            var skipped = TestVideos.ReadClips(skip.Transform(skipData));
+            var fillContext = new MLContext(seed: 1);
+            var fillData = TestVideos.Paths(fillContext, paths);
+            var fill = fillContext.Transforms.LoadVideoFrames(Options(DecodeErrorPolicy.Fill)).Fit(fillData);
+            List<float[]> skipped = null!, filled = null!;
+            InParallel([() => skipped = TestVideos.ReadClips(skip.Transform(skipData)), () => filled = TestVideos.ReadClips(fill.Transform(fillData))]);
             Assert.AreEqual(failed, skip.SkippedRowCount);
             Assert.HasCount(expectedClips.Count, skipped);
             for (int i = 0; i < skipped.Count; i++)
                 CollectionAssert.AreEqual(expectedClips[i], skipped[i], $"kept row {i}");
 
-            // Fill: every row is kept; the failing ones are all zeros.
-            var fillContext = new MLContext(seed: 1);
-            var fillData = TestVideos.Paths(fillContext, paths);
-            var fill = fillContext.Transforms.LoadVideoFrames(Options(DecodeErrorPolicy.Fill)).Fit(fillData);
-            var filled = TestVideos.ReadClips(fill.Transform(fillData));
             Assert.HasCount(FileCount, filled);
             Assert.AreEqual(failed, fill.FilledRowCount);
             for (int i = 0; i < FileCount; i++)

@@ -10,7 +10,7 @@ namespace MLNetVideo.Tests.Reliability;
 /// and keeps no limit above the process's (<see cref="ModelZipMutationFuzz"/> checks each run). The benchmark runs every
 /// change of every value (ReliabilityBenchmarks zipfuzz).
 /// </summary>
-[TestClass, DoNotParallelize]
+[TestClass, DoNotParallelize, TestCategory(TestCategories.Soak)]
 public sealed class ModelZipMutationTests
 {
     private static ModelZipMutationFuzz _fuzz = null!;

@@ -1,8 +1,10 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetVideo.Tests.Trainers;
+using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.S3D;
 using TorchSharp;
+using MLNetVideo.Tests.TestSupport;
 
 namespace MLNetVideo.Tests.Reliability;
 
@@ -13,7 +15,7 @@ namespace MLNetVideo.Tests.Reliability;
 /// <c>MoViNetStreamTests.Sessions_AreIndependent_Resettable_AndRunConcurrently</c>; the 10,000-prediction soak is
 /// <c>benchmarks/ReliabilityBenchmarks soak</c>.
 /// </summary>
-[TestClass, DoNotParallelize]
+[TestClass, DoNotParallelize, TestCategory(TestCategories.Soak)]
 public sealed class PredictionLoadTests
 {
     private const int FrameCount = 8, Size = 32;
@@ -133,7 +135,7 @@ public sealed class PredictionLoadTests
             for (int i = 0; i < actual.Length; i++)
                 CollectionAssert.AreEqual(expected[i % clips.Length], actual[i], $"prediction {i}");
             // The pool did not own the model: it still predicts.
-            Assert.HasCount(4, ((S3DTransformer)model).PredictProbabilities(clips[0]));
+            Assert.HasCount(4, ((VideoClassifierTransformer<S3DSpec>)model).PredictProbabilities(clips[0]));
         }
         finally
         {
@@ -150,8 +152,8 @@ public sealed class PredictionLoadTests
         var clip = Clips(1, 3)[0];
         using (var first = mlContext.Model.CreatePredictionEngine<ClipInput, ClipPrediction>(model))
             first.Predict(new ClipInput { Frames = clip });
-        var ex = Assert.ThrowsExactly<ObjectDisposedException>(() => ((S3DTransformer)model).PredictProbabilities(clip));
-        StringAssert.Contains(ex.ObjectName, "S3DTransformer");
+        var ex = Assert.ThrowsExactly<ObjectDisposedException>(() => ((VideoClassifierTransformer<S3DSpec>)model).PredictProbabilities(clip));
+        StringAssert.Contains(ex.ObjectName, "VideoClassifierTransformer");
     }
 
     [TestMethod]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MLNetVideo.Trainers;
+using MLNetVideo.Tests.TestSupport;
 
 namespace MLNetVideo.Tests.Reliability;
 
@@ -10,12 +11,12 @@ namespace MLNetVideo.Tests.Reliability;
 /// cases are <c>S3DTrainerTests.InterruptedTraining_…</c>, <c>S3DTrainerTests.DamagedOrMismatchedCheckpoints_AreRefused</c>
 /// and <c>ModelFileAttackTests.*Checkpoint*</c>.
 /// </summary>
-[TestClass, DoNotParallelize]
+[TestClass, DoNotParallelize, TestCategory(TestCategories.Process)]
 public sealed class TrainingKillResumeTests
 {
     private const int Epochs = 4;
 
-    private static string HostPath()
+    internal static string HostPath()
     {
         // tests/MLNetVideo.Tests/bin/<Configuration>/net10.0/ → tests/TrainingHost/bin/<Configuration>/net10.0/
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
@@ -41,7 +42,7 @@ public sealed class TrainingKillResumeTests
         var lines = new List<string>();
         while (process.StandardOutput.ReadLine() is { } line)
             lines.Add(line);
-        Assert.IsTrue(process.WaitForExit(240_000), "training host timed out");
+        Assert.IsTrue(process.WaitForExit(90_000), "training host timed out");   // about 4 s idle
         Assert.AreEqual(0, process.ExitCode, stderr.Result);
         Assert.AreEqual("done", lines[^1]);
         return lines;

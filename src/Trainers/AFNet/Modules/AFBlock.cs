@@ -51,38 +51,101 @@ internal abstract class AFBlock : Module
         return _lastRelu ? functional.relu(y) : y;
     }
 
-    /// <summary>Focal block at inference: the branch runs only on the rows <paramref name="selected"/> (indices into N·T),
-    /// whose per-clip counts are <paramref name="perClip"/>; the results are added onto the shortcut of every frame.</summary>
-    public Tensor FocalSelected(Tensor x, Tensor selected, long[] perClip, AFContext context)
+    /// <summary>Focal block at inference: the branch runs only on the rows whose <paramref name="mask"/> ([N·T] of 0/1) is 1,
+    /// gathered from all clips into one dense tensor; the results are added onto the shortcut of those rows, and every other
+    /// row gets the branch's response to a zero frame. <paramref name="perClip"/> (selected frames per clip) is only needed
+    /// for the trace.</summary>
+    public Tensor FocalSelected(Tensor x, Tensor mask, long[]? perClip, AFContext context)
     {
-        var residual = Residual(x, context);
+        var profile = context.Profile;
+        var selected = mask.nonzero().reshape(-1);
         long rows = selected.shape[0];
         context.Trace?.FocalRows(rows);
-        // A skipped frame's branch input is all zeros: its output is the same map for every such frame (not traced: one
-        // frame per call, not per clip). In eval mode (per-sample BN) it rides along with the selected frames in one call,
-        // which at small sizes, where every op's fixed cost dominates, saves a second pass through the branch's layers.
-        bool anySkipped = rows != x.shape[0];
-        Tensor? skipped = null, branch = null;
-        if (rows > 0)
+        profile?.Mark("mask to indices");
+        var residual = Residual(x, context);
+        profile?.Mark("focal shortcut");
+        // Without autograd the sums are made in place, into the shortcut's own output or a copy of the input (never into x).
+        bool inPlace = !is_grad_enabled();
+        Tensor Writable() => ReferenceEquals(residual, x) ? residual.clone() : residual;
+        Tensor y;
+        if (rows == x.shape[0])
         {
-            var gathered = Shifted(x, context).index_select(0, selected);
-            if (anySkipped && !training)
+            // Every frame selected: the branch runs on the shifted input as it is, no gather or scatter.
+            var shifted = Shifted(x, context);
+            profile?.Mark("focal shift and gather");
+            var branch = Branch(shifted, context.Trace, perClip);
+            profile?.Mark("focal branch (convs, BN, ReLU)");
+            y = inPlace ? branch.add_(residual) : branch + residual;
+        }
+        else if (rows == 0)
+        {
+            // No frame selected: every frame gets the branch's response to a zero frame (not traced: one frame per call).
+            var skipped = Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
+            profile?.Mark("focal branch (convs, BN, ReLU)");
+            y = inPlace ? Writable().add_(skipped) : residual + skipped;
+        }
+        else
+        {
+            // A skipped frame's branch input is all zeros, so its output is the same map for every such frame. In eval mode
+            // (per-sample BN) that zero frame rides along as one more row of the same call (at small sizes, where every op's
+            // fixed cost dominates, a second pass through the branch costs more than one more row); in training mode (batch
+            // statistics) it runs on its own, as the masked path would see it.
+            bool rideAlong = !training;
+            var gathered = GatherShifted(x, selected, context, rideAlong);
+            profile?.Mark("focal shift and gather");
+            var computed = Branch(gathered, context.Trace, perClip);
+            var branch = rideAlong ? computed.narrow(0, 0, rows) : computed;
+            var skipped = rideAlong ? computed.narrow(0, rows, 1) : Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
+            profile?.Mark("focal branch (convs, BN, ReLU)");
+            if (inPlace)
             {
-                var both = Branch(cat([gathered, zeros_like(x.narrow(0, 0, 1))]), context.Trace, perClip);
-                branch = both.narrow(0, 0, rows);
-                skipped = both.narrow(0, rows, 1);
+                // Two index_adds (the selected rows' results, and the zero frame's response on the other rows) rather than a
+                // broadcast add over all rows: libtorch's CPU kernel for a fresh broadcast sum was measured ~10× slower than an
+                // in-place add of the same size (36 ms per AF-ResNet-50 clip at 112², issue 19).
+                var unselected = mask.eq(0).nonzero().reshape(-1);
+                y = Writable().index_add_(0, selected, branch, 1).index_add_(0, unselected, skipped.expand(unselected.shape[0], -1, -1, -1), 1);
             }
             else
             {
-                branch = Branch(gathered, context.Trace, perClip);
+                y = (residual + skipped).index_add(0, selected, branch - skipped, 1);
             }
         }
-        if (anySkipped)
-            skipped ??= Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
-        Tensor y = skipped is null ? residual : residual + skipped;
-        if (branch is not null)
-            y = y.index_add(0, selected, skipped is null ? branch : branch - skipped, 1);
-        return _lastRelu ? functional.relu(y) : y.alias();
+        // y is a tensor made here when computed with autograd, and never x or a tensor the caller holds: rectified in place.
+        y = !_lastRelu ? y : inPlace ? y.relu_() : functional.relu(y);
+        profile?.Mark("focal scatter (index_add, ReLU)");
+        return y;
+    }
+
+    /// <summary>The rows <paramref name="selected"/> of the temporally shifted <paramref name="x"/> (plus one row of zeros when
+    /// <paramref name="zeroRow"/>), without shifting the other rows: each shifted channel group is gathered from the
+    /// neighbouring frame, zero where that neighbour lies outside the clip (the values gathering from
+    /// <see cref="TemporalShift.Shift"/> gives).</summary>
+    private static Tensor GatherShifted(Tensor x, Tensor selected, AFContext context, bool zeroRow)
+    {
+        long rows = selected.shape[0], channels = x.shape[1];
+        // The zero row is gathered as a copy of the first selected row and cleared afterwards (no concatenation of the result).
+        var index = zeroRow ? cat([selected, selected.narrow(0, 0, 1)]) : selected;
+        long fold = context.ShiftDivisor > 0 ? channels / context.ShiftDivisor : 0;
+        Tensor gathered;
+        if (fold == 0)
+        {
+            gathered = x.index_select(0, index);
+        }
+        else
+        {
+            var frame = index.remainder(context.Frames);
+            var hasNext = frame.lt(context.Frames - 1);
+            var hasPrevious = frame.gt(0);
+            var fromNext = x.narrow(1, 0, fold).index_select(0, index + hasNext.to(index.dtype))
+                .masked_fill_(hasNext.logical_not().reshape(-1, 1, 1, 1), 0);
+            var fromPrevious = x.narrow(1, fold, fold).index_select(0, index - hasPrevious.to(index.dtype))
+                .masked_fill_(hasPrevious.logical_not().reshape(-1, 1, 1, 1), 0);
+            var unchanged = x.narrow(1, 2 * fold, channels - (2 * fold)).index_select(0, index);
+            gathered = cat([fromNext, fromPrevious, unchanged], 1);
+        }
+        if (zeroRow)
+            gathered.narrow(0, rows, 1).zero_();
+        return gathered;
     }
 
     private static Tensor Shifted(Tensor x, AFContext context)

@@ -81,24 +81,27 @@ internal sealed class AFModule : Module
     {
         var focal = x;
         var ample = x;
+        var profile = context.Profile;
         for (int i = 0; i < base_module.Count; i++)
         {
             int index = masks.Count;
             var mask = forcedMask(index) ?? sample(list_gen[i].Logits(ample, context.Trace));
             masks.Add(mask);
+            profile?.Mark("navigation");
             ample = base_module[i].Ample(ample, context);
+            profile?.Mark("ample blocks");
+            // Frames per clip: only the trace needs them (a host copy per module).
+            var perClip = context.Trace is null ? null : mask.sum(1).to(ScalarType.Int64).cpu().data<long>().ToArray();
+            if (perClip is not null)
+                context.Trace!.Selected(perClip);
             if (skipFrames)
             {
-                var flat = mask.reshape(-1);
-                var selected = flat.nonzero().reshape(-1);
-                var perClip = mask.sum(1).to(ScalarType.Int64).cpu().data<long>().ToArray();
-                context.Trace?.Selected(perClip);
-                focal = refine_module[i].FocalSelected(focal, selected, perClip, context);
+                focal = refine_module[i].FocalSelected(focal, mask.reshape(-1), perClip, context);
             }
             else
             {
-                context.Trace?.Selected(mask.sum(1).to(ScalarType.Int64).cpu().data<long>().ToArray());
                 focal = refine_module[i].FocalMasked(focal, mask.reshape(-1), context);
+                profile?.Mark("focal (masked, every frame)");
             }
         }
         if (base_transform is not null)
@@ -109,8 +112,13 @@ internal sealed class AFModule : Module
                 if (module is Conv2d conv)
                     context.Trace?.Conv(conv, ample);
             }
+            profile?.Mark("ample blocks");
         }
-        return fusion[0].Ample(Fuse(ample, focal, context.Trace), context);
+        var fused = Fuse(ample, focal, context.Trace);
+        profile?.Mark("fusion attention and blend");
+        var output = fusion[0].Ample(fused, context);
+        profile?.Mark("fusion block");
+        return output;
     }
 
     /// <summary>y = ReLU(a·up(x_ample) + (1 − a)·x_focal) with a = att_gen(GAP(up(x_ample) + x_focal)), up = nearest upsampling

@@ -45,12 +45,12 @@ internal sealed class BottleneckBlock : Module<Tensor, Tensor>
     private readonly Sequential? res;
     private readonly Parameter alpha;
 
-    public BottleneckBlock(MoViNetBlockSpec block, MoViNetMode mode, double eps, double momentum) : base(nameof(BottleneckBlock))
+    public BottleneckBlock(MoViNetBlockSpec block, MoViNetMode mode, double eps, double momentum, bool version1Activations = false) : base(nameof(BottleneckBlock))
     {
         bool causal = mode == MoViNetMode.Stream;
         var act = causal ? MoViNetActivation.HardSwish : MoViNetActivation.Swish;
         // The released stream models gate with Keras' hard sigmoid (see MoViNetActivation.HardSigmoid).
-        var gate = causal ? MoViNetActivation.HardSigmoid : MoViNetActivation.Sigmoid;
+        var gate = !causal ? MoViNetActivation.Sigmoid : version1Activations ? MoViNetActivation.TorchHardSigmoid : MoViNetActivation.HardSigmoid;
         string name = block.Name;
         expand = new ConvUnit(block.InChannels, block.ExpandChannels, Triple.One, Triple.One, false, false, true, act, causal, name, eps, momentum);
         deep = new ConvUnit(block.ExpandChannels, block.ExpandChannels, block.Kernel, block.Stride, true, false, true, act, causal, name, eps, momentum);

@@ -13,6 +13,9 @@ internal enum MoViNetActivation
     HardSwish,
     Sigmoid,
     HardSigmoid,
+
+    /// <summary>PyTorch's hard sigmoid relu6(x + 3)/6: what stream models of content version 1 gated with.</summary>
+    TorchHardSigmoid,
 }
 
 /// <summary>Parameterless activation (keeps its index in a Sequential, like <c>classifier.1</c> of the Atze00 port).</summary>
@@ -33,6 +36,7 @@ internal sealed class Activation : Module<Tensor, Tensor>
         MoViNetActivation.HardSwish => functional.hardswish(x),
         MoViNetActivation.Sigmoid => x.sigmoid(),
         MoViNetActivation.HardSigmoid => (x * 0.2 + 0.5).clamp(0.0, 1.0),
+        MoViNetActivation.TorchHardSigmoid => functional.hardsigmoid(x),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }

@@ -91,7 +91,7 @@ public sealed class ModelZipPersistenceTests
         CollectionAssert.AreEqual(expected, prediction.Output);
     }
 
-    [TestMethod]
+    [TestMethod, TestCategory("Process")]
     public void FreshProcess_ThatNeverCallsMLNetVideo_LoadsTheZip()
     {
         using var folder = new TempFolder();

@@ -176,7 +176,7 @@ public sealed class OnnxClipRouteTests
         var load = new VideoModelLoadOptions { WeightsFolder = folder.Path };   // the graph is found by name where the application says
         var loaded = (TransformerChain<ITransformer>)new MLContext(seed: 9).Model.Load(zip, load, out _);
         Assert.IsInstanceOfType<OnnxClipFeaturizingTransformer>(loaded.First());
-        Assert.IsInstanceOfType<EvlTransformer>(loaded.Last());
+        Assert.IsInstanceOfType<VideoClassifierTransformer<EvlSpec>>(loaded.Last());
         var again = Read(loaded.Transform(train), "Score");
         for (int i = 0; i < scores.Length; i++)
             CollectionAssert.AreEqual(scores[i], again[i], $"row {i}");

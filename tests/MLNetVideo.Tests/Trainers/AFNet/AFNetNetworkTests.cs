@@ -327,6 +327,60 @@ public sealed class AFNetNetworkTests
     }
 
     [TestMethod]
+    [DataRow(AFNetDepth.ResNet18)]
+    [DataRow(AFNetDepth.ResNet50)]
+    public void RandomMasks_SkippingEqualsMasking_AndComputesOnlyTheSelectedRows(AFNetDepth depth)
+    {
+        // Issue 19: the inference path gathers the selected frames of all clips into one tensor, skips the gather and scatter
+        // when every frame is selected, and adds in place where it made the tensor. Against the masked (reference) path, with
+        // random masks per module and clip plus one module that selects every frame and one that selects none.
+        using var network = new AFNetNetwork(Tiny(depth));
+        network.eval();
+        int modules = network.Spec.NavigationCount;
+        var focalConvRows = new List<long>();
+        var hooks = network.named_modules()
+            .Where(m => m.name.Contains("refine_module", StringComparison.Ordinal) && m.module is Conv2d && !m.name.Contains("downsample", StringComparison.Ordinal)
+                && m.name.EndsWith("conv1", StringComparison.Ordinal))
+            .Select(m => ((Conv2d)m.module).register_forward_hook((module, input, output) =>
+            {
+                focalConvRows.Add(input.shape[0]);
+                return output;
+            }))
+            .ToList();
+        Assert.AreEqual(modules, hooks.Count);
+        using var scope = NewDisposeScope();
+        var clips = randn(new long[] { 3, 4, 3, 32, 32 });
+        var copy = clips.clone();
+        var generator = new Random(5);
+        var masks = Enumerable.Range(0, modules).Select(m => m switch
+        {
+            0 => ones(3, 4),
+            1 => zeros(3, 4),
+            _ => tensor(Enumerable.Range(0, 12).Select(_ => generator.Next(2) == 0 ? 0f : 1f).ToArray()).reshape(3, 4),
+        }).ToList();
+        long[] selected = [.. masks.Select(m => (long)m.sum().item<float>())];
+
+        Tensor masked, skipped, skippedWithGrad;
+        using (no_grad())
+        {
+            masked = network.Run(clips, new AFNetRunOptions { ForcedMasks = masks, SkipFrames = false }).Logits;
+            focalConvRows.Clear();
+            var output = network.Run(clips, new AFNetRunOptions { ForcedMasks = masks, SkipFrames = true, Trace = true });
+            skipped = output.Logits;
+            CollectionAssert.AreEqual(selected, output.Trace!.FocalRowsComputed.ToArray(), "the trace counts the selected rows");
+        }
+        // Every frame selected: all 12 rows, no zero frame; none: the zero frame alone; otherwise the selected rows + the zero frame.
+        CollectionAssert.AreEqual(selected.Select(k => k == 12 ? 12 : k + 1).ToArray(), focalConvRows.ToArray());
+        skippedWithGrad = network.Run(clips, new AFNetRunOptions { ForcedMasks = masks, SkipFrames = true }).Logits;
+
+        float difference = (skipped - masked).abs().max().item<float>();
+        Assert.IsTrue(difference <= 1e-5f, $"skipping and masking differ by {difference}");
+        Assert.AreEqual(0f, (skippedWithGrad - skipped).abs().max().item<float>(), 1e-6f, "with and without autograd (in-place adds only without)");
+        Assert.AreEqual(0f, (clips - copy).abs().max().item<float>(), "the input is not modified");
+        foreach (var hook in hooks) hook.remove();
+    }
+
+    [TestMethod]
     public void ExecutedMacs_EqualAnIndependentCountOverTheExecutedFrames()
     {
         using var network = new AFNetNetwork(Tiny(AFNetDepth.ResNet18));

@@ -39,10 +39,11 @@ public sealed class AFNetTrainerTests
         MetricsCallback = epochLog is null ? null : epochLog.Add,
     };
 
-    [TestMethod]
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(30_000, CooperativeCancellation = true)]   // about 6 s idle
     public void TinyAFNet_LearnsMotionDirection_ReportsRatiosPerEpochAndPerRow()
     {
         var mlContext = new MLContext(seed: 5);
+        using var stopOnTimeout = TestContext.CancellationToken.Register(() => mlContext.CancelExecution());
         var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(64, seed: 1, frames: 8));
         var test = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(32, seed: 2, frames: 8));
         var epochs = new List<EpochMetrics>();
@@ -70,7 +71,7 @@ public sealed class AFNetTrainerTests
         StringAssert.Contains(epochs[^1].ToString(), "SelectedFrameRatio");
 
         // Per row: the column equals the scoring API's ratio, and is a whole number of frame decisions.
-        var ratios = scored.GetColumn<float>(AFNetTransformer.SelectedFrameRatioColumnName).ToArray();
+        var ratios = scored.GetColumn<float>(AFNetScoring.SelectedFrameRatioColumnName).ToArray();
         var clips = scored.GetColumn<VBuffer<float>>("Frames").Select(v => v.DenseValues().ToArray()).ToArray();
         int decisions = model.Spec.Frames * model.Spec.NavigationCount;
         for (int i = 0; i < 4; i++)
@@ -107,7 +108,7 @@ public sealed class AFNetTrainerTests
         MetricsCallback = epochLog.Add,
     };
 
-    [TestMethod]
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(30_000, CooperativeCancellation = true)]   // about 5 s idle
     [DataRow(0.25)]
     [DataRow(0.75)]
     public void DefaultOptions_LearnToSelectTheTargetRatioAtInference_OnTheSampleSet(double targetRatio)
@@ -117,11 +118,12 @@ public sealed class AFNetTrainerTests
         // skipping) within ±0.1 of the target. Measured with this seed: 0.240 for RT 0.25 and 0.777 for RT 0.75
         // (AFNetBenchmarks learn; docs/components/AFNet.md).
         var mlContext = new MLContext(seed: 5);
+        using var stopOnTimeout = TestContext.CancellationToken.Register(() => mlContext.CancelExecution());
         var (train, test) = SampleSet(mlContext);
         var epochs = new List<EpochMetrics>();
         using var model = mlContext.MulticlassClassification.Trainers.AFNet(DefaultOptions(targetRatio, epochs)).Fit(train);
         var scored = model.Transform(test);
-        var ratios = scored.GetColumn<float>(AFNetTransformer.SelectedFrameRatioColumnName).ToArray();
+        var ratios = scored.GetColumn<float>(AFNetScoring.SelectedFrameRatioColumnName).ToArray();
         foreach (var e in epochs) TestContext.WriteLine(e.ToString());
         TestContext.WriteLine($"mean selected ratio at inference = {ratios.Average():F3} (rows {ratios.Min():F3} … {ratios.Max():F3})");
 
@@ -142,7 +144,7 @@ public sealed class AFNetTrainerTests
         options.Epochs = 4;
         using var model = mlContext.MulticlassClassification.Trainers.AFNet(options).Fit(data);
         var scored = model.Transform(data);
-        var column = scored.GetColumn<float>(AFNetTransformer.SelectedFrameRatioColumnName).ToArray();
+        var column = scored.GetColumn<float>(AFNetScoring.SelectedFrameRatioColumnName).ToArray();
         var clips = scored.GetColumn<VBuffer<float>>("Frames").Take(8).Select(v => v.DenseValues().ToArray()).ToArray();
         var network = (AFNetNetwork)model.Network;
         int frames = model.Spec.Frames, modules = model.Spec.NavigationCount;
@@ -193,7 +195,7 @@ public sealed class AFNetTrainerTests
         using var model = mlContext.MulticlassClassification.Trainers.AFNet(TinyOptions(1)).Fit(data);
         var scored = model.Transform(data);
         var before = Scores(scored);
-        var ratiosBefore = scored.GetColumn<float>(AFNetTransformer.SelectedFrameRatioColumnName).ToArray();
+        var ratiosBefore = scored.GetColumn<float>(AFNetScoring.SelectedFrameRatioColumnName).ToArray();
 
         using var folder = new TempFolder();
         string path = folder.File("afnet.zip");
@@ -201,8 +203,8 @@ public sealed class AFNetTrainerTests
         var loaded = new MLContext(seed: 9).Model.Load(path, out _);
         try
         {
-            Assert.IsInstanceOfType<AFNetTransformer>(loaded);
-            var afnet = (AFNetTransformer)loaded;
+            Assert.IsInstanceOfType<VideoClassifierTransformer<AFNetSpec>>(loaded);
+            var afnet = (VideoClassifierTransformer<AFNetSpec>)loaded;
             Assert.AreEqual(4, afnet.Spec.Frames);
             Assert.AreEqual(AFNetDepth.ResNet18, afnet.Spec.Depth);
             var rescored = loaded.Transform(data);
@@ -210,7 +212,7 @@ public sealed class AFNetTrainerTests
             Assert.AreEqual(before.Length, after.Length);
             for (int i = 0; i < before.Length; i++)
                 CollectionAssert.AreEqual(before[i], after[i], $"row {i}");
-            CollectionAssert.AreEqual(ratiosBefore, rescored.GetColumn<float>(AFNetTransformer.SelectedFrameRatioColumnName).ToArray());
+            CollectionAssert.AreEqual(ratiosBefore, rescored.GetColumn<float>(AFNetScoring.SelectedFrameRatioColumnName).ToArray());
             Assert.IsTrue(before.All(r => Math.Abs(r.Sum() - 1f) < 1e-4f), "scores are probabilities");
         }
         finally
@@ -229,7 +231,7 @@ public sealed class AFNetTrainerTests
         var data = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(4, seed: 4, frames: 8));
         var shape = mlContext.MulticlassClassification.Trainers.AFNet(TinyOptions(1)).GetOutputSchema(
             MLNetVideo.Interop.SchemaShapes.Annotations([.. data.Schema.Where(c => !c.IsHidden).Select(c => MLNetVideo.Interop.SchemaShapes.Column(c.Name, c.Type))]));
-        var ratio = shape.Single(c => c.Name == AFNetTransformer.SelectedFrameRatioColumnName);
+        var ratio = shape.Single(c => c.Name == AFNetScoring.SelectedFrameRatioColumnName);
         Assert.AreEqual(NumberDataViewType.Single, ratio.ItemType);
         Assert.IsTrue(shape.Any(c => c.Name == "Score") && shape.Any(c => c.Name == "PredictedLabel"));
     }
@@ -264,6 +266,10 @@ public sealed class AFNetTrainerTests
         Assert.AreEqual((0.0, 3.0), options.GateBias);
         Assert.AreEqual(1.0, options.FinalTemperature);
         Assert.AreEqual((0.0, 0.5), options.RatioRamp);
+        // AdamW (the CLI's optimizer) takes a smaller navigation multiplier: its steps do not shrink with the gradient.
+        options.Optimizer = VideoOptimizer.AdamW;
+        Assert.AreEqual(30.0, options.NavigationScale);
+        options.Optimizer = VideoOptimizer.SgdMomentum;
 
         // The reference recipe: λ 0.5, navigation lr ×10, gate bias [1, 10], τ 1 → 0.01; 55 epochs reproduce its schedule
         // exactly (rt_begin 10, rt_end 20, t_end 50).

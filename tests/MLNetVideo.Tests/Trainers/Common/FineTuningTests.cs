@@ -15,7 +15,7 @@ namespace MLNetVideo.Tests.Trainers.Common;
 /// at 4 orientations between the pre-training ones: a new 4-class head, 16 clips, one epoch) is clearly better than the
 /// same network trained from scratch with the same data, options and steps. benchmarks/FineTuneBenchmarks repeats it over seeds.
 /// </summary>
-[TestClass]
+[TestClass, TestCategory(TestCategories.Learning)]
 [DoNotParallelize]
 public sealed class FineTuningTests
 {
@@ -42,11 +42,12 @@ public sealed class FineTuningTests
         InitialWeights = weights,
     };
 
-    [TestMethod]
+    [TestMethod, Timeout(60_000, CooperativeCancellation = true)]
     public void FineTunedFromAPretrainedOfficialLayoutFile_BeatsScratch_AfterTheSameEpochs()
     {
         using var folder = new TempFolder();
         var mlContext = new MLContext(seed: 1);
+        using var stopOnTimeout = TestContext.CancellationToken.Register(() => mlContext.CancelExecution());
         var pretrainData = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Gratings(128, seed: 1, PretrainAngles, period: 8, Frames, Size), Frames, Size);
         string checkpoint = folder.File("TSM_synthetic8_RGB_resnet18_shift8_blockres_avg_segment4_e6.pth");
         using (var pretrained = mlContext.MulticlassClassification.Trainers.Tsm(Options(4, null, batch: 16)).Fit(pretrainData))

@@ -41,11 +41,12 @@ public sealed class EvlTrainingTests
         MetricsCallback = log is null ? null : log.Add,
     };
 
-    [TestMethod]
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(30_000, CooperativeCancellation = true)]   // about 4 s idle
     public void TinyClipEvl_LearnsMotionDirection_AndClipWeightsStayBitIdentical()
     {
         torch.manual_seed(11);
         var mlContext = new MLContext(seed: 5);
+        using var stopOnTimeout = TestContext.CancellationToken.Register(() => mlContext.CancelExecution());
         var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(64, seed: 1));
         var test = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(32, seed: 2));
         using var featurizer = mlContext.Transforms.FeaturizeVideoWithClip(Featurizer()).Fit(train);
@@ -83,7 +84,7 @@ public sealed class EvlTrainingTests
         var loaded = new MLContext(seed: 9).Model.Load(zip, out var schema);
         var chain = (TransformerChain<ITransformer>)loaded;
         Assert.IsInstanceOfType<ClipFeaturizingTransformer>(chain.First());
-        Assert.IsInstanceOfType<EvlTransformer>(chain.Last());
+        Assert.IsInstanceOfType<VideoClassifierTransformer<EvlSpec>>(chain.Last());
         var again = loaded.Transform(train).GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray();
         Assert.AreEqual(scores.Length, again.Length);
         for (int i = 0; i < scores.Length; i++)

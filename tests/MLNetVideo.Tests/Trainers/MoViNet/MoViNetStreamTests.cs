@@ -1,6 +1,7 @@
 using MLNetVideo.Trainers.MoViNet;
 using TorchSharp;
 using static TorchSharp.torch;
+using MLNetVideo.Tests.TestSupport;
 
 namespace MLNetVideo.Tests.Trainers.MoViNet;
 
@@ -96,7 +97,7 @@ public sealed class MoViNetStreamTests
         Assert.AreEqual(0L, DisposeScopeManager.Statistics.ThreadTotalLiveCount, DisposeScopeManager.Statistics.ToString());
     }
 
-    [TestMethod]
+    [TestMethod, TestCategory(TestCategories.Soak)]
     public void LongStream_StateSizeAndLiveTensorCount_DoNotGrowBetweenFrame16AndFrame256()
     {
         using var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Stream);

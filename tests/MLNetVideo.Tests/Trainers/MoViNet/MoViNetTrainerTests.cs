@@ -4,6 +4,7 @@ using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.MoViNet;
 using TorchSharp;
 using static TorchSharp.torch;
+using MLNetVideo.Tests.TestSupport;
 
 namespace MLNetVideo.Tests.Trainers.MoViNet;
 
@@ -35,20 +36,22 @@ public sealed class MoViNetTrainerTests
         MetricsCallback = metrics is null ? null : metrics.Add,
     };
 
-    [TestMethod]
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(60_000, CooperativeCancellation = true)]   // about 14 s idle
     public void TinyStreamA0_LearnsMotion()
     {
         var mlContext = new MLContext(seed: 5);
+        using var stopOnTimeout = TestContext.CancellationToken.Register(() => mlContext.CancelExecution());
         var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(96, seed: 1));
         var test = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(32, seed: 2));
         var epochs = new List<EpochMetrics>();
-        var options = TinyOptions(MoViNetVariant.A0, MoViNetMode.Stream, 15, epochs);
+        // The smallest run that generalises (measured: 0.91 test accuracy; 64 or 80 clips, or fewer epochs, stay below 0.7).
+        var options = TinyOptions(MoViNetVariant.A0, MoViNetMode.Stream, 10, epochs);
         options.LearningRate = 1e-2;
         using var model = mlContext.MulticlassClassification.Trainers.MoViNet(options).Fit(train);
         var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test));
         foreach (var e in epochs) TestContext.WriteLine(e.ToString());
         TestContext.WriteLine($"test accuracy = {metrics.MicroAccuracy:F3}");
-        Assert.AreEqual(15, epochs.Count);
+        Assert.AreEqual(10, epochs.Count);
         Assert.IsTrue(epochs[^1].TrainLoss < epochs[0].TrainLoss, "training loss did not fall");
         Assert.IsTrue(metrics.MicroAccuracy >= 0.7, $"test accuracy {metrics.MicroAccuracy:F3} (chance 0.25)");
     }

@@ -181,14 +181,14 @@ public sealed class S3DTrainerTests
         var loaded = fresh.Model.Load(path, out var inputSchema);
         try
         {
-            Assert.AreEqual(typeof(S3DTransformer), loaded.GetType());
+            Assert.AreEqual(typeof(VideoClassifierTransformer<S3DSpec>), loaded.GetType());
             var after = Scores(loaded.Transform(data));
             CollectionAssert.AreEqual(before, after);   // bit-identical
 
             var clip = SyntheticClips.Motion(1, 9)[0].Frames;
             using var engine = fresh.Model.CreatePredictionEngine<ClipInput, ClipPrediction>(loaded);
             var prediction = engine.Predict(new ClipInput { Frames = clip });
-            var direct = ((S3DTransformer)loaded).PredictProbabilities(clip);
+            var direct = ((VideoClassifierTransformer<S3DSpec>)loaded).PredictProbabilities(clip);
             CollectionAssert.AreEqual(direct, prediction.Score);
             Assert.AreEqual((uint)Array.IndexOf(direct, direct.Max()) + 1, prediction.PredictedLabel);
             Assert.AreEqual(1.0, prediction.Score.Sum(), 1e-5);
@@ -250,7 +250,7 @@ public sealed class S3DTrainerTests
         return result;
     }
 
-    private static Dictionary<string, torch.Tensor> Weights(S3DTransformer model) => model.Network.state_dict();
+    private static Dictionary<string, torch.Tensor> Weights(VideoClassifierTransformer<S3DSpec> model) => model.Network.state_dict();
 
     [TestMethod]
     public void InterruptedTraining_ResumedFromItsCheckpoint_EndsBitIdenticalToAnUninterruptedRun()

@@ -43,6 +43,7 @@ public sealed class TsmTrainerTests
     private double TrainAndTest(bool shuffleFrames, List<EpochMetrics> epochs, bool online)
     {
         var mlContext = new MLContext(seed: 5);
+        using var stopOnTimeout = TestContext.CancellationToken.Register(() => mlContext.CancelExecution());
         var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(64, seed: 1, frames: 8, shuffleFrames: shuffleFrames));
         var test = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(32, seed: 2, frames: 8, shuffleFrames: shuffleFrames));
         using var model = mlContext.MulticlassClassification.Trainers.Tsm(TinyOptions(8, epochs, online)).Fit(train);
@@ -52,7 +53,7 @@ public sealed class TsmTrainerTests
         return metrics.MicroAccuracy;
     }
 
-    [TestMethod]
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(45_000, CooperativeCancellation = true)]   // about 9 s idle
     public void TinyTsmWithClustering_LearnsMotionDirection_AndFrameOrderMatters()
     {
         var epochs = new List<EpochMetrics>();
@@ -79,8 +80,8 @@ public sealed class TsmTrainerTests
         var loaded = new MLContext(seed: 9).Model.Load(path, out _);
         try
         {
-            Assert.IsInstanceOfType<TsmTransformer>(loaded);
-            var tsm = (TsmTransformer)loaded;
+            Assert.IsInstanceOfType<VideoClassifierTransformer<TsmSpec>>(loaded);
+            var tsm = (VideoClassifierTransformer<TsmSpec>)loaded;
             Assert.AreEqual(TsmClustering.Cumulative, tsm.Spec.Clustering);
             Assert.AreEqual(4, tsm.Spec.ClusterCount);
             var after = Scores(loaded.Transform(data));

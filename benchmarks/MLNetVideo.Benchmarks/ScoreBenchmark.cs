@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetVideo;
+using MLNetVideo.Trainers.S3D;
+using MLNetVideo.Transforms.Decoding;
+
+/// <summary>
+/// Issue 22, item 3: scoring videos/s of a LoadVideoFrames → S3D pipeline against a bare loop that runs one ffmpeg per
+/// video on the same files, side by side (interleaved repetitions), and the first row of a fresh transformer against
+/// ffmpeg alone on one file. The library runs twice: as it is now (read-ahead, MP4 header probe) and with both turned off
+/// (ReadAheadRows = 0 and an ffprobe per video, the earlier behaviour).
+///
+///   MLNetVideo.Benchmarks score [--repeats 3] [--videos 24] [--work DIR]
+/// </summary>
+internal static class ScoreBenchmark
+{
+    public static int Run(string[] args)
+    {
+        int repeats = Value(args, "--repeats", 3), count = Value(args, "--videos", 24);
+        string work = Path.Combine(Path.GetTempPath(), "mlnv-bench-score");
+        int at = Array.IndexOf(args, "--work");
+        if (at >= 0 && at + 1 < args.Length) work = args[at + 1];
+        Directory.CreateDirectory(work);
+        var videos = Enumerable.Range(0, count).Select(i => Path.Combine(work, $"clip{i:D3}.mp4")).ToArray();
+        for (int i = 0; i < count; i++)
+            if (!File.Exists(videos[i]))
+                Ffmpeg(false, "-v", "error", "-f", "lavfi", "-i", $"testsrc2=size=320x240:rate=25", "-t", "2", "-vf", $"hue=h={i * 15}",
+                    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-y", videos[i]);
+
+        const int size = 112, frames = 16;
+        var frameOptions = new VideoFrameLoadingEstimator.Options
+        {
+            InputColumnName = "VideoPath", OutputColumnName = "Frames", FramesPerClip = frames, FrameSize = size,
+            Normalization = PixelNormalization.ImageNet, Layout = ClipLayout.Cthw,
+        };
+        var mlContext = new MLContext(seed: 1);
+        var train = mlContext.Data.LoadFromEnumerable(videos.Take(4).Select((v, i) => new Row { VideoPath = v, Label = i % 2 == 0 ? "a" : "b" }));
+        var network = mlContext.Transforms.Conversion.MapValueToKey("Label")
+            .Append(mlContext.Transforms.LoadVideoFrames(frameOptions))
+            .Append(mlContext.MulticlassClassification.Trainers.S3D(new S3DTrainer.Options
+            {
+                Variant = S3DVariant.S3D, WidthMultiplier = 0.25, Epochs = 1, BatchSize = 2, Device = "cpu", Seed = 1,
+            }))
+            .Fit(train).LastTransformer;
+
+        Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}; {Environment.ProcessorCount} cores; torch threads {MLNetVideo.VideoRuntime.Threads}, OMP_WAIT_POLICY={MLNetVideo.VideoRuntime.WaitPolicy}");
+        Console.WriteLine($"{count} videos: testsrc2 320×240, 2 s at 25 frames/s, H.264; rows: {frames} frames (centre) at {size}², S3D width 0.25 (random-ish, 1 epoch on 4 clips)");
+        var results = new Dictionary<string, List<double>>();
+        void Add(string key, double value) { if (!results.TryGetValue(key, out var l)) results[key] = l = []; l.Add(value); }
+        for (int r = 0; r < repeats; r++)
+        {
+            // ffmpeg alone: one process per video, decoding the whole file scaled to the row size, output read and dropped.
+            var watch = Stopwatch.StartNew();
+            foreach (var video in videos)
+                Ffmpeg(true, "-v", "error", "-i", "file:" + video, "-vf", $"scale={size}:{size}:flags=bilinear", "-an", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1");
+            Add("ffmpeg loop", watch.Elapsed.TotalSeconds);
+            watch.Restart();
+            Ffmpeg(true, "-v", "error", "-i", "file:" + videos[0], "-vf", $"scale={size}:{size}:flags=bilinear", "-an", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1");
+            Add("ffmpeg one", watch.Elapsed.TotalSeconds);
+
+            foreach (var (name, readAhead, header) in Routes)
+            {
+                FfmpegDecoder.ReadMp4Headers = header;
+                var context = new MLContext(seed: 1);
+                var data = context.Data.LoadFromEnumerable(videos.Select(v => new Row { VideoPath = v, Label = "a" }));
+                var options = frameOptions.Clone();
+                options.ReadAheadRows = readAhead;
+                var frameModel = context.Transforms.LoadVideoFrames(options).Fit(data);   // fresh: nothing probed yet
+                watch.Restart();
+                var decoded = frameModel.Transform(data);
+                var scored = name.StartsWith("decoding only", StringComparison.Ordinal) ? decoded : network.Transform(decoded);
+                var column = scored.Schema[name.StartsWith("decoding only", StringComparison.Ordinal) ? "Frames" : "Score"];
+                double first = 0;
+                using (var cursor = scored.GetRowCursor([column]))
+                {
+                    var getter = cursor.GetGetter<VBuffer<float>>(column);
+                    var value = default(VBuffer<float>);
+                    while (cursor.MoveNext())
+                    {
+                        getter(ref value);
+                        if (cursor.Position == 0)
+                            first = watch.Elapsed.TotalSeconds;
+                    }
+                }
+                Add(name, watch.Elapsed.TotalSeconds);
+                Add(name + " first row", first);
+            }
+            FfmpegDecoder.ReadMp4Headers = true;
+        }
+        Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        double Median(string key) { var l = results[key].Order().ToList(); return l[l.Count / 2]; }
+        double loop = Median("ffmpeg loop"), one = Median("ffmpeg one");
+        Console.WriteLine();
+        Console.WriteLine($"| route | videos/s | ÷ ffmpeg loop | first row, s | ÷ ffmpeg alone on one file |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Console.WriteLine(FormattableString.Invariant($"| ffmpeg per video (bare loop) | {count / loop:F2} | 1.00× | {one:F3} | 1.00× |"));
+        foreach (var (name, _, _) in Routes)
+        {
+            double total = Median(name), first = Median(name + " first row");
+            Console.WriteLine(FormattableString.Invariant($"| {name} | {count / total:F2} | {loop / total:F2}× | {first:F3} | {first / one:F2}× |"));
+        }
+        Console.WriteLine($"(medians of {repeats} interleaved repetitions)");
+        return 0;
+    }
+
+    /// <summary>The library's routes: scoring (LoadVideoFrames → S3D) as it is now and as it was (no read-ahead, ffprobe per
+    /// video), and decoding alone (LoadVideoFrames, the clip column read) as it is now.</summary>
+    private static readonly (string Name, int ReadAhead, bool Header)[] Routes =
+        [("library scoring", 2, true), ("library scoring, no read-ahead, ffprobe", 0, false), ("decoding only (LoadVideoFrames)", 2, true)];
+
+    private static void Ffmpeg(bool drain, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("ffmpeg") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments) info.ArgumentList.Add(a);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start ffmpeg");
+        var stderr = process.StandardError.ReadToEndAsync();
+        var buffer = new byte[1 << 16];
+        var stdout = process.StandardOutput.BaseStream;
+        while (stdout.Read(buffer) > 0) { }
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"ffmpeg failed: {stderr.Result}");
+    }
+
+    private static int Value(string[] args, string name, int fallback)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private sealed class Row
+    {
+        public string VideoPath { get; set; } = "";
+        public string Label { get; set; } = "";
+    }
+}

@@ -1,0 +1,134 @@
+using MLNetVideo.Transforms.Decoding;
+using MLNetVideo.Weights;
+using static TorchSharp.torch;
+
+namespace MLNetVideo.Trainers;
+
+/// <summary>What a family's network needs of one clip view: channels (null = any), at least this many frames and this
+/// frame side.</summary>
+/// <param name="Channels">Channels of a view (3 for RGB), or null for any.</param>
+/// <param name="MinFrames">Fewest frames per view.</param>
+/// <param name="MinFrameSize">Smallest frame height and width.</param>
+public sealed record ClipRequirements(int? Channels, int MinFrames, int MinFrameSize)
+{
+    /// <summary>Whether a clip meets the requirements.</summary>
+    /// <param name="clip">The clip column's geometry.</param>
+    /// <returns>True when it does.</returns>
+    public bool AreMetBy(ClipGeometry clip)
+        => (Channels is null || clip.Channels == Channels) && clip.Frames >= MinFrames && clip.Height >= MinFrameSize && clip.Width >= MinFrameSize;
+
+    /// <summary>Readable requirement, for messages.</summary>
+    /// <returns>For example "3 channels and at least 8 frames of 32×32".</returns>
+    public override string ToString()
+        => $"{(Channels is { } c ? $"{c} channels and " : "")}at least {MinFrames} frame(s) of {MinFrameSize}×{MinFrameSize}";
+}
+
+/// <summary>
+/// One family of video networks, said once: how it is named in model zips, how a spec becomes a network, what input it
+/// takes, which published checkpoints it imports, how its state-dict keys split into head and stages, and what a clip
+/// costs. The trainer, the scoring transformer (<see cref="VideoClassifierTransformer{TSpec}"/>), the CLI and the
+/// benchmarks all ask it; nothing else builds the family's networks. docs/AddingABackbone.md walks through one.
+/// </summary>
+/// <typeparam name="TSpec">The family's architecture spec (JSON-serialisable, stored in the zip as <c>Spec.json</c>).</typeparam>
+public abstract class VideoBackbone<TSpec> where TSpec : class
+{
+    /// <summary>Family name used in logs, messages and checkpoints (for example "S3D").</summary>
+    public abstract string FamilyName { get; }
+
+    /// <summary>Stable id written into the model zip (never a type name, so classes can move).</summary>
+    public abstract string ComponentId { get; }
+
+    /// <summary>Older ids this family's zips may carry; they load as <see cref="ComponentId"/>. Default none.</summary>
+    public virtual IReadOnlyList<string> ComponentIdAliases => [];
+
+    /// <summary>Version of the family's zip entries; bump it when their layout changes (and teach <see cref="UpgradeSpec"/>
+    /// and <see cref="UpgradeWeight"/> the older one). Default 1.</summary>
+    public virtual int ContentVersion => 1;
+
+    /// <summary>Oldest content version this MLNetVideo still loads. Default <see cref="ContentVersion"/>.</summary>
+    public virtual int OldestContentVersion => ContentVersion;
+
+    /// <summary>Dimension order the network takes; the trainer and the transformer convert the column's layout to it.</summary>
+    public virtual ClipLayout NetworkLayout => ClipLayout.Cthw;
+
+    /// <summary>What one view must hold for <paramref name="spec"/> (or, with null, for any spec of the family).</summary>
+    /// <param name="spec">The spec, or null before it is known.</param>
+    /// <returns>The requirements.</returns>
+    public abstract ClipRequirements InputFor(TSpec? spec);
+
+    /// <summary>Input range and normalisation the family's published weights expect (documentation, messages).</summary>
+    public abstract string Normalization { get; }
+
+    /// <summary>Extra <see cref="float"/> columns the family's scoring writes after PredictedLabel (one value per row), in
+    /// order; the network provides them through <see cref="IVideoNetworkWithExtras"/>. Default none.</summary>
+    public virtual IReadOnlyList<string> ExtraOutputColumns => [];
+
+    /// <summary>Builds the untrained network on the CPU (the caller seeds torch first when it matters).</summary>
+    /// <param name="spec">The spec.</param>
+    /// <returns>A module from clips in <see cref="NetworkLayout"/> to logits [N, classes].</returns>
+    public abstract nn.Module<Tensor, Tensor> CreateNetwork(TSpec spec);
+
+    /// <summary>The published checkpoint layouts the family imports, most likely first for <paramref name="spec"/>; this
+    /// library's own names (with or without a <c>module.</c> prefix) are always tried after them. Default none.</summary>
+    /// <param name="spec">The spec the weights go into.</param>
+    /// <returns>The layouts.</returns>
+    public virtual IReadOnlyList<CheckpointLayout> CheckpointLayouts(TSpec spec) => [];
+
+    /// <summary>Whether a state-dict key belongs to the classification head (the layer whose shape depends on the class count).</summary>
+    /// <param name="key">A key of the network's state dict.</param>
+    /// <returns>True for the head.</returns>
+    public abstract bool IsHeadKey(string key);
+
+    /// <summary>How many backbone stages fine-tuning can freeze (the stem counts as one). Default 0.</summary>
+    /// <param name="spec">The spec.</param>
+    /// <returns>The stage count.</returns>
+    public virtual int StageCount(TSpec spec) => 0;
+
+    /// <summary>The backbone stage (0 = the stem) of a state-dict key; -1 outside the stages (the head). Default -1.</summary>
+    /// <param name="key">A key of the network's state dict.</param>
+    /// <returns>The stage, or -1.</returns>
+    public virtual int StageOf(string key) => -1;
+
+    /// <summary>Analytic multiply-accumulates of one view, or null when the family has no formula (the CLI then counts
+    /// convolution and linear layers with hooks).</summary>
+    /// <param name="spec">The spec.</param>
+    /// <param name="clip">One view's geometry.</param>
+    /// <returns>The MACs, or null.</returns>
+    public virtual double? MultiplyAccumulates(TSpec spec, ClipGeometry clip) => null;
+
+    /// <summary>Multiply-accumulates the family measures on a clip itself (AFNet: the cost of the frames its navigation
+    /// selected), or null (default) to count layers with hooks.</summary>
+    /// <param name="model">The fitted model.</param>
+    /// <param name="row">One row of the clip column.</param>
+    /// <returns>The MACs, or null.</returns>
+    public virtual double? MeasuredMultiplyAccumulates(VideoClassifierTransformer<TSpec> model, float[] row) => null;
+
+    /// <summary>Adjusts the spec of a zip saved with an older content version before its network is built. Default: as saved.</summary>
+    /// <param name="spec">The spec read from the zip.</param>
+    /// <param name="contentVersion">The zip's content version (between <see cref="OldestContentVersion"/> and <see cref="ContentVersion"/>).</param>
+    /// <returns>The spec to build.</returns>
+    public virtual TSpec UpgradeSpec(TSpec spec, int contentVersion) => spec;
+
+    /// <summary>Maps one saved weight of an older content version to today's key and shape, or null to drop it. Only called
+    /// for versions below <see cref="ContentVersion"/>. Default: unchanged.</summary>
+    /// <param name="key">The saved key.</param>
+    /// <param name="value">The saved tensor.</param>
+    /// <param name="contentVersion">The zip's content version.</param>
+    /// <returns>Today's key and tensor, or null.</returns>
+    public virtual (string Key, Tensor Value)? UpgradeWeight(string key, Tensor value, int contentVersion) => (key, value);
+
+    /// <summary>Whether this family writes or reads <paramref name="componentId"/>.</summary>
+    /// <param name="componentId">An id from a zip.</param>
+    /// <returns>True for <see cref="ComponentId"/> and its aliases.</returns>
+    public bool Owns(string componentId) => componentId == ComponentId || ComponentIdAliases.Contains(componentId);
+}
+
+/// <summary>A network that computes per-clip figures besides its logits (for example AFNet's selected-frame ratio); the
+/// scoring transformer writes them as the family's <see cref="VideoBackbone{TSpec}.ExtraOutputColumns"/>.</summary>
+public interface IVideoNetworkWithExtras
+{
+    /// <summary>Logits and extras of a batch (eval mode, inside the caller's dispose scope).</summary>
+    /// <param name="clips">Clips in the network's layout.</param>
+    /// <returns>Logits [N, classes] and extras [N, extras].</returns>
+    (Tensor Logits, Tensor Extras) RunWithExtras(Tensor clips);
+}
