@@ -39,7 +39,8 @@ public static class VideoClassifierOnnx
     }
 
     internal static bool Supports(nn.Module network)
-        => network is S3DNetwork or TsmNetwork or AFNetNetwork or MoViNetNetwork or EvlNetwork;
+        => network is S3DNetwork or TsmNetwork or AFNetNetwork or EvlNetwork
+            || network is MoViNetNetwork { Spec.Version1Activations: false };   // version-1 zips' legacy stream activations are not exported
 
     /// <summary>The scoring graph as bytes (written through a temporary file).</summary>
     internal static byte[] ExportBytes(nn.Module network, VideoClassifierInfo info)

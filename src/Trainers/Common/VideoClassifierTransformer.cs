@@ -33,7 +33,7 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     private Device _device;
     private readonly Dictionary<string, object?> _trainingOptions;
     private readonly object _scoringGate = new();
-    private ScoringBackend _scoringBackend;
+    private ScoringBackend _scoringBackend = ScoringBackend.TorchSharp;
     private Lazy<OnnxClassifierScoring?>? _onnx;
     private readonly IReadOnlyList<string> _extraColumns;
     private bool _disposed;
@@ -86,8 +86,10 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     /// <summary>The network (eval mode). Owned by this transformer.</summary>
     internal nn.Module<Tensor, Tensor> Network => _network;
 
-    /// <summary>What runs the network when this transformer scores (default <see cref="ScoringBackend.Auto"/>: ONNX Runtime
-    /// on the CPU where the network exports, see <see cref="ScoringBackend"/>). Not saved in the model zip.</summary>
+    /// <summary>What runs the network when this transformer scores (see <see cref="ScoringBackend"/>; <see cref="ScoringBackend.Auto"/>
+    /// = ONNX Runtime on the CPU where the network exports). Default <see cref="ScoringBackend.TorchSharp"/> until Auto has been
+    /// run against the whole test suite (see docs/components/OnnxExport.md).
+    /// Not saved in the model zip.</summary>
     public ScoringBackend ScoringBackend
     {
         get => _scoringBackend;
