@@ -32,6 +32,9 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     private readonly nn.Module<Tensor, Tensor> _network;
     private Device _device;
     private readonly Dictionary<string, object?> _trainingOptions;
+    private readonly object _scoringGate = new();
+    private ScoringBackend _scoringBackend = ScoringBackend.TorchSharp;
+    private Lazy<OnnxClassifierScoring?>? _onnx;
     private readonly IReadOnlyList<string> _extraColumns;
     private bool _disposed;
 
@@ -77,10 +80,46 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
         var target = DeviceChoice.Parse(device, nameof(device)).Resolve();
         _network.to(target);
         _device = target;
+        ScoringBackend = _scoringBackend;   // Auto depends on the device: decide again at the next row
     }
 
     /// <summary>The network (eval mode). Owned by this transformer.</summary>
     internal nn.Module<Tensor, Tensor> Network => _network;
+
+    /// <summary>What runs the network when this transformer scores (see <see cref="ScoringBackend"/>; <see cref="ScoringBackend.Auto"/>
+    /// = ONNX Runtime on the CPU where the network exports). Default <see cref="ScoringBackend.TorchSharp"/> until Auto has been
+    /// run against the whole test suite (see docs/components/OnnxExport.md).
+    /// Not saved in the model zip.</summary>
+    public ScoringBackend ScoringBackend
+    {
+        get => _scoringBackend;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"Unknown scoring backend {value}.");
+            lock (_scoringGate)
+            {
+                if (_onnx is { IsValueCreated: true }) _onnx.Value?.Dispose();
+                _onnx = null;
+                _scoringBackend = value;
+            }
+        }
+    }
+
+    /// <summary>The backend that scores now (Auto resolved): <see cref="ScoringBackend.OnnxRuntime"/> or
+    /// <see cref="ScoringBackend.TorchSharp"/>.</summary>
+    public ScoringBackend ActiveScoringBackend => OnnxScoring() is null ? ScoringBackend.TorchSharp : ScoringBackend.OnnxRuntime;
+
+    private OnnxClassifierScoring? OnnxScoring()
+    {
+        Lazy<OnnxClassifierScoring?> onnx;
+        lock (_scoringGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            onnx = _onnx ??= new Lazy<OnnxClassifierScoring?>(() => OnnxClassifierScoring.Create(_scoringBackend, _network, Info, _device, ExtraOutputColumns));
+        }
+        return onnx.Value;
+    }
 
     /// <summary>Class probabilities of one row.</summary>
     /// <param name="clip">One row of the clip column: K × view floats (K ≥ 1).</param>
@@ -128,6 +167,8 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
         var flat = new float[(long)rows.Count * views * viewSize];
         for (int i = 0; i < rows.Count; i++)
             rows[i].CopyTo(flat, (long)i * views * viewSize);
+        if (OnnxScoring() is { } onnx)
+            return (onnx.Predict(flat, rows.Count), [.. rows.Select(_ => Array.Empty<float>())]);
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         var x = Info.Clip.ToTensor(flat, (long)rows.Count * views, Info.NetworkLayout, _device);
@@ -232,7 +273,12 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     public void Dispose()
     {
         if (_disposed) return;
-        _disposed = true;
+        lock (_scoringGate)
+        {
+            _disposed = true;
+            if (_onnx is { IsValueCreated: true }) _onnx.Value?.Dispose();
+            _onnx = null;
+        }
         _network.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -44,6 +44,7 @@ public static class MoViNetOnnxExport
 
     internal static void Write(MoViNetNetwork network, string path, int frames, int height, int width, VideoOnnxExport.ScoringInput? scoring)
     {
+        CheckActivations(network.Spec);
         var spec = network.Spec;
         VideoOnnxExport.Write(network, path, "MoViNet", spec, [3, frames, height, width],
             (g, state, clips) => new Builder(g, spec, state, stream: false).Build(clips, frames, height, width), scoring);
@@ -63,12 +64,19 @@ public static class MoViNetOnnxExport
         if (network.Spec.Mode != MoViNetMode.Stream)
             throw new InvalidOperationException("Only the stream network (MoViNetMode.Stream) has a stream step; the base network's convs look at future frames.");
         Check(frames, height, width);
+        CheckActivations(network.Spec);
         var spec = network.Spec;
         IReadOnlyList<KeyValuePair<string, long[]>> states = [];
         VideoOnnxExport.Write(network, path, "MoViNet", spec, [3, frames, height, width],
             (g, state, clips) => states = new Builder(g, spec, state, stream: true).Build(clips, frames, height, width), null,
             new Dictionary<string, string> { ["mlnetvideo_stream_step"] = frames.ToString(CultureInfo.InvariantCulture) });
         return states;
+    }
+
+    private static void CheckActivations(MoViNetSpec spec)
+    {
+        if (spec.Version1Activations)
+            throw new NotSupportedException("This MoViNet was loaded from a version-1 model zip and keeps that version's stream activations, which the ONNX exporter does not write; it scores with TorchSharp.");
     }
 
     private static void Check(int frames, int height, int width)

@@ -1,0 +1,91 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetVideo.Trainers;
+
+namespace MLNetVideo.Featurizers.Onnx;
+
+/// <summary>
+/// Deploys a trained video classifier without libtorch: its scoring graph (<see cref="VideoClassifierOnnx.ExportScoringGraph"/>)
+/// wrapped in ML.NET's own <c>ApplyOnnxModel</c> transformer and saved as an ordinary ML.NET model zip. Loading and scoring
+/// that zip needs Microsoft.ML, Microsoft.ML.OnnxTransformer and an ONNX Runtime package only — neither TorchSharp nor
+/// MLNetVideo.
+/// </summary>
+public static class VideoClassifierOnnxDeployment
+{
+    /// <summary>Creates ML.NET's ONNX transformer over the classifier's scoring graph: it reads the clip column and writes the
+    /// score column (averaged probabilities, as the classifier's <c>Score</c>). The graph is written to
+    /// <paramref name="onnxPath"/>, which ML.NET embeds in the zip when the transformer is saved.</summary>
+    /// <param name="mlContext">The context.</param>
+    /// <param name="transformer">A trained classifier.</param>
+    /// <param name="onnxPath">Where to write the scoring graph.</param>
+    /// <param name="inputSchema">Schema of the data the transformer will read (the clip column's type is checked there).</param>
+    /// <returns>The ONNX transformer.</returns>
+    public static ITransformer CreateOnnxScorer<TSpec>(MLContext mlContext, VideoClassifierTransformer<TSpec> transformer,
+        string onnxPath, DataViewSchema inputSchema)
+        where TSpec : class
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(transformer);
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        VideoClassifierOnnx.ExportScoringGraph(transformer, onnxPath);
+        var info = transformer.Info;
+        var shape = new Dictionary<string, int[]> { [info.ClipColumnName] = [1, info.Clip.Views, .. info.Clip.ViewDimensions().Select(d => (int)d)] };
+        var estimator = mlContext.Transforms.ApplyOnnxModel([info.ScoreColumnName], [info.ClipColumnName], onnxPath, shape, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100);
+        return estimator.Fit(new EmptyData(inputSchema));
+    }
+
+    /// <summary>Saves the classifier as an ML.NET model zip that scores with ONNX Runtime only (see the class remarks).</summary>
+    /// <param name="mlContext">The context.</param>
+    /// <param name="transformer">A trained classifier.</param>
+    /// <param name="inputSchema">Schema of the data the saved model will read.</param>
+    /// <param name="zipPath">The zip to write.</param>
+    public static void SaveWithoutLibTorch<TSpec>(MLContext mlContext, VideoClassifierTransformer<TSpec> transformer,
+        DataViewSchema inputSchema, string zipPath)
+        where TSpec : class
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(zipPath);
+        string onnx = Path.Combine(Path.GetTempPath(), $"mlnetvideo-deploy-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            var scorer = CreateOnnxScorer(mlContext, transformer, onnx, inputSchema);
+            mlContext.Model.Save(scorer, inputSchema, zipPath);
+            (scorer as IDisposable)?.Dispose();
+        }
+        finally
+        {
+            File.Delete(onnx);
+        }
+    }
+
+    /// <summary>A row-less data view of a given schema: ML.NET's ONNX estimator only reads the schema when fitting.</summary>
+    private sealed class EmptyData(DataViewSchema schema) : IDataView
+    {
+        public bool CanShuffle => false;
+
+        public DataViewSchema Schema => schema;
+
+        public long? GetRowCount() => 0;
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => new Cursor(schema);
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [new Cursor(schema)];
+
+        private sealed class Cursor(DataViewSchema schema) : DataViewRowCursor
+        {
+            public override DataViewSchema Schema => schema;
+
+            public override long Position => -1;
+
+            public override long Batch => 0;
+
+            public override bool MoveNext() => false;
+
+            public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId value) => value = default;
+
+            public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+                => throw new InvalidOperationException("An empty data view has no rows to read.");
+
+            public override bool IsColumnActive(DataViewSchema.Column column) => false;
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetVideo.Featurizers.Onnx;
+using MLNetVideo.Tests.TestSupport;
+using MLNetVideo.Tests.Trainers;
+using MLNetVideo.Trainers;
+using MLNetVideo.Trainers.AFNet;
+using MLNetVideo.Trainers.S3D;
+using MLNetVideo.Trainers.Tsm;
+using MLNetVideo.Transforms.Decoding;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNetVideo.Tests.Onnx;
+
+/// <summary>The trained classifiers' ONNX scoring: the exported scoring graph through plain ML.NET ApplyOnnxModel, the
+/// libtorch-free zip, and the ScoringBackend option of the transformer.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class OnnxScoringTests
+{
+    private const int Frames = 8, Size = 32, Classes = 4;
+
+    private static VideoClassifierInfo Info(int views, ClipLayout networkLayout) => new()
+    {
+        ClipColumnName = "Frames",
+        ScoreColumnName = "Score",
+        PredictedLabelColumnName = "PredictedLabel",
+        Clip = new ClipGeometry(views, 3, Frames, Size, Size, ClipLayout.Cthw),
+        NetworkLayout = networkLayout,
+        NumClasses = Classes,
+        Device = "cpu",
+    };
+
+    /// <summary>A tiny S3D-G classifier with random weights and statistics, reading Cthw clips of <paramref name="views"/> views.</summary>
+    private static VideoClassifierTransformer<S3DSpec> TinyS3D(MLContext mlContext, int views = 1)
+    {
+        torch.manual_seed(21);
+        var network = new S3DNetwork(S3DSpecs.For(S3DVariant.S3DG, Classes, 0.125));
+        OnnxParity.Randomise(network, 21);
+        return new VideoClassifierTransformer<S3DSpec>(mlContext, S3DBackbone.Instance, network.Spec, network, Info(views, ClipLayout.Cthw), new Dictionary<string, object?>(), CPU);
+    }
+
+    /// <summary>A tiny TSM with clustering: its network reads Tchw while the column is Cthw, so the graph transposes.</summary>
+    private static VideoClassifierTransformer<TsmSpec> TinyTsm(MLContext mlContext)
+    {
+        torch.manual_seed(22);
+        var spec = new TsmSpec { Depth = TsmDepth.ResNet18, NumClasses = Classes, WidthMultiplier = 0.25, Clustering = TsmClustering.Cumulative, ClusterCount = 3 };
+        var network = new TsmNetwork(spec);
+        OnnxParity.Randomise(network, 22);
+        return new VideoClassifierTransformer<TsmSpec>(mlContext, TsmBackbone.Instance, spec, network, Info(1, ClipLayout.Tchw), new Dictionary<string, object?>(), CPU);
+    }
+
+    private static float[][] Scores(IDataView view, string column = "Score")
+        => view.GetColumn<VBuffer<float>>(column).Select(v => v.DenseValues().ToArray()).ToArray();
+
+    private static void AssertSameScores(float[][] expected, float[][] actual, string what)
+    {
+        Assert.AreEqual(expected.Length, actual.Length, what);
+        double worst = 0;
+        for (int r = 0; r < expected.Length; r++)
+        {
+            Assert.AreEqual(expected[r].Length, actual[r].Length, $"{what}: row {r} length");
+            for (int i = 0; i < expected[r].Length; i++)
+                worst = Math.Max(worst, Math.Abs(expected[r][i] - actual[r][i]));
+        }
+        Assert.IsTrue(worst <= 1e-5, $"{what}: max |ONNX − TorchSharp| probability {worst:E2}");
+        Assert.IsTrue(expected.Any(r => r.Max() - r.Min() > 1e-3), $"{what}: the probabilities are nearly uniform; the comparison would mean little");
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public void ScoringGraph_ThroughPlainApplyOnnxModel_MatchesTorchSharpScores(int views)
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(3, seed: 2, frames: Frames, size: Size, views: views), Frames, Size, views);
+        using var model = TinyS3D(mlContext, views);
+        model.ScoringBackend = ScoringBackend.TorchSharp;
+        var expected = Scores(model.Transform(data));
+
+        using var folder = new TempFolder();
+        string onnx = folder.File("s3d-scoring.onnx");
+        VideoClassifierOnnx.ExportScoringGraph(model, onnx);
+        var shape = new Dictionary<string, int[]> { ["Frames"] = views == 1 ? [1, 1, 3, Frames, Size, Size] : [1, views, 3, Frames, Size, Size] };
+        var onnxModel = mlContext.Transforms.ApplyOnnxModel(["Score"], ["Frames"], onnx, shape, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100).Fit(data);
+        AssertSameScores(expected, Scores(onnxModel.Transform(data)), $"S3D-G, {views} view(s)");
+        (onnxModel as IDisposable)?.Dispose();
+    }
+
+    [TestMethod]
+    public void ClusteredTsm_SavedWithoutLibTorch_LoadsAsPlainOnnxTransformer_AndMatchesTorchSharp()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(3, seed: 3, frames: Frames, size: Size), Frames, Size);
+        using var model = TinyTsm(mlContext);
+        model.ScoringBackend = ScoringBackend.TorchSharp;
+        var expected = Scores(model.Transform(data));
+
+        using var folder = new TempFolder();
+        string zip = folder.File("tsm-onnx.zip");
+        VideoClassifierOnnxDeployment.SaveWithoutLibTorch(mlContext, model, data.Schema, zip);
+        var loaded = mlContext.Model.Load(zip, out _);
+        // The zip holds ML.NET's own ONNX transformer: nothing of MLNetVideo (or TorchSharp) is needed to score it.
+        var chain = loaded as TransformerChain<ITransformer>;
+        var transformers = chain is null ? [loaded] : chain.ToArray();
+        Assert.IsTrue(transformers.All(t => t.GetType().Assembly.GetName().Name!.StartsWith("Microsoft.ML", StringComparison.Ordinal)),
+            string.Join(", ", transformers.Select(t => t.GetType().FullName)));
+        AssertSameScores(expected, Scores(loaded.Transform(data)), "TSM with clustering from the libtorch-free zip");
+        (loaded as IDisposable)?.Dispose();
+    }
+
+    [TestMethod]
+    public void ScoringBackend_AutoOnCpu_IsOnnxRuntime_AndScoresAsTorchSharp()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(4, seed: 4, frames: Frames, size: Size), Frames, Size);
+        using var model = TinyS3D(mlContext);
+        Assert.AreEqual(ScoringBackend.TorchSharp, model.ScoringBackend, "TorchSharp stays the default for now");
+        model.ScoringBackend = ScoringBackend.Auto;
+        Assert.AreEqual(ScoringBackend.OnnxRuntime, model.ActiveScoringBackend, "the ONNX package is deployed with the tests, so Auto picks ONNX Runtime on the CPU");
+        var onnx = Scores(model.Transform(data));
+        var onnxLabels = model.Transform(data).GetColumn<uint>("PredictedLabel").ToArray();
+        model.ScoringBackend = ScoringBackend.TorchSharp;
+        Assert.AreEqual(ScoringBackend.TorchSharp, model.ActiveScoringBackend);
+        var torch = Scores(model.Transform(data));
+        AssertSameScores(torch, onnx, "Auto (ONNX Runtime) vs TorchSharp");
+        CollectionAssert.AreEqual(model.Transform(data).GetColumn<uint>("PredictedLabel").ToArray(), onnxLabels);
+    }
+
+    [TestMethod]
+    public void ScoringBackend_ExtraColumns_AutoStaysOnTorchSharp_AndOnnxRuntimeSaysWhy()
+    {
+        var mlContext = new MLContext(seed: 1);
+        torch.manual_seed(23);
+        var spec = new AFNetSpec { Depth = AFNetDepth.ResNet18, NumClasses = Classes, Frames = Frames, WidthMultiplier = 0.25 };
+        using var model = new VideoClassifierTransformer<AFNetSpec>(mlContext, AFNetBackbone.Instance, spec, new AFNetNetwork(spec), Info(1, ClipLayout.Tchw), new Dictionary<string, object?>(), CPU);
+        model.ScoringBackend = ScoringBackend.Auto;
+        Assert.AreEqual(ScoringBackend.TorchSharp, model.ActiveScoringBackend, "AFNet's selected-frame ratio column is computed by TorchSharp");
+        model.ScoringBackend = ScoringBackend.OnnxRuntime;
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => model.ActiveScoringBackend);
+        StringAssert.Contains(error.Message, "SelectedFrameRatio");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.ScoringBackend = (ScoringBackend)7);
+    }
+}
