@@ -1,5 +1,5 @@
 using MLNetVideo.Trainers.AFNet.Modules;
-using MLNetVideo.Trainers.Tsm.Modules;
+using MLNetVideo.Trainers.Blocks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -245,7 +245,7 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>, IVideoNetworkWithExtr
         int frames = Spec.Frames;
         int keep = (int)Math.Round(ratio * frames, MidpointRounding.AwayFromZero);
         var row = new float[frames];
-        foreach (long index in keep == 0 ? [] : Tsm.TsmSpec.UniformIndices(frames, keep))
+        foreach (long index in keep == 0 ? [] : UniformFrames.Indices(frames, keep))
             row[index] = 1f;
         return [.. Enumerable.Range(0, Spec.NavigationCount).Select(_ => tensor(row).unsqueeze(0).expand(videos, frames).contiguous())];
     }

@@ -1,8 +1,8 @@
-using MLNetVideo.Transforms.TemporalClustering;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Trainers.AFNet.Modules;
 
@@ -193,7 +193,7 @@ internal abstract class AFBlock : Module
 
     /// <summary>The reference's shortcut: <c>AvgPool2d(3, 2, 1)</c> when strided, then 1×1 conv + BN when the width changes
     /// (keys <c>downsample.{0,1,2}</c> or <c>downsample.{0,1}</c> as in <c>AF_ResNet.py</c>); null when neither.</summary>
-    protected static Sequential? Downsample(long inChannels, long outChannels, long stride, Tsm.TsmBatchNorm bn)
+    protected static Sequential? Downsample(long inChannels, long outChannels, long stride, TsmBatchNorm bn)
     {
         var layers = new List<Module<Tensor, Tensor>>();
         if (stride != 1)
