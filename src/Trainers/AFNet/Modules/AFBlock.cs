@@ -82,7 +82,7 @@ internal abstract class AFBlock : Module
         else if (rows == 0)
         {
             // No frame selected: every frame gets the branch's response to a zero frame (not traced: one frame per call).
-            var skipped = Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
+            var skipped = SmallZeroMap(x, context) ? ZeroFrameResponse(x) : Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
             profile?.Mark("focal branch (convs, BN, ReLU)");
             y = inPlace ? Writable().add_(skipped) : residual + skipped;
         }
@@ -92,21 +92,26 @@ internal abstract class AFBlock : Module
             // (per-sample BN) that zero frame rides along as one more row of the same call (at small sizes, where every op's
             // fixed cost dominates, a second pass through the branch costs more than one more row); in training mode (batch
             // statistics) it runs on its own, as the masked path would see it.
-            bool rideAlong = !training;
             // Large blocks move fewer bytes (gather only the selected rows' shifted channels, add only where needed); small ones
             // run fewer ops (shift every frame, then gather; one broadcast sum), as each op's fixed cost dominates there.
             bool large = x.numel() >= LargeBlockElements;
+            // Large blocks in eval mode get the zero frame's response from a 3×3 map instead (ZeroFrameResponse): at batch 1
+            // and RT 0.5 of 12 frames the ride-along row was a seventh of the focal work.
+            bool smallZeroMap = SmallZeroMap(x, context);
+            bool rideAlong = !training && !smallZeroMap;
             var gathered = large ? GatherShifted(x, selected, context, rideAlong) : GatherFromShifted(x, selected, context, rideAlong);
             profile?.Mark("focal shift and gather");
             var computed = Branch(gathered, context.Trace, perClip);
             var branch = rideAlong ? computed.narrow(0, 0, rows) : computed;
-            var skipped = rideAlong ? computed.narrow(0, rows, 1) : Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
+            var skipped = rideAlong ? computed.narrow(0, rows, 1)
+                : smallZeroMap ? ZeroFrameResponse(x)
+                : Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
             profile?.Mark("focal branch (convs, BN, ReLU)");
             if (inPlace && large && context.LeanFocalSums)
             {
                 // Every row gets the zero frame's response by one in-place broadcast add (as cheap as the all-skipped case),
-                // then the selected rows the difference to their own result: one index_add over the selected rows only. The
-                // index_add over the skipped rows with an expanded source it replaces cost ~1 ms per block (AF-ResNet-50, 112²).
+                // then the selected rows the difference to their own result: one index_add over the selected rows only, instead
+                // of an index_add of an expanded tensor over the skipped rows (BENCHMARKS.md, AFNet, part 4 of issue 19).
                 y = Writable().add_(skipped).index_add_(0, selected, branch.sub_(skipped), 1);
             }
             else if (inPlace && large)
@@ -127,6 +132,31 @@ internal abstract class AFBlock : Module
         y = !_lastRelu ? y : inPlace ? y.relu_() : functional.relu(y);
         profile?.Mark("focal scatter (index_add, ReLU)");
         return y;
+    }
+
+    /// <summary>The branch's response to a zero frame of <paramref name="x"/>'s size, [1, C, H, W], computed on a 3×3 zero map:
+    /// the first convolution maps zeros to zeros (no bias), its BN makes every channel a constant, and the only convolution
+    /// that then sees a non-zero map is a 3×3 one with padding 1 and stride 1 (focal blocks never stride), which gives that
+    /// constant a one-pixel border; everything after it works per pixel. So the H×W response is the 3×3 one with its middle
+    /// row and column repeated. Falls back to the full-size zero frame if the branch does not keep the 3×3 size.</summary>
+    private bool SmallZeroMap(Tensor x, AFContext context)
+        => !training && context.LeanFocalSums && x.numel() >= LargeBlockElements && x.shape[2] >= 3 && x.shape[3] >= 3;
+
+    private Tensor ZeroFrameResponse(Tensor x)
+    {
+        long h = x.shape[2], w = x.shape[3];
+        var small = Branch(zeros(1, x.shape[1], 3, 3, dtype: x.dtype, device: x.device), null, null);
+        if (small.shape[2] != 3 || small.shape[3] != 3)
+            return Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
+        static Tensor Spread(long size, Device device)
+        {
+            var index = new long[size];
+            Array.Fill(index, 1L);
+            index[^1] = 2;
+            index[0] = 0;
+            return tensor(index, device: device);
+        }
+        return small.index_select(2, Spread(h, x.device)).index_select(3, Spread(w, x.device));
     }
 
     /// <summary>Blocks whose input holds at least this many elements (1 MiB of float32) take the byte-saving gather and scatter.</summary>
