@@ -26,6 +26,8 @@ namespace MLNetVideo.Tests.Trainers.Common;
 [DoNotParallelize]
 public sealed class BackboneContractTests
 {
+    public TestContext TestContext { get; set; } = null!;
+
     /// <summary>One family: a tiny trainer, the clip dimensions it reads, a family option that is out of range (with what
     /// the message says), and the descriptor.</summary>
     private sealed record Family(string Name, int[] Dimensions, Func<MLContext, Func<VideoTrainerOptionsBase, VideoTrainerOptionsBase>?, IEstimator<ITransformer>> Trainer,
@@ -157,7 +159,7 @@ public sealed class BackboneContractTests
         public uint PredictedLabel { get; set; }
     }
 
-    [TestMethod]
+    [TestMethod, TestCategory(TestCategories.Process), Timeout(300_000, CooperativeCancellation = true)]   // about 5 s idle
     public void AFreshProcess_LoadsEveryFamilysZip_AndScoresTheSame()
     {
         var list = new List<string>();
@@ -179,7 +181,7 @@ public sealed class BackboneContractTests
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        Assert.IsTrue(process.WaitForExit(180_000), "consumer process timed out");
+        Assert.IsTrue(ChildProcess.WaitOrKill(process, TimeSpan.FromMinutes(3), TestContext.CancellationToken), "consumer process timed out or the test was cancelled");
         Assert.AreEqual(0, process.ExitCode, stderr.Result);
 
         var blocks = stdout.Result.Split("== ", StringSplitOptions.RemoveEmptyEntries);

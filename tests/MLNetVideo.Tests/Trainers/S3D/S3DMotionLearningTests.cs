@@ -7,7 +7,8 @@ using MLNetVideo.Tests.TestSupport;
 namespace MLNetVideo.Tests.Trainers.S3D;
 
 /// <summary>A tiny S3D-G must learn motion direction, and what it learned must depend on frame order: the same test clips
-/// with their frames shuffled score near chance. The smallest run that shows both (48 clips, 10 epochs, one training).</summary>
+/// with their frames shuffled score near chance. The smallest run that shows both with one or two torch threads (64 clips,
+/// 10 epochs, one training; 48 clips reached only 0.59 with one thread).</summary>
 [TestClass, TestCategory(TestCategories.Learning)]
 [DoNotParallelize]
 public sealed class S3DMotionLearningTests
@@ -22,7 +23,7 @@ public sealed class S3DMotionLearningTests
     {
         var mlContext = new MLContext(seed: 5);
         using var stopOnTimeout = TestContext.CancellationToken.Register(() => mlContext.CancelExecution());
-        var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(48, seed: 1));
+        var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(64, seed: 1));
         var epochs = new List<EpochMetrics>();
         var trainer = mlContext.MulticlassClassification.Trainers.S3D(new S3DTrainer.Options
         {
@@ -48,7 +49,7 @@ public sealed class S3DMotionLearningTests
 
         Assert.AreEqual(10, epochs.Count);
         Assert.IsTrue(epochs[^1].TrainLoss < epochs[0].TrainLoss, "training loss did not fall");
-        // Measured: ordered 0.78, shuffled 0.13; with the learning rate at 1e-9 (no learning) ordered stays at 0.25.
+        // Measured: ordered 0.81 / 0.91, shuffled 0.28 / 0.38 (2 / 1 torch threads); with the learning rate at 1e-9 (no learning) ordered stays at 0.25.
         Assert.IsTrue(ordered >= 0.7, $"ordered-frame test accuracy {ordered:F3} (chance 0.25)");
         Assert.IsTrue(shuffled <= 0.6, $"shuffled-frame test accuracy {shuffled:F3} should stay near chance (0.25)");
         Assert.IsTrue(ordered - shuffled >= 0.3, $"ordered {ordered:F3} vs shuffled {shuffled:F3}");
