@@ -56,9 +56,11 @@ internal sealed record ModelSettings
 /// <summary>
 /// One model the CLI can train. Clips always reach the model as [3, T, H, W] (ClipLayout.Cthw) with the entry's pixel
 /// normalisation; <see cref="CreateFeaturizer"/> (optional) runs before the trainer, for models on frozen features.
+/// <see cref="Family"/> is the family's descriptor: what its network needs of a clip (checked before any data is read).
 /// </summary>
 internal sealed record ModelEntry(
     string Name,
+    VideoBackbone Family,
     string Summary,
     PixelNormalization Normalization,
     int DefaultEpochs,
@@ -67,6 +69,17 @@ internal sealed record ModelEntry(
 {
     /// <summary>Epochs to train: the user's choice, else the entry's default.</summary>
     public int Epochs(ModelSettings settings) => settings.Epochs ?? DefaultEpochs;
+
+    /// <summary>Checks <c>--frames</c> and <c>--size</c> against what the family's network needs of a clip (models on
+    /// frozen features check their featurizer's input instead, when it runs).</summary>
+    /// <exception cref="CliException">The clip is too short or too small for the family.</exception>
+    public void CheckClip(int frames, int size)
+    {
+        if (CreateFeaturizer is not null) return;
+        var needs = Family.Input;
+        if (frames < needs.MinFrames || size < needs.MinFrameSize)
+            throw new CliException($"--frames {frames} --size {size}: {Name} ({Family.FamilyName}) needs {needs}.");
+    }
 }
 
 /// <summary>
@@ -79,19 +92,19 @@ internal static class ModelRegistry
 {
     public static IReadOnlyList<ModelEntry> All { get; } =
     [
-        new("s3dg", "S3D-G (separable 3-D Inception with self-gating), width x0.125", PixelNormalization.MinusOneToOne, 30,
+        new("s3dg", S3DBackbone.Instance, "S3D-G (separable 3-D Inception with self-gating), width x0.125", PixelNormalization.MinusOneToOne, 30,
             (ml, s) => ml.MulticlassClassification.Trainers.S3D(Common(new S3DTrainer.Options
             {
                 Variant = S3DVariant.S3DG,
                 WidthMultiplier = s.Width ?? 0.125,
             }, s, learningRate: 5e-3))),
-        new("s3d", "S3D (separable 3-D Inception, no gating), width x0.125", PixelNormalization.MinusOneToOne, 30,
+        new("s3d", S3DBackbone.Instance, "S3D (separable 3-D Inception, no gating), width x0.125", PixelNormalization.MinusOneToOne, 30,
             (ml, s) => ml.MulticlassClassification.Trainers.S3D(Common(new S3DTrainer.Options
             {
                 Variant = S3DVariant.S3D,
                 WidthMultiplier = s.Width ?? 0.125,
             }, s, learningRate: 5e-3))),
-        new("movinet-a0", "MoViNet-A0 stream (causal; usable with `stream`), width x0.25", PixelNormalization.ZeroToOne, 30,
+        new("movinet-a0", MoViNetBackbone.Instance, "MoViNet-A0 stream (causal; usable with `stream`), width x0.25", PixelNormalization.ZeroToOne, 30,
             (ml, s) => ml.MulticlassClassification.Trainers.MoViNet(Common(new MoViNetTrainer.Options
             {
                 Variant = MoViNetVariant.A0,
@@ -99,14 +112,14 @@ internal static class ModelRegistry
                 WidthMultiplier = s.Width ?? 0.25,
                 ClassifierHiddenChannels = 64,
             }, s, learningRate: 1e-2))),
-        new("tsm", "TSM-ResNet18 (temporal shift), width x0.25", PixelNormalization.ImageNet, 30,
+        new("tsm", TsmBackbone.Instance, "TSM-ResNet18 (temporal shift), width x0.25", PixelNormalization.ImageNet, 30,
             (ml, s) => ml.MulticlassClassification.Trainers.Tsm(Common(new TsmTrainer.Options
             {
                 Depth = TsmDepth.ResNet18,
                 WidthMultiplier = s.Width ?? 0.25,
                 DropoutRate = 0,
             }, s, learningRate: 3e-3))),
-        new("afnet", "AFNet (AF-ResNet18: ample branch on all frames, navigation picks frames for the focal branch), width x0.25, target ratio 0.5",
+        new("afnet", AFNetBackbone.Instance, "AFNet (AF-ResNet18: ample branch on all frames, navigation picks frames for the focal branch), width x0.25, target ratio 0.5",
             PixelNormalization.ImageNet, 30,
             (ml, s) => ml.MulticlassClassification.Trainers.AFNet(Common(new AFNetTrainer.Options
             {
@@ -114,7 +127,7 @@ internal static class ModelRegistry
                 WidthMultiplier = s.Width ?? 0.25,
                 TargetRatio = 0.5,
             }, s, learningRate: 3e-3))),
-        new("evl", "EVL decoder on frozen CLIP features (tiny random CLIP unless --clip-weights is given)", PixelNormalization.ZeroToOne, 30,
+        new("evl", EvlBackbone.Instance, "EVL decoder on frozen CLIP features (tiny random CLIP unless --clip-weights is given)", PixelNormalization.ZeroToOne, 30,
             (ml, s) => ml.MulticlassClassification.Trainers.Evl(Common(new EvlTrainer.Options
             {
                 ClipColumnName = "ClipFeatures",

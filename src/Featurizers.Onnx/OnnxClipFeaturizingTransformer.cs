@@ -10,6 +10,7 @@ using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Featurizers.Onnx;
 using MLNetVideo.Persistence;
 using static TorchSharp.torch;
+using MLNetVideo.Interop;
 
 [assembly: PersistentTransformer(OnnxClipFeaturizingTransformer.Id, typeof(OnnxClipFeaturizingTransformer))]
 

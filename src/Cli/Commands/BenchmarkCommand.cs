@@ -42,6 +42,7 @@ internal static class BenchmarkCommand
             CommonOptions.CheckDevice(parse.GetValue(device)!);
             int t = parse.GetValue(frames), s = parse.GetValue(size), n = parse.GetValue(clips), e = parse.GetValue(epochs);
             if (t < 1 || s < 8 || n < 4 || e < 1) throw new CliException("--frames ≥ 1, --size ≥ 8, --clips ≥ 4 and --epochs ≥ 1 are required.");
+            entry.CheckClip(t, s);
             var history = new TrainingHistory(io.Out, io.Interactive);
             var settings = new ModelSettings
             {

@@ -52,6 +52,7 @@ internal static class TrainCommand
             int frameCount = parse.GetValue(frames) ?? pretrained.Known?.Frames ?? 8;
             int frameSize = parse.GetValue(size) ?? pretrained.Known?.Size ?? (weights is not null ? 224 : 32);
             if (frameCount < 1 || frameSize < 8) throw new CliException("--frames must be ≥ 1 and --size ≥ 8.");
+            entry.CheckClip(frameCount, frameSize);
             var (freezeBackbone, frozenStages) = ParseFreeze(parse.GetValue(freeze));
             if (parse.GetValue(backboneScale) is { } scale && !(scale > 0 && scale <= 1000)) throw new CliException("--backbone-lr-scale must be in (0, 1000].");
             var rows = VideoData.Labelled(parse.GetValue(data)!);

@@ -92,7 +92,7 @@ public abstract class RowMappingTransformerBase : ITransformer
         return new MappedDataView(input, CreateMapping(input));
     }
 
-    /// <summary>Writes the transformer into a model zip (implemented with <see cref="Persistence.ModelZip"/>).</summary>
+    /// <summary>Writes the transformer into a model zip (implemented with <see cref="Interop.ModelZip"/>).</summary>
     /// <param name="context">ML.NET's save context.</param>
     protected abstract void SaveModel(ModelSaveContext context);
 

@@ -5,7 +5,7 @@ namespace MLNetVideo.Persistence;
 /// <summary>
 /// A transformer whose settings and weights live inside an ML.NET model zip. The type also
 /// registers itself with <see cref="PersistentTransformerAttribute"/> on its assembly, and its
-/// <c>ICanSaveModel.Save</c> calls <see cref="ModelZip.Save{T}"/>.
+/// <c>ICanSaveModel.Save</c> calls <c>Interop.ModelZip.Save</c>.
 /// </summary>
 /// <typeparam name="TSelf">The transformer type.</typeparam>
 public interface IPersistentTransformer<TSelf> : ITransformer where TSelf : IPersistentTransformer<TSelf>

@@ -10,6 +10,7 @@ using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Persistence;
 using TorchSharp;
 using static TorchSharp.torch;
+using MLNetVideo.Interop;
 
 [assembly: PersistentTransformer(ClipFeaturizingTransformer.Id, typeof(ClipFeaturizingTransformer))]
 

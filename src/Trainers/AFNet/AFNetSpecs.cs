@@ -1,6 +1,5 @@
 using MLNetVideo.Errors;
-using MLNetVideo.Trainers.Tsm;
-using MLNetVideo.Transforms.TemporalClustering;
+using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Trainers.AFNet;
 

@@ -1,10 +1,10 @@
 using Microsoft.ML.Runtime;
 using MLNetVideo.Errors;
 using MLNetVideo.Weights;
-using MLNetVideo.Trainers.Tsm;
 using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Transforms.TemporalClustering;
 using static TorchSharp.torch;
+using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Trainers.AFNet;
 

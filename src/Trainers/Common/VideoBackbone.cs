@@ -24,22 +24,21 @@ public sealed record ClipRequirements(int? Channels, int MinFrames, int MinFrame
 }
 
 /// <summary>
-/// One family of video networks, said once: how it is named in model zips, how a spec becomes a network, what input it
-/// takes, which published checkpoints it imports, how its state-dict keys split into head and stages, and what a clip
-/// costs. The trainer, the scoring transformer (<see cref="VideoClassifierTransformer{TSpec}"/>), the CLI and the
-/// benchmarks all ask it; nothing else builds the family's networks. docs/AddingABackbone.md walks through one.
+/// One family of video networks, without its spec type: names, ids, input and output, for code that handles every family
+/// alike (the CLI's model registry, reports). The typed descriptor is <see cref="VideoBackbone{TSpec}"/>.
 /// </summary>
-/// <typeparam name="TSpec">The family's architecture spec (JSON-serialisable, stored in the zip as <c>Spec.json</c>).</typeparam>
-public abstract class VideoBackbone<TSpec> where TSpec : class
+public abstract class VideoBackbone
 {
     /// <summary>Names the family.</summary>
     /// <param name="familyName">Family name used in logs, messages and checkpoints (for example "S3D").</param>
     /// <param name="componentId">Stable id written into the model zip (never a type name, so classes can move); register
     /// it for <see cref="VideoClassifierTransformer{TSpec}"/> with a <c>PersistentTransformer</c> assembly attribute.</param>
-    protected VideoBackbone(string familyName, string componentId)
+    /// <param name="networkLayout">Dimension order the network takes.</param>
+    private protected VideoBackbone(string familyName, string componentId, ClipLayout networkLayout)
     {
         FamilyName = familyName;
         ComponentId = componentId;
+        NetworkLayout = networkLayout;
     }
 
     /// <summary>Family name used in logs, messages and checkpoints (for example "S3D").</summary>
@@ -51,20 +50,18 @@ public abstract class VideoBackbone<TSpec> where TSpec : class
     /// <summary>Older ids this family's zips may carry; they load as <see cref="ComponentId"/>. Default none.</summary>
     public virtual IReadOnlyList<string> ComponentIdAliases => [];
 
-    /// <summary>Version of the family's zip entries; bump it when their layout changes (and teach <see cref="UpgradeSpec"/>
-    /// and <see cref="UpgradeWeight"/> the older one). Default 1.</summary>
+    /// <summary>Version of the family's zip entries; bump it when their layout changes (and teach the typed descriptor's
+    /// <c>UpgradeSpec</c> and <c>UpgradeWeight</c> the older one). Default 1.</summary>
     public virtual int ContentVersion => 1;
 
     /// <summary>Oldest content version this MLNetVideo still loads. Default <see cref="ContentVersion"/>.</summary>
     public virtual int OldestContentVersion => ContentVersion;
 
     /// <summary>Dimension order the network takes; the trainer and the transformer convert the column's layout to it.</summary>
-    public virtual ClipLayout NetworkLayout => ClipLayout.Cthw;
+    public ClipLayout NetworkLayout { get; }
 
-    /// <summary>What one view must hold for <paramref name="spec"/> (or, with null, for any spec of the family).</summary>
-    /// <param name="spec">The spec, or null before it is known.</param>
-    /// <returns>The requirements.</returns>
-    public abstract ClipRequirements InputFor(TSpec? spec);
+    /// <summary>What one view must hold for any spec of the family.</summary>
+    public abstract ClipRequirements Input { get; }
 
     /// <summary>Input range and normalisation the family's published weights expect (documentation, messages).</summary>
     public abstract string Normalization { get; }
@@ -73,9 +70,37 @@ public abstract class VideoBackbone<TSpec> where TSpec : class
     /// order; the network provides them through <see cref="IVideoNetworkWithExtras"/>. Default none.</summary>
     public virtual IReadOnlyList<string> ExtraOutputColumns => [];
 
+    /// <summary>Whether this family writes or reads <paramref name="componentId"/>.</summary>
+    /// <param name="componentId">An id from a zip.</param>
+    /// <returns>True for <see cref="ComponentId"/> and its aliases.</returns>
+    public bool Owns(string componentId) => componentId == ComponentId || ComponentIdAliases.Contains(componentId);
+}
+
+/// <summary>
+/// One family of video networks, said once: how it is named in model zips, how a spec becomes a network, what input it
+/// takes, which published checkpoints it imports, how its state-dict keys split into head and stages, and what a clip
+/// costs. The trainer, the scoring transformer (<see cref="VideoClassifierTransformer{TSpec}"/>), the CLI and the
+/// benchmarks all ask it; nothing else builds the family's networks. docs/AddingABackbone.md walks through one.
+/// </summary>
+/// <typeparam name="TSpec">The family's architecture spec (JSON-serialisable, stored in the zip as <c>Spec.json</c>).</typeparam>
+/// <param name="familyName">Family name used in logs, messages and checkpoints (for example "S3D").</param>
+/// <param name="componentId">Stable id written into the model zip; register it for <see cref="VideoClassifierTransformer{TSpec}"/>
+/// with a <c>PersistentTransformer</c> assembly attribute (VideoBackbones.cs).</param>
+/// <param name="networkLayout">Dimension order the network takes (the trainer and the transformer convert the column's layout to it).</param>
+public abstract class VideoBackbone<TSpec>(string familyName, string componentId, ClipLayout networkLayout) : VideoBackbone(familyName, componentId, networkLayout)
+    where TSpec : class
+{
+    /// <inheritdoc />
+    public sealed override ClipRequirements Input => InputFor(null);
+
+    /// <summary>What one view must hold for <paramref name="spec"/> (or, with null, for any spec of the family).</summary>
+    /// <param name="spec">The spec, or null before it is known.</param>
+    /// <returns>The requirements.</returns>
+    public abstract ClipRequirements InputFor(TSpec? spec);
+
     /// <summary>Builds the untrained network on the CPU (the caller seeds torch first when it matters).</summary>
     /// <param name="spec">The spec.</param>
-    /// <returns>A module from clips in <see cref="NetworkLayout"/> to logits [N, classes].</returns>
+    /// <returns>A module from clips in <see cref="VideoBackbone.NetworkLayout"/> to logits [N, classes].</returns>
     public abstract nn.Module<Tensor, Tensor> CreateNetwork(TSpec spec);
 
     /// <summary>The published checkpoint layouts the family imports, most likely first for <paramref name="spec"/>; this
@@ -115,26 +140,36 @@ public abstract class VideoBackbone<TSpec> where TSpec : class
 
     /// <summary>Adjusts the spec of a zip saved with an older content version before its network is built. Default: as saved.</summary>
     /// <param name="spec">The spec read from the zip.</param>
-    /// <param name="contentVersion">The zip's content version (between <see cref="OldestContentVersion"/> and <see cref="ContentVersion"/>).</param>
+    /// <param name="contentVersion">The zip's content version (between <see cref="VideoBackbone.OldestContentVersion"/> and <see cref="VideoBackbone.ContentVersion"/>).</param>
     /// <returns>The spec to build.</returns>
     public virtual TSpec UpgradeSpec(TSpec spec, int contentVersion) => spec;
 
     /// <summary>Maps one saved weight of an older content version to today's key and shape, or null to drop it. Only called
-    /// for versions below <see cref="ContentVersion"/>. Default: unchanged.</summary>
+    /// for versions below <see cref="VideoBackbone.ContentVersion"/>. Default: unchanged.</summary>
     /// <param name="key">The saved key.</param>
     /// <param name="value">The saved tensor.</param>
     /// <param name="contentVersion">The zip's content version.</param>
     /// <returns>Today's key and tensor, or null.</returns>
     public virtual (string Key, Tensor Value)? UpgradeWeight(string key, Tensor value, int contentVersion) => (key, value);
+}
 
-    /// <summary>Whether this family writes or reads <paramref name="componentId"/>.</summary>
-    /// <param name="componentId">An id from a zip.</param>
-    /// <returns>True for <see cref="ComponentId"/> and its aliases.</returns>
-    public bool Owns(string componentId) => componentId == ComponentId || ComponentIdAliases.Contains(componentId);
+/// <summary>A family's descriptor with its one instance (<see cref="Instance"/>); families derive from this.</summary>
+/// <typeparam name="TSpec">The family's architecture spec.</typeparam>
+/// <typeparam name="TSelf">The family's descriptor type.</typeparam>
+/// <param name="familyName">Family name used in logs, messages and checkpoints (for example "S3D").</param>
+/// <param name="componentId">Stable id written into the model zip (VideoBackbones.cs registers it).</param>
+/// <param name="networkLayout">Dimension order the network takes (default [C, T, H, W]).</param>
+public abstract class VideoBackbone<TSpec, TSelf>(string familyName, string componentId, ClipLayout networkLayout = ClipLayout.Cthw)
+    : VideoBackbone<TSpec>(familyName, componentId, networkLayout)
+    where TSpec : class
+    where TSelf : VideoBackbone<TSpec, TSelf>, new()
+{
+    /// <summary>The family.</summary>
+    public static TSelf Instance { get; } = new();
 }
 
 /// <summary>A network that computes per-clip figures besides its logits (for example AFNet's selected-frame ratio); the
-/// scoring transformer writes them as the family's <see cref="VideoBackbone{TSpec}.ExtraOutputColumns"/>.</summary>
+/// scoring transformer writes them as the family's <see cref="VideoBackbone.ExtraOutputColumns"/>.</summary>
 public interface IVideoNetworkWithExtras
 {
     /// <summary>Logits and extras of a batch (eval mode, inside the caller's dispose scope).</summary>

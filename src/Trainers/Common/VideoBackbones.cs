@@ -5,12 +5,13 @@ using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Tsm;
 
-// Every family saves and loads through the one scoring transformer, registered here under each family's component id.
-[assembly: PersistentTransformer(MLNetVideo.Trainers.S3D.S3DBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.S3D.S3DSpec>))]
-[assembly: PersistentTransformer(MLNetVideo.Trainers.MoViNet.MoViNetBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.MoViNet.MoViNetSpec>))]
-[assembly: PersistentTransformer(MLNetVideo.Trainers.Tsm.TsmBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.Tsm.TsmSpec>))]
-[assembly: PersistentTransformer(MLNetVideo.Trainers.AFNet.AFNetBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.AFNet.AFNetSpec>))]
-[assembly: PersistentTransformer(MLNetVideo.Trainers.Evl.EvlBackbone.Id, typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.Evl.EvlSpec>))]
+// Every family saves and loads through the one scoring transformer, registered here under each family's component id
+// (the id its descriptor passes to VideoBackbone; BackboneContractTests' round trips fail when the two differ).
+[assembly: PersistentTransformer("MLNetVideo.S3D", typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.S3D.S3DSpec>))]
+[assembly: PersistentTransformer("MLNetVideo.MoViNet", typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.MoViNet.MoViNetSpec>))]
+[assembly: PersistentTransformer("MLNetVideo.Tsm", typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.Tsm.TsmSpec>))]
+[assembly: PersistentTransformer("MLNetVideo.AFNet", typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.AFNet.AFNetSpec>))]
+[assembly: PersistentTransformer("MLNetVideo.Evl", typeof(MLNetVideo.Trainers.VideoClassifierTransformer<MLNetVideo.Trainers.Evl.EvlSpec>))]
 
 namespace MLNetVideo.Trainers;
 
@@ -18,7 +19,7 @@ namespace MLNetVideo.Trainers;
 internal static class VideoBackbones
 {
     /// <summary>The families, one descriptor each.</summary>
-    public static IReadOnlyList<object> All { get; } =
+    public static IReadOnlyList<VideoBackbone> All { get; } =
         [S3DBackbone.Instance, MoViNetBackbone.Instance, TsmBackbone.Instance, AFNetBackbone.Instance, EvlBackbone.Instance];
 
     /// <summary>The family of <typeparamref name="TSpec"/> that owns <paramref name="componentId"/>.</summary>

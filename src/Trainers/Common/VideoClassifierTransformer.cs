@@ -7,6 +7,7 @@ using MLNetVideo.Errors;
 using MLNetVideo.Persistence;
 using TorchSharp;
 using static TorchSharp.torch;
+using MLNetVideo.Interop;
 
 namespace MLNetVideo.Trainers;
 

@@ -6,17 +6,8 @@ namespace MLNetVideo.Trainers.Evl;
 /// <summary>The EVL decoder on frozen CLIP features (Lin et al., "Frozen CLIP Models are Efficient Video Learners", ECCV 2022,
 /// arXiv:2208.03550; OpenGVLab/efficient-video-recognition). Its "clip" is the feature column [k·M, T, tokens, W] of
 /// <c>FeaturizeVideoWithClip</c>.</summary>
-public sealed class EvlBackbone : VideoBackbone<EvlSpec>
+public sealed class EvlBackbone() : VideoBackbone<EvlSpec, EvlBackbone>("EVL", "MLNetVideo.Evl")
 {
-    internal const string Id = "MLNetVideo.Evl";
-
-    private EvlBackbone() : base("EVL", Id)
-    {
-    }
-
-    /// <summary>The family.</summary>
-    public static EvlBackbone Instance { get; } = new();
-
     /// <inheritdoc />
     public override ClipRequirements InputFor(EvlSpec? spec) => new(null, 1, 1);
 

@@ -74,7 +74,7 @@ public sealed class EvlTrainer : VideoClassifierTrainerBase<EvlTrainer.Options, 
         public override void Validate()
         {
             base.Validate();
-            if (ClipLayout is { } layout && layout != Transforms.Decoding.ClipLayout.Cthw)
+            if (ClipLayout is { } layout && layout != MLNetVideo.ClipLayout.Cthw)
                 throw new ArgumentOutOfRangeException(nameof(ClipLayout), layout, "EVL reads the CLIP feature column [k·M, T, tokens, W]; keep ClipLayout = Cthw.");
             if (UseInterFrameAttention && !FeaturesIncludeAttention)
                 throw new ArgumentOutOfRangeException(nameof(UseInterFrameAttention), UseInterFrameAttention, "UseInterFrameAttention needs FeaturesIncludeAttention (q/k in the feature column).");

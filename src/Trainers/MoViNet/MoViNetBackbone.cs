@@ -6,17 +6,8 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// <summary>The MoViNet A0–A2 family, base and stream, with the optional temporal ensemble (Kondratyuk et al., CVPR 2021,
 /// arXiv:2103.11511; PyTorch port Atze00/MoViNet-pytorch). Stream models can classify live video
 /// (<see cref="MoViNetStreaming"/>).</summary>
-public sealed class MoViNetBackbone : VideoBackbone<MoViNetSpec>
+public sealed class MoViNetBackbone() : VideoBackbone<MoViNetSpec, MoViNetBackbone>("MoViNet", "MLNetVideo.MoViNet")
 {
-    internal const string Id = "MLNetVideo.MoViNet";
-
-    private MoViNetBackbone() : base("MoViNet", Id)
-    {
-    }
-
-    /// <summary>The family.</summary>
-    public static MoViNetBackbone Instance { get; } = new();
-
     /// <inheritdoc />
     /// <remarks>Version 2: the ReZero scales are scalars, no duplicate state-dict keys, and stream models gate with Keras'
     /// hard sigmoid and classify through swish (the released checkpoints' activations). Version-1 zips still load: their

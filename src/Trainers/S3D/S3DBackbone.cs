@@ -4,17 +4,8 @@ using static TorchSharp.torch;
 namespace MLNetVideo.Trainers.S3D;
 
 /// <summary>The S3D / S3D-G family (Xie et al., ECCV 2018, arXiv:1712.04851; weights of kylemin/S3D).</summary>
-public sealed class S3DBackbone : VideoBackbone<S3DSpec>
+public sealed class S3DBackbone() : VideoBackbone<S3DSpec, S3DBackbone>("S3D", "MLNetVideo.S3D")
 {
-    internal const string Id = "MLNetVideo.S3D";
-
-    private S3DBackbone() : base("S3D", Id)
-    {
-    }
-
-    /// <summary>The family.</summary>
-    public static S3DBackbone Instance { get; } = new();
-
     /// <inheritdoc />
     public override ClipRequirements InputFor(S3DSpec? spec) => new(3, S3DSpecs.MinFrames, S3DSpecs.MinFrameSize);
 

@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.Blocks;
 using MLNetVideo.Errors;
 using MLNetVideo.Transforms.TemporalClustering;
 
@@ -29,15 +30,6 @@ public enum TsmClustering
 
     /// <summary>"Ours-slope": cuts after the g − 1 largest changes (<see cref="ClusteringMethod.Slope"/>).</summary>
     Slope = 2,
-}
-
-/// <summary>Batch-norm settings in PyTorch convention (momentum is the weight of the new batch statistics).</summary>
-/// <param name="Eps">Added to the variance.</param>
-/// <param name="Momentum">Running-statistics update weight.</param>
-public readonly record struct TsmBatchNorm(double Eps, double Momentum)
-{
-    /// <summary>torchvision's ResNet values (eps 1e-5, momentum 0.1), which the TSM reference keeps.</summary>
-    public static TsmBatchNorm Reference => new(1e-5, 0.1);
 }
 
 /// <summary>
@@ -163,15 +155,7 @@ public sealed record TsmSpec
     /// <param name="frames">T.</param>
     /// <param name="count">Frames wanted.</param>
     /// <returns>Ascending indices in [0, frames).</returns>
-    public static long[] UniformIndices(int frames, int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(frames, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        if (count >= frames)
-            return [.. Enumerable.Range(0, frames).Select(i => (long)i)];
-        double segment = (double)frames / count;
-        return [.. Enumerable.Range(0, count).Select(k => (long)Math.Min(frames - 1, Math.Floor((segment * k) + (segment / 2))))];
-    }
+    public static long[] UniformIndices(int frames, int count) => UniformFrames.Indices(frames, count);
 }
 
 /// <summary>Named TSM configurations.</summary>

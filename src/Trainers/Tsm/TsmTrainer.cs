@@ -4,6 +4,7 @@ using MLNetVideo.Weights;
 using MLNetVideo.Transforms.TemporalClustering;
 using static TorchSharp.torch;
 using MLNetVideo.Transforms.Decoding;
+using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Trainers.Tsm;
 

@@ -35,15 +35,6 @@ public enum OutOfBoundsPolicy
     RepeatLast,
 }
 
-/// <summary>Order of the dimensions of one clip in the output vector.</summary>
-public enum ClipLayout
-{
-    /// <summary>[frames, channels, height, width]: for 2D backbones (TSN, TSM) and ViTs (CLIP, EVL).</summary>
-    Tchw,
-    /// <summary>[channels, frames, height, width]: for 3D backbones (S3D, MoViNet, X3D).</summary>
-    Cthw,
-}
-
 /// <summary>Whether the transform applies training-time randomness.</summary>
 public enum VideoLoadingMode
 {

@@ -5,6 +5,7 @@ using MLNetVideo.Data;
 using MLNetVideo.Errors;
 using MLNetVideo.Persistence;
 using MLNetVideo.Transforms.TemporalClustering;
+using MLNetVideo.Interop;
 
 [assembly: PersistentTransformer(TemporalClusteringTransformer.Id, typeof(TemporalClusteringTransformer))]
 

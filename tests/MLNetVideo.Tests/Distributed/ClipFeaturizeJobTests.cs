@@ -17,7 +17,7 @@ public sealed class ClipFeaturizeJobTests
         using var work = new TempFolder("mlnv-clipjob");
         var videos = ClusterTestSupport.Videos(work.File("videos"), perClass: 2);
         var loader = ClusterTestSupport.Loader();
-        loader.Layout = MLNetVideo.Transforms.Decoding.ClipLayout.Tchw;
+        loader.Layout = MLNetVideo.ClipLayout.Tchw;
         var clip = new ClipFeaturizingEstimator.Options
         {
             Variant = ClipVisionVariant.Tiny, LayersKept = 2, Seed = 4, Device = "cpu", CacheFolder = work.File("features"),

@@ -1,7 +1,7 @@
-using MLNetVideo.Trainers.Tsm;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Trainers.AFNet.Modules;
 

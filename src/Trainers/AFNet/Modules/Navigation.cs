@@ -1,8 +1,8 @@
-using MLNetVideo.Trainers.Tsm;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Trainers.AFNet.Modules;
 

@@ -1,8 +1,8 @@
-using MLNetVideo.Transforms.TemporalClustering;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Trainers.Tsm.Modules;
 

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Trainers.Tsm.Modules;
 

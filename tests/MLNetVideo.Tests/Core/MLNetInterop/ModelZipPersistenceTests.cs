@@ -6,6 +6,7 @@ using Microsoft.ML.Data;
 using MLNetVideo.Persistence;
 using MLNetVideo.TestComponents;
 using MLNetVideo.Tests.TestSupport;
+using MLNetVideo.Interop;
 
 namespace MLNetVideo.Tests.Core.MLNetInterop;
 

@@ -31,40 +31,29 @@ public sealed class BackboneContractTests
     private sealed record Family(string Name, int[] Dimensions, Func<MLContext, Func<VideoTrainerOptionsBase, VideoTrainerOptionsBase>?, IEstimator<ITransformer>> Trainer,
         Func<MLContext, object> InvalidOption, string InvalidMessage, object Backbone);
 
-    private static T Tiny<T>(T options) where T : VideoTrainerOptionsBase
-    {
-        options.Epochs = 1;
-        options.BatchSize = 2;
-        options.Device = "cpu";
-        options.Seed = 5;
-        options.PrefetchBatches = 1;
-        options.ShufflePoolSize = 4;
-        return options;
-    }
-
     private static T Apply<T>(T options, Func<VideoTrainerOptionsBase, VideoTrainerOptionsBase>? change) where T : VideoTrainerOptionsBase
         => change is null ? options : (T)change(options);
 
     private static readonly Family[] All =
     [
         new("S3D", [3, 8, 32, 32],
-            (ml, c) => ml.MulticlassClassification.Trainers.S3D(Apply(Tiny(new S3DTrainer.Options { WidthMultiplier = 1.0 / 64 }), c)),
+            (ml, c) => ml.MulticlassClassification.Trainers.S3D(Apply(TinyFamilies.S3D(S3DVariant.S3DG), c)),
             ml => ml.MulticlassClassification.Trainers.S3D(new S3DTrainer.Options { FramesPerClip = 4 }), "FramesPerClip must be at least 8 for S3D; got 4",
             S3DBackbone.Instance),
         new("MoViNet", [3, 4, 32, 32],
-            (ml, c) => ml.MulticlassClassification.Trainers.MoViNet(Apply(Tiny(new MoViNetTrainer.Options { Mode = MoViNetMode.Stream, TemporalEnsemble = true, WidthMultiplier = 1.0 / 16, ClassifierHiddenChannels = 16 }), c)),
+            (ml, c) => ml.MulticlassClassification.Trainers.MoViNet(Apply(TinyFamilies.MoViNet(MoViNetMode.Stream, temporalEnsemble: true), c)),
             ml => ml.MulticlassClassification.Trainers.MoViNet(new MoViNetTrainer.Options { WidthMultiplier = 0.01 }), "WidthMultiplier",
             MoViNetBackbone.Instance),
         new("TSM", [8, 3, 32, 32],
-            (ml, c) => ml.MulticlassClassification.Trainers.Tsm(Apply(Tiny(new TsmTrainer.Options { Depth = TsmDepth.ResNet18, WidthMultiplier = 1.0 / 64, Clustering = TsmClustering.Cumulative, ClusterCount = 2 }), c)),
+            (ml, c) => ml.MulticlassClassification.Trainers.Tsm(Apply(TinyFamilies.Tsm(clustered: true), c)),
             ml => ml.MulticlassClassification.Trainers.Tsm(new TsmTrainer.Options { Clustering = TsmClustering.Cumulative, ClusterCount = 0 }), "ClusterCount",
             TsmBackbone.Instance),
         new("AFNet", [4, 3, 32, 32],
-            (ml, c) => ml.MulticlassClassification.Trainers.AFNet(Apply(Tiny(new AFNetTrainer.Options { Depth = AFNetDepth.ResNet18, WidthMultiplier = 1.0 / 64 }), c)),
+            (ml, c) => ml.MulticlassClassification.Trainers.AFNet(Apply(TinyFamilies.AFNet(), c)),
             ml => ml.MulticlassClassification.Trainers.AFNet(new AFNetTrainer.Options { Alpha = 3 }), "Alpha",
             AFNetBackbone.Instance),
         new("EVL", [3, 4, 5, 16],
-            (ml, c) => ml.MulticlassClassification.Trainers.Evl(Apply(Tiny(new EvlTrainer.Options { ClipColumnName = "Frames", BackboneHeads = 1, DecoderHeads = 1 }), c)),
+            (ml, c) => ml.MulticlassClassification.Trainers.Evl(Apply(TinyFamilies.Evl(), c)),
             ml => ml.MulticlassClassification.Trainers.Evl(new EvlTrainer.Options { MlpDropout = 2 }), "MlpDropout",
             EvlBackbone.Instance),
     ];

@@ -40,7 +40,7 @@ public sealed class TensorBoardLogTests
         double before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
         var options = new AFNetTrainer.Options
         {
-            Depth = AFNetDepth.ResNet18, WidthMultiplier = 0.25, ClipLayout = MLNetVideo.Transforms.Decoding.ClipLayout.Cthw,
+            Depth = AFNetDepth.ResNet18, WidthMultiplier = 0.25, ClipLayout = MLNetVideo.ClipLayout.Cthw,
             Epochs = 2, BatchSize = 4, Device = "cpu", Seed = 3, ValidationSet = data,
             MetricsCallback = epochs.Add, TensorBoardLogFolder = logs,
         };

@@ -1,7 +1,7 @@
-using MLNetVideo.Transforms.TemporalClustering;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Tests.Transforms.TemporalClustering;
 

@@ -1,6 +1,7 @@
 using Microsoft.ML;
+using MLNetVideo.Persistence;
 
-namespace MLNetVideo.Persistence;
+namespace MLNetVideo.Interop;
 
 /// <summary>
 /// Saves MLNetVideo transformers inside an ML.NET model zip, so <c>mlContext.Model.Save</c> and
@@ -28,7 +29,7 @@ public static class ModelZip
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(transformer);
         ArgumentNullException.ThrowIfNull(writeEntries);
-        Interop.ModelZipBridge.Save(context, T.ComponentId, T.ContentVersion, typeof(T).Assembly.GetName().Name!, writeEntries);
+        ModelZipBridge.Save(context, T.ComponentId, T.ContentVersion, typeof(T).Assembly.GetName().Name!, writeEntries);
     }
 
     /// <summary>Saves a transformer whose component id and content version are instance data (one transformer type serving
@@ -43,6 +44,6 @@ public static class ModelZip
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(componentType);
         ArgumentNullException.ThrowIfNull(writeEntries);
-        Interop.ModelZipBridge.Save(context, componentId, contentVersion, componentType.Assembly.GetName().Name!, writeEntries);
+        ModelZipBridge.Save(context, componentId, contentVersion, componentType.Assembly.GetName().Name!, writeEntries);
     }
 }

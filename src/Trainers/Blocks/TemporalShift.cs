@@ -2,7 +2,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace MLNetVideo.Transforms.TemporalClustering;
+namespace MLNetVideo.Trainers.Blocks;
 
 /// <summary>
 /// The Temporal Shift Module ("TSM: Temporal Shift Module for Efficient Video Understanding", Lin, Gan, Han, ICCV 2019;

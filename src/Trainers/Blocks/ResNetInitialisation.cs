@@ -2,7 +2,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace MLNetVideo.Trainers.Tsm.Modules;
+namespace MLNetVideo.Trainers.Blocks;
 
 /// <summary>torchvision's ResNet initialisation, shared by the ResNet-based families (TSM, AFNet).</summary>
 internal static class ResNetInitialisation

@@ -1,8 +1,7 @@
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
-using MLNetVideo.Transforms.Decoding;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo;
 
 /// <summary>Shape of the clips in a clip column: views per row and one view's [C, T, H, W] (whatever the column layout).</summary>
 /// <param name="Views">Views (clips) per row; 1 for a rank-4 column.</param>
