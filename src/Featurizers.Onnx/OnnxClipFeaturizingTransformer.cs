@@ -283,22 +283,28 @@ public sealed class OnnxClipFeaturizingTransformer : RowMappingTransformerBase, 
         public Tensor Encode(Tensor prepared)
         {
             ObjectDisposedException.ThrowIf(owner._disposed, owner);
-            var x = prepared.contiguous();
-            int n = (int)x.shape[0], s = owner.Spec.ImageSize;
-            var input = new DenseTensor(x.data<float>().ToArray(), [n, 3, s, s]);
-            using var results = owner._session.Run([NamedOnnxValue.CreateFromTensor(owner._inputName, input)], owner._outputNames);
-            var byName = results.ToDictionary(r => r.Name, r => r);
-            var slices = new List<Tensor>(owner._outputNames.Length);
-            foreach (var name in owner._outputNames)
-            {
-                var result = byName[name];
-                var value = result.AsTensor<float>();
-                long[] dims = [.. value.Dimensions.ToArray().Select(d => (long)d)];
-                if (dims.Length != 3 || dims[0] != n || dims[1] != Tokens || dims[2] != Width)
-                    throw new InvalidOperationException($"The ONNX graph '{owner._options.ModelPath}' returned '{result.Name}' as [{string.Join(", ", dims)}]; the CLIP contract needs [{n}, {Tokens}, {Width}].");
-                slices.Add(tensor(value.ToArray(), dims));
-            }
-            return stack(slices);
+            return RunGraph(owner._session, owner._inputName, owner._outputNames, prepared, owner.Spec, $"The ONNX graph '{owner._options.ModelPath}'");
         }
+    }
+
+    /// <summary>One run of a CLIP graph over prepared frames [n, 3, S, S]: the named [n, tokens, W] outputs stacked.</summary>
+    internal static Tensor RunGraph(InferenceSession session, string inputName, string[] outputNames, Tensor prepared, ClipVisionSpec spec, string what)
+    {
+        var x = prepared.contiguous();
+        int n = (int)x.shape[0], s = spec.ImageSize;
+        var input = new DenseTensor(x.data<float>().ToArray(), [n, 3, s, s]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(inputName, input)], outputNames);
+        var byName = results.ToDictionary(r => r.Name, r => r);
+        var slices = new List<Tensor>(outputNames.Length);
+        foreach (var name in outputNames)
+        {
+            var result = byName[name];
+            var value = result.AsTensor<float>();
+            long[] dims = [.. value.Dimensions.ToArray().Select(d => (long)d)];
+            if (dims.Length != 3 || dims[0] != n || dims[1] != spec.Tokens || dims[2] != spec.Width)
+                throw new InvalidOperationException($"{what} returned '{result.Name}' as [{string.Join(", ", dims)}]; the CLIP contract needs [{n}, {spec.Tokens}, {spec.Width}].");
+            slices.Add(tensor(value.ToArray(), dims));
+        }
+        return stack(slices);
     }
 }

@@ -30,6 +30,10 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
     private readonly ClipVisionNetwork _network;
     private readonly Device _device;
     private readonly ClipFeatureComputer _computer;
+    private readonly object _backendGate = new();
+    private ClipTowerBackend _backend = ClipTowerBackend.Auto;
+    private Lazy<IClipTowerSession?>? _onnx;
+    private string? _backendReason;
     private bool _disposed;
 
     private ClipFeaturizingTransformer(ClipFeaturizingEstimator.Options options, ClipVisionNetwork network, ClipPreprocessing preprocessing, string? weightsSha256)
@@ -75,6 +79,83 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
     public string OutputColumnName => _options.OutputColumnName;
 
     internal ClipVisionNetwork Network => _network;
+
+    /// <summary>What runs the tower (default <see cref="ClipTowerBackend.Auto"/>: ONNX Runtime on the CPU when
+    /// MLNetVideo.Featurizers.Onnx is deployed). Not saved in the model zip; the features differ from TorchSharp's in their
+    /// last bits only (≤ 1e-4), and the feature cache does not tell them apart.</summary>
+    public ClipTowerBackend Backend
+    {
+        get => _backend;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"Unknown CLIP tower backend {value}.");
+            lock (_backendGate)
+            {
+                if (_onnx is { IsValueCreated: true }) _onnx.Value?.Dispose();
+                (_onnx, _backendReason, _backend) = (null, null, value);
+            }
+        }
+    }
+
+    /// <summary>The backend that runs the tower now (<see cref="ClipTowerBackend.Auto"/> resolved).</summary>
+    public ClipTowerBackend ActiveBackend => OnnxTower() is null ? ClipTowerBackend.TorchSharp : ClipTowerBackend.OnnxRuntime;
+
+    /// <summary>Why <see cref="ClipTowerBackend.Auto"/> runs the tower with TorchSharp; null when ONNX Runtime runs it or
+    /// TorchSharp was asked for.</summary>
+    public string? BackendReason
+    {
+        get
+        {
+            OnnxTower();
+            lock (_backendGate)
+                return _backendReason;
+        }
+    }
+
+    private IClipTowerSession? OnnxTower()
+    {
+        Lazy<IClipTowerSession?> onnx;
+        lock (_backendGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var backend = _backend;
+            onnx = _onnx ??= new Lazy<IClipTowerSession?>(() =>
+            {
+                var session = CreateOnnxTower(backend, out string? reason);
+                lock (_backendGate)
+                    _backendReason = reason;
+                return session;
+            });
+        }
+        return onnx.Value;
+    }
+
+    private IClipTowerSession? CreateOnnxTower(ClipTowerBackend backend, out string? reason)
+    {
+        reason = null;
+        if (backend == ClipTowerBackend.TorchSharp)
+            return null;
+        string? problem = backend == ClipTowerBackend.Auto && _device.type != DeviceType.CPU ? $"the tower runs on {_device} (ONNX Runtime is used on the CPU only)" : null;
+        var factory = problem is null ? ClipTowerRuntime.Resolve() : null;
+        if (problem is null && factory is null)
+            problem = "no ONNX Runtime session provider is available (deploy the MLNetVideo.Featurizers.Onnx package)";
+        if (problem is null)
+        {
+            try
+            {
+                return factory!(_network, _options.LayersKept, _options.IncludeAttention);
+            }
+            catch (Exception e) when (backend == ClipTowerBackend.Auto && e is not OutOfMemoryException)
+            {
+                problem = $"the tower's ONNX graph could not be used ({e.GetType().Name}: {e.Message})";
+            }
+        }
+        if (backend == ClipTowerBackend.OnnxRuntime)
+            throw new InvalidOperationException($"ClipTowerBackend.OnnxRuntime cannot be used: {problem}.");
+        reason = problem;
+        return null;
+    }
 
     internal static ClipFeaturizingTransformer Create(IHostEnvironment environment, ClipFeaturizingEstimator.Options options)
     {
@@ -220,6 +301,8 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
 
         public Tensor Encode(Tensor prepared)
         {
+            if (owner.OnnxTower() is { } onnx)
+                return onnx.Encode(prepared.to(CPU));
             var o = owner._options;
             var (f, q, k) = owner._network.ExtractFeatures(prepared.to(owner._device), o.LayersKept, o.IncludeAttention);
             var all = o.IncludeAttention ? cat([f, q!, k!], 0) : f;
@@ -231,7 +314,12 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
     public void Dispose()
     {
         if (_disposed) return;
-        _disposed = true;
+        lock (_backendGate)
+        {
+            _disposed = true;
+            if (_onnx is { IsValueCreated: true }) _onnx.Value?.Dispose();
+            _onnx = null;
+        }
         _network.Dispose();
     }
 

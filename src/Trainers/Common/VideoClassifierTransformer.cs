@@ -37,6 +37,7 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     private ScoringBackend _scoringBackend = ScoringBackend.Auto;
     private Lazy<OnnxClassifierScoring?>? _onnx;
     private string? _onnxReason;
+    private Task? _scoringWarmUp;
     private readonly IReadOnlyList<string> _extraColumns;
     private bool _disposed;
 
@@ -121,6 +122,28 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
             OnnxScoring();
             lock (_scoringGate)
                 return _onnxReason;
+        }
+    }
+
+    /// <summary>Resolves the scoring backend (the ONNX export and session) on a background thread when a cursor opens, so
+    /// that it overlaps the first row's decoding instead of adding to it.</summary>
+    private void PrepareScoring()
+    {
+        lock (_scoringGate)
+        {
+            if (_disposed || _scoringBackend == ScoringBackend.TorchSharp || _onnx is { IsValueCreated: true } || _scoringWarmUp is { IsCompleted: false })
+                return;
+            _scoringWarmUp = Task.Run(() =>
+            {
+                try
+                {
+                    OnnxScoring();
+                }
+                catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
+                {
+                    // Cached by the Lazy: the first row that needs the backend meets the same error, attributed to it.
+                }
+            });
         }
     }
 
@@ -294,6 +317,16 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     public void Dispose()
     {
         if (_disposed) return;
+        Task? warmUp;
+        lock (_scoringGate)
+            warmUp = _scoringWarmUp;
+        try
+        {
+            warmUp?.Wait();   // never dispose the network while it is being exported
+        }
+        catch (AggregateException)
+        {
+        }
         lock (_scoringGate)
         {
             _disposed = true;
@@ -336,6 +369,7 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
             var getters = new Delegate?[_outputs.Length];
             if (!activeOutputs.Any(a => a))
                 return getters;
+            _owner.PrepareScoring();
             var clipGetter = input.GetGetter<VBuffer<float>>(_clip);
             var buffer = default(VBuffer<float>);
             long cachedPosition = -1;

@@ -9,7 +9,8 @@ namespace MLNetVideo.Transforms.Decoding;
 /// so the next videos' decoder processes run while the caller computes on the current row (issue 22). At most
 /// <c>depth</c> rows are decoded or waiting at a time, in reused buffers; up to one worker per core (at most
 /// <c>depth</c>) decodes them, each row by its own process — process start-up, not decoding, is most of a short
-/// video's cost, and it does not parallelise inside one process.
+/// video's cost, and it does not parallelise inside one process. Only one worker runs until the first row is served, so
+/// the first row does not share the cores with the next rows' decoders.
 /// </summary>
 /// <remarks>
 /// Rows are matched by row id and position; rows the caller never asks for are dropped. Only decoding failures
@@ -78,8 +79,10 @@ internal sealed class ClipReadAhead : IDisposable
         error = null;
         if (!Active || _disposed)
             return false;
+        // One worker until the first row is served: a second decoder started at once would share the cores with the
+        // first row's decode and delay it; the others join once the caller has its first row.
         if (_workers.Count == 0)
-            StartWorkers();
+            StartWorkers(1);
         // Rows skipped by the caller are dropped; a row that is not among the next few is not coming (another order).
         for (int dropped = 0; dropped <= _depth + 1; dropped++)
         {
@@ -89,6 +92,8 @@ internal sealed class ClipReadAhead : IDisposable
             if (item.Id.Equals(id) && item.Position == position && item.Path == path)
             {
                 Served++;
+                if (_workers.Count < _workerCount)
+                    StartWorkers(_workerCount - _workers.Count);
                 if (item.Error is not null)
                 {
                     error = item.Error;
@@ -122,10 +127,11 @@ internal sealed class ClipReadAhead : IDisposable
         return item;
     }
 
-    private void StartWorkers()
+    private void StartWorkers(int count)
     {
-        _activeWorkers = _workerCount;
-        for (int i = 0; i < _workerCount; i++)
+        lock (_gate)
+            _activeWorkers += count;
+        for (int i = 0; i < count; i++)
         {
             var worker = new Thread(Work) { IsBackground = true, Name = "MLNetVideo clip read-ahead" };
             Interlocked.Increment(ref _runningWorkers);

@@ -194,4 +194,49 @@ public sealed class OnnxClipRouteTests
         for (int i = 0; i < embeddedFeatures.Length; i++)
             CollectionAssert.AreEqual(embeddedFeatures[i], fromZipFeatures[i]);
     }
+
+    [TestMethod]
+    public void TorchSharpFeaturizer_AutoOnCpu_RunsTheTowerOnOnnxRuntime_AndFallsBackWithoutIt()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(2, seed: 3, frames: 4, size: 40), frames: 4, size: 40);
+        using var model = mlContext.Transforms.FeaturizeVideoWithClip(TorchOptions()).Fit(data);
+        Assert.AreEqual(ClipTowerBackend.Auto, model.Backend, "Auto is the default");
+        Assert.AreEqual(ClipTowerBackend.OnnxRuntime, model.ActiveBackend, "the tests deploy MLNetVideo.Featurizers.Onnx");
+        Assert.IsNull(model.BackendReason);
+        var onnx = Read(model.Transform(data));
+        model.Backend = ClipTowerBackend.TorchSharp;
+        Assert.AreEqual(ClipTowerBackend.TorchSharp, model.ActiveBackend);
+        var torchSharp = Read(model.Transform(data));
+        double worst = 0;
+        for (int r = 0; r < onnx.Length; r++)
+        {
+            Assert.AreEqual(torchSharp[r].Length, onnx[r].Length);
+            for (int i = 0; i < onnx[r].Length; i++)
+                worst = Math.Max(worst, Math.Abs(onnx[r][i] - torchSharp[r][i]));
+        }
+        Assert.IsTrue(worst <= 1e-4, $"max |ONNX − TorchSharp| = {worst:E2}");
+        Assert.IsTrue(torchSharp[0].Max() - torchSharp[0].Min() > 0.1, "the features are not constant");
+
+        var deployed = ClipTowerRuntime.Factory;
+        Assert.IsNotNull(deployed);
+        try
+        {
+            // Without the ONNX package: Auto runs TorchSharp, exactly, and says why; OnnxRuntime is an error.
+            ClipTowerRuntime.Factory = null;
+            model.Backend = ClipTowerBackend.Auto;
+            Assert.AreEqual(ClipTowerBackend.TorchSharp, model.ActiveBackend);
+            StringAssert.Contains(model.BackendReason, "no ONNX Runtime session provider");
+            CollectionAssert.AreEqual(torchSharp[1], Read(model.Transform(data))[1]);
+            model.Backend = ClipTowerBackend.OnnxRuntime;
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => model.ActiveBackend).Message, "no ONNX Runtime session provider");
+        }
+        finally
+        {
+            ClipTowerRuntime.Factory = deployed;
+        }
+        model.Backend = ClipTowerBackend.OnnxRuntime;
+        Assert.AreEqual(ClipTowerBackend.OnnxRuntime, model.ActiveBackend);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Backend = (ClipTowerBackend)9);
+    }
 }
