@@ -78,6 +78,7 @@ internal static class Parts
         // Time by part, the ratios in rotation.
         var profiles = ratios.Select(_ => new AFNetProfile()).ToArray();
         var totals = new double[ratios.Length];
+        var faults = new double[ratios.Length];
         var warmup = ratios.Select(_ => new AFNetProfile()).ToArray();
         for (int round = 0; round <= rounds; round++)
         {
@@ -86,9 +87,14 @@ internal static class Parts
                 using var inference = inference_mode();
                 using var scope = NewDisposeScope();
                 var x = randn(new long[] { batch, frames, 3, size, size });
+                long faultsBefore = Harness.MinorFaults();
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 networks[r].Run(x, new AFNetRunOptions { Profile = round == 0 ? warmup[r] : profiles[r] });
-                if (round > 0) totals[r] += clock.Elapsed.TotalMilliseconds;
+                if (round > 0)
+                {
+                    totals[r] += clock.Elapsed.TotalMilliseconds;
+                    faults[r] += Harness.MinorFaults() - faultsBefore;
+                }
             }
         }
         var parts = profiles[0].Parts.Select(p => p.Part).Union(profiles.SelectMany(p => p.Parts.Select(q => q.Part))).ToList();
@@ -107,12 +113,15 @@ internal static class Parts
         Console.WriteLine("| time vs RT 1 | " + string.Join(" | ", totals.Select(t => (t / totals[0]).ToString("F2", CultureInfo.InvariantCulture))) + " |");
         Console.WriteLine("| executed MACs vs RT 1 | " + string.Join(" | ", macs.Select(m => (m / macs[0]).ToString("F2", CultureInfo.InvariantCulture))) + " |");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| executed MMACs per clip | ") + string.Join(" | ", macs.Select(m => (m / 1e6).ToString("F1", CultureInfo.InvariantCulture))) + " |");
+        // Fresh memory the forward touched (glibc returns large freed blocks to the kernel, so each forward may fault them in
+        // again, at ~1–10 µs a page: how much depends on what ran before; see the harness mode and BENCHMARKS.md).
+        Console.WriteLine("| MiB faulted in per forward (minor page faults) | " + string.Join(" | ", faults.Select(f => (f / rounds * Environment.SystemPageSize / 1048576.0).ToString("F0", CultureInfo.InvariantCulture))) + " |");
         Console.WriteLine($"load after: {Load()}");
         foreach (var n in networks) n.Dispose();
         return 0;
     }
 
-    private static AFNetNetwork GatedNetwork(AFNetSpec spec, double ratio)
+    internal static AFNetNetwork GatedNetwork(AFNetSpec spec, double ratio)
     {
         torch.manual_seed(1);
         var network = (AFNetNetwork)AFNetBackbone.Instance.CreateNetwork(spec);

@@ -24,6 +24,8 @@ if (args.Length > 0 && args[0] == "learned")
     return LearnedCost.Run(args[1..]);
 if (args.Length > 0 && args[0] == "parts")
     return Parts.Run(args[1..]);
+if (args.Length > 0 && args[0] == "harness")
+    return Harness.Run(args[1..]);
 
 var a = Arguments.Parse(args);
 torch.set_num_threads(a.Threads);

@@ -15,7 +15,7 @@ public static class OnnxScoringSessions
     /// <param name="model">The ONNX model bytes.</param>
     /// <param name="inputName">The graph input fed with the rows.</param>
     /// <param name="outputName">The graph output returned.</param>
-    /// <param name="intraOpThreads">Intra-op threads (0 = ONNX Runtime's default).</param>
+    /// <param name="intraOpThreads">Intra-op threads (0 = <see cref="VideoRuntime.Threads"/>).</param>
     /// <returns>The session.</returns>
     public static IOnnxScoringSession Create(byte[] model, string inputName, string outputName, int intraOpThreads)
         => new Session(model, inputName, outputName, intraOpThreads);
@@ -29,8 +29,9 @@ public static class OnnxScoringSessions
 
         public Session(byte[] model, string inputName, string outputName, int intraOpThreads)
         {
-            using var options = new SessionOptions { InterOpNumThreads = 1 };
-            if (intraOpThreads > 0) options.IntraOpNumThreads = intraOpThreads;
+            using var options = new SessionOptions { InterOpNumThreads = 1, IntraOpNumThreads = intraOpThreads > 0 ? intraOpThreads : VideoRuntime.Threads };
+            // ONNX Runtime's idle threads spin by default; on a shared CPU that costs what OMP_WAIT_POLICY=PASSIVE saves libtorch.
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             _session = new InferenceSession(model, options);
             if (!_session.InputMetadata.TryGetValue(inputName, out var input) || !_session.OutputMetadata.ContainsKey(outputName))
             {

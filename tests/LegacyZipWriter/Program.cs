@@ -2,12 +2,8 @@ using System.Text.Json;
 using Microsoft.ML;
 using MLNetVideo;
 using MLNetVideo.Tests.Fixtures;
-using MLNetVideo.Trainers;
-using MLNetVideo.Trainers.AFNet;
-using MLNetVideo.Trainers.Evl;
 using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
-using MLNetVideo.Trainers.Tsm;
 
 // Usage: MLNetVideo.LegacyZipWriter <folder> [name...]
 // Trains one tiny model per family for one epoch on four rows, saves it as <name>.zip and records the scores of the
@@ -22,31 +18,20 @@ Directory.CreateDirectory(folder);
 var only = args.Skip(1).ToHashSet(StringComparer.Ordinal);
 string savedBy = Environment.GetEnvironmentVariable("LEGACY_ZIP_SAVED_BY") ?? "unknown";
 
-static T Tiny<T>(T options) where T : VideoTrainerOptionsBase
-{
-    options.Epochs = 1;
-    options.BatchSize = 2;
-    options.Device = "cpu";
-    options.Seed = 5;
-    options.PrefetchBatches = 1;
-    options.ShufflePoolSize = 4;
-    return options;
-}
-
 int[] clip = [3, 4, 32, 32];
 int[] tsmClip = [4, 3, 32, 32];
 int[] evlFeatures = [3, 4, 5, 16];
 var models = new (string Name, int[] Dimensions, Func<MLContext, IEstimator<ITransformer>> Trainer)[]
 {
-    ("s3d", [3, 8, 32, 32], ml => ml.MulticlassClassification.Trainers.S3D(Tiny(new S3DTrainer.Options { Variant = S3DVariant.S3D, WidthMultiplier = 1.0 / 64 }))),
-    ("s3dg", [3, 8, 32, 32], ml => ml.MulticlassClassification.Trainers.S3D(Tiny(new S3DTrainer.Options { Variant = S3DVariant.S3DG, WidthMultiplier = 1.0 / 64 }))),
-    ("movinet-base", clip, ml => ml.MulticlassClassification.Trainers.MoViNet(Tiny(new MoViNetTrainer.Options { Mode = MoViNetMode.Base, WidthMultiplier = 1.0 / 16, ClassifierHiddenChannels = 16 }))),
-    ("movinet-stream", clip, ml => ml.MulticlassClassification.Trainers.MoViNet(Tiny(new MoViNetTrainer.Options { Mode = MoViNetMode.Stream, WidthMultiplier = 1.0 / 16, ClassifierHiddenChannels = 16 }))),
-    ("movinet-ensemble", clip, ml => ml.MulticlassClassification.Trainers.MoViNet(Tiny(new MoViNetTrainer.Options { Mode = MoViNetMode.Stream, TemporalEnsemble = true, WidthMultiplier = 1.0 / 16, ClassifierHiddenChannels = 16 }))),
-    ("tsm", tsmClip, ml => ml.MulticlassClassification.Trainers.Tsm(Tiny(new TsmTrainer.Options { Depth = TsmDepth.ResNet18, WidthMultiplier = 1.0 / 64 }))),
-    ("tsm-clustered", [8, 3, 32, 32], ml => ml.MulticlassClassification.Trainers.Tsm(Tiny(new TsmTrainer.Options { Depth = TsmDepth.ResNet18, WidthMultiplier = 1.0 / 64, Clustering = TsmClustering.Cumulative, ClusterCount = 2 }))),
-    ("afnet", tsmClip, ml => ml.MulticlassClassification.Trainers.AFNet(Tiny(new AFNetTrainer.Options { Depth = AFNetDepth.ResNet18, WidthMultiplier = 1.0 / 64 }))),
-    ("evl", evlFeatures, ml => ml.MulticlassClassification.Trainers.Evl(Tiny(new EvlTrainer.Options { ClipColumnName = "Frames", BackboneHeads = 1, DecoderHeads = 1 }))),
+    ("s3d", [3, 8, 32, 32], ml => ml.MulticlassClassification.Trainers.S3D(TinyFamilies.S3D(S3DVariant.S3D))),
+    ("s3dg", [3, 8, 32, 32], ml => ml.MulticlassClassification.Trainers.S3D(TinyFamilies.S3D(S3DVariant.S3DG))),
+    ("movinet-base", clip, ml => ml.MulticlassClassification.Trainers.MoViNet(TinyFamilies.MoViNet(MoViNetMode.Base))),
+    ("movinet-stream", clip, ml => ml.MulticlassClassification.Trainers.MoViNet(TinyFamilies.MoViNet(MoViNetMode.Stream))),
+    ("movinet-ensemble", clip, ml => ml.MulticlassClassification.Trainers.MoViNet(TinyFamilies.MoViNet(MoViNetMode.Stream, temporalEnsemble: true))),
+    ("tsm", tsmClip, ml => ml.MulticlassClassification.Trainers.Tsm(TinyFamilies.Tsm(clustered: false))),
+    ("tsm-clustered", [8, 3, 32, 32], ml => ml.MulticlassClassification.Trainers.Tsm(TinyFamilies.Tsm(clustered: true))),
+    ("afnet", tsmClip, ml => ml.MulticlassClassification.Trainers.AFNet(TinyFamilies.AFNet())),
+    ("evl", evlFeatures, ml => ml.MulticlassClassification.Trainers.Evl(TinyFamilies.Evl())),
 };
 
 foreach (var (name, dimensions, trainer) in models)

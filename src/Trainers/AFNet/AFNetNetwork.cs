@@ -23,6 +23,11 @@ public sealed record AFNetRunOptions
 
     /// <summary>Charges the forward's wall time per part to this profile (the benchmark's breakdown); null = not profiled.</summary>
     internal AFNetProfile? Profile { get; init; }
+
+    /// <summary>False: the focal blocks' inference sums as before issue 19's wall-time work (the benchmark's A/B): a copy of
+    /// the input where there is no shortcut projection, and an index_add over the skipped rows. True (default): into the
+    /// input itself where nothing else holds it, and a broadcast add over all rows plus an index_add over the selected ones.</summary>
+    internal bool LeanFocalSums { get; init; } = true;
 }
 
 /// <summary>The result of <see cref="AFNetNetwork.Run(Tensor, AFNetRunOptions?)"/>. Its tensors belong to the caller's dispose scope.</summary>
@@ -177,7 +182,7 @@ public sealed class AFNetNetwork : Module<Tensor, Tensor>, IVideoNetworkWithExtr
         var trace = options.Trace ? new AFNetExecutionTrace((int)videos, frames) : null;
         var profile = options.Profile;
         profile?.Begin();
-        var context = new AFContext(frames, Spec.Shift ? Spec.ShiftDivisor : 0, trace, profile);
+        var context = new AFContext(frames, Spec.Shift ? Spec.ShiftDivisor : 0, trace, profile, options.LeanFocalSums);
         bool sampleNoise = training;
         double temperature = Temperature, noiseScale = NoiseScale;
         var navigationLogits = new List<Tensor>();

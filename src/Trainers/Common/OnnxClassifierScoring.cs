@@ -24,35 +24,70 @@ internal sealed class OnnxClassifierScoring : IDisposable
     /// <param name="info">The classifier's columns and clip geometry.</param>
     /// <param name="device">The transformer's device.</param>
     /// <param name="extraColumns">Extra output columns the transformer computes with TorchSharp (ONNX cannot fill them).</param>
+    /// <param name="reason">Under <see cref="ScoringBackend.Auto"/>, why TorchSharp scores; otherwise null.</param>
     /// <exception cref="InvalidOperationException"><see cref="ScoringBackend.OnnxRuntime"/> was requested and cannot be used.</exception>
-    public static OnnxClassifierScoring? Create(ScoringBackend backend, nn.Module network, VideoClassifierInfo info, Device device, IReadOnlyList<string> extraColumns)
+    public static OnnxClassifierScoring? Create(ScoringBackend backend, nn.Module network, VideoClassifierInfo info, Device device,
+        IReadOnlyList<string> extraColumns, out string? reason)
     {
+        reason = null;
         if (backend == ScoringBackend.TorchSharp)
             return null;
-        string? problem = !VideoClassifierOnnx.Supports(network) ? $"the network {network.GetType().Name} has no ONNX exporter"
+        string? problem = backend == ScoringBackend.Auto && device.type != TorchSharp.DeviceType.CPU ? $"the model scores on {device} (ONNX Runtime is used on the CPU only)"
+            : !VideoClassifierOnnx.Supports(network) ? $"the network {network.GetType().Name} has no ONNX exporter"
             : extraColumns.Count > 0 ? $"the extra output column(s) {string.Join(", ", extraColumns)} are computed by TorchSharp only"
             : null;
+        // Looked up only when needed, so a CUDA or non-exportable model never loads ONNX Runtime.
         var factory = problem is null ? OnnxScoringRuntime.Resolve() : null;
         if (problem is null && factory is null)
             problem = "no ONNX Runtime session provider is available (deploy the MLNetVideo.Featurizers.Onnx package or set OnnxScoringRuntime.SessionFactory)";
-        if (backend == ScoringBackend.Auto && (problem is not null || device.type != TorchSharp.DeviceType.CPU))
-            return null;
         if (problem is not null)
+        {
+            if (backend == ScoringBackend.Auto)
+            {
+                reason = problem;
+                return null;
+            }
             throw new InvalidOperationException($"ScoringBackend.OnnxRuntime cannot be used: {problem}.");
-        var model = VideoClassifierOnnx.ExportBytes(network, info);
-        return new OnnxClassifierScoring(factory!(model, info.ClipColumnName, info.ScoreColumnName, OnnxScoringRuntime.IntraOpThreads), info.NumClasses);
+        }
+        try
+        {
+            // A one-view graph: rows may hold any number of views (K × view floats), averaged here.
+            var model = VideoClassifierOnnx.ExportBytes(network, info with { Clip = info.Clip with { Views = 1 } });
+            return new OnnxClassifierScoring(factory!(model, info.ClipColumnName, info.ScoreColumnName, OnnxScoringRuntime.IntraOpThreads), info.NumClasses);
+        }
+        catch (Exception e) when (backend == ScoringBackend.Auto && e is not OutOfMemoryException)
+        {
+            // Auto promises scores, not a backend: a graph the exporter or ONNX Runtime rejects scores with TorchSharp.
+            reason = $"the ONNX scoring graph could not be used ({e.GetType().Name}: {e.Message})";
+            return null;
+        }
     }
 
     /// <summary>Probabilities averaged over each row's views.</summary>
-    /// <param name="rows">The rows, one after the other.</param>
+    /// <param name="rows">The rows, one after the other, each <paramref name="views"/> views.</param>
     /// <param name="rowCount">How many.</param>
+    /// <param name="views">Views per row.</param>
     /// <returns>One array of class probabilities per row.</returns>
-    public float[][] Predict(float[] rows, int rowCount)
+    public float[][] Predict(float[] rows, int rowCount, int views)
     {
-        var data = _session.Run(rows, rowCount);
+        var data = _session.Run(rows, rowCount * views);
         var result = new float[rowCount][];
         for (int i = 0; i < rowCount; i++)
-            result[i] = data.AsSpan(i * _classes, _classes).ToArray();
+        {
+            var p = data.AsSpan(i * views * _classes, _classes).ToArray();
+            if (views > 1)
+            {
+                for (int v = 1; v < views; v++)
+                {
+                    var view = data.AsSpan((i * views + v) * _classes, _classes);
+                    for (int c = 0; c < _classes; c++)
+                        p[c] += view[c];
+                }
+                for (int c = 0; c < _classes; c++)
+                    p[c] /= views;
+            }
+            result[i] = p;
+        }
         return result;
     }
 

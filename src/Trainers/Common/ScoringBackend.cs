@@ -37,10 +37,11 @@ public static class OnnxScoringRuntime
     private static bool _discovered;
 
     /// <summary>Creates a session for an ONNX model (bytes), its input name, its output name and the intra-op thread count
-    /// (0 = ONNX Runtime's default). Null until set or discovered.</summary>
+    /// (0 = <see cref="VideoRuntime.Threads"/>). Null until set or discovered.</summary>
     public static Func<byte[], string, string, int, IOnnxScoringSession>? SessionFactory { get; set; }
 
-    /// <summary>Intra-op threads of the sessions the transformers create (0 = ONNX Runtime's default).</summary>
+    /// <summary>Intra-op threads of the sessions the transformers create (0 = <see cref="VideoRuntime.Threads"/>, the torch
+    /// thread count). Idle session threads do not spin, like libtorch's under MLNetVideo's passive OpenMP wait policy.</summary>
     public static int IntraOpThreads { get; set; }
 
     /// <summary>The factory, looking for MLNetVideo.Featurizers.Onnx once if none was set.</summary>

@@ -48,4 +48,10 @@ public interface IVideoClassifier
     /// <param name="row">One row of the clip column (its first view is used).</param>
     /// <returns>The MACs, or null.</returns>
     double? MultiplyAccumulates(float[] row);
+
+    /// <summary>What runs the network when the model scores (default <see cref="Trainers.ScoringBackend.Auto"/>).</summary>
+    ScoringBackend ScoringBackend { get; set; }
+
+    /// <summary>The backend that scores now, <see cref="Trainers.ScoringBackend.Auto"/> resolved.</summary>
+    ScoringBackend ActiveScoringBackend { get; }
 }

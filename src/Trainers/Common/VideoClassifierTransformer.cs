@@ -34,8 +34,9 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     private Device _device;
     private readonly Dictionary<string, object?> _trainingOptions;
     private readonly object _scoringGate = new();
-    private ScoringBackend _scoringBackend = ScoringBackend.TorchSharp;
+    private ScoringBackend _scoringBackend = ScoringBackend.Auto;
     private Lazy<OnnxClassifierScoring?>? _onnx;
+    private string? _onnxReason;
     private readonly IReadOnlyList<string> _extraColumns;
     private bool _disposed;
 
@@ -87,9 +88,8 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     /// <summary>The network (eval mode). Owned by this transformer.</summary>
     internal nn.Module<Tensor, Tensor> Network => _network;
 
-    /// <summary>What runs the network when this transformer scores (see <see cref="ScoringBackend"/>; <see cref="ScoringBackend.Auto"/>
-    /// = ONNX Runtime on the CPU where the network exports). Default <see cref="ScoringBackend.TorchSharp"/> until Auto has been
-    /// run against the whole test suite (see docs/components/OnnxExport.md).
+    /// <summary>What runs the network when this transformer scores (default <see cref="ScoringBackend.Auto"/>: ONNX Runtime on
+    /// the CPU where the network exports and ONNX Runtime is deployed, TorchSharp otherwise; see <see cref="ScoringBackend"/>).
     /// Not saved in the model zip.</summary>
     public ScoringBackend ScoringBackend
     {
@@ -102,6 +102,7 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
             {
                 if (_onnx is { IsValueCreated: true }) _onnx.Value?.Dispose();
                 _onnx = null;
+                _onnxReason = null;
                 _scoringBackend = value;
             }
         }
@@ -111,13 +112,32 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     /// <see cref="ScoringBackend.TorchSharp"/>.</summary>
     public ScoringBackend ActiveScoringBackend => OnnxScoring() is null ? ScoringBackend.TorchSharp : ScoringBackend.OnnxRuntime;
 
+    /// <summary>Why <see cref="ScoringBackend.Auto"/> scores with TorchSharp (no exporter, extra columns, no ONNX Runtime, a
+    /// CUDA device, or the export or session failed); null when ONNX Runtime scores or TorchSharp was asked for.</summary>
+    public string? ScoringBackendReason
+    {
+        get
+        {
+            OnnxScoring();
+            lock (_scoringGate)
+                return _onnxReason;
+        }
+    }
+
     private OnnxClassifierScoring? OnnxScoring()
     {
         Lazy<OnnxClassifierScoring?> onnx;
         lock (_scoringGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            onnx = _onnx ??= new Lazy<OnnxClassifierScoring?>(() => OnnxClassifierScoring.Create(_scoringBackend, _network, Info, _device, ExtraOutputColumns));
+            var backend = _scoringBackend;
+            onnx = _onnx ??= new Lazy<OnnxClassifierScoring?>(() =>
+            {
+                var scoring = OnnxClassifierScoring.Create(backend, _network, Info, _device, ExtraOutputColumns, out string? reason);
+                lock (_scoringGate)
+                    _onnxReason = reason;
+                return scoring;
+            });
         }
         return onnx.Value;
     }
@@ -169,7 +189,7 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
         for (int i = 0; i < rows.Count; i++)
             rows[i].CopyTo(flat, (long)i * views * viewSize);
         if (OnnxScoring() is { } onnx)
-            return (onnx.Predict(flat, rows.Count), [.. rows.Select(_ => Array.Empty<float>())]);
+            return (onnx.Predict(flat, rows.Count, views), [.. rows.Select(_ => Array.Empty<float>())]);
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         var x = Info.Clip.ToTensor(flat, (long)rows.Count * views, Info.NetworkLayout, _device);

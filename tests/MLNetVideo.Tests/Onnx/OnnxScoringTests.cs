@@ -116,9 +116,9 @@ public sealed class OnnxScoringTests
         var mlContext = new MLContext(seed: 1);
         var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(4, seed: 4, frames: Frames, size: Size), Frames, Size);
         using var model = TinyS3D(mlContext);
-        Assert.AreEqual(ScoringBackend.TorchSharp, model.ScoringBackend, "TorchSharp stays the default for now");
-        model.ScoringBackend = ScoringBackend.Auto;
+        Assert.AreEqual(ScoringBackend.Auto, model.ScoringBackend, "Auto is the default");
         Assert.AreEqual(ScoringBackend.OnnxRuntime, model.ActiveScoringBackend, "the ONNX package is deployed with the tests, so Auto picks ONNX Runtime on the CPU");
+        Assert.IsNull(model.ScoringBackendReason);
         var onnx = Scores(model.Transform(data));
         var onnxLabels = model.Transform(data).GetColumn<uint>("PredictedLabel").ToArray();
         model.ScoringBackend = ScoringBackend.TorchSharp;
@@ -126,6 +126,47 @@ public sealed class OnnxScoringTests
         var torch = Scores(model.Transform(data));
         AssertSameScores(torch, onnx, "Auto (ONNX Runtime) vs TorchSharp");
         CollectionAssert.AreEqual(model.Transform(data).GetColumn<uint>("PredictedLabel").ToArray(), onnxLabels);
+    }
+
+    [TestMethod]
+    public void ScoringBackend_Auto_FallsBackToTorchSharp_WithoutOnnxRuntime_OrWhenTheSessionFails()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(2, seed: 5, frames: Frames, size: Size), Frames, Size);
+        using var model = TinyS3D(mlContext);
+        model.ScoringBackend = ScoringBackend.TorchSharp;
+        var expected = Scores(model.Transform(data));
+        model.ScoringBackend = ScoringBackend.Auto;
+        Assert.AreEqual(ScoringBackend.OnnxRuntime, model.ActiveScoringBackend, "the tests deploy the ONNX package: its provider registers itself");
+        var deployed = OnnxScoringRuntime.SessionFactory;
+        Assert.IsNotNull(deployed);
+        try
+        {
+            // As in an application that does not deploy MLNetVideo.Featurizers.Onnx: Auto scores with TorchSharp, no error.
+            OnnxScoringRuntime.SessionFactory = null;
+            model.ScoringBackend = ScoringBackend.Auto;
+            Assert.AreEqual(ScoringBackend.TorchSharp, model.ActiveScoringBackend);
+            StringAssert.Contains(model.ScoringBackendReason, "no ONNX Runtime session provider");
+            CollectionAssert.AreEqual(expected.SelectMany(r => r).ToArray(), Scores(model.Transform(data)).SelectMany(r => r).ToArray(),
+                "Auto without ONNX Runtime gives TorchSharp's scores exactly");
+            model.ScoringBackend = ScoringBackend.OnnxRuntime;
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => model.ActiveScoringBackend).Message, "no ONNX Runtime session provider");
+
+            // A session that cannot be opened: Auto falls back and says why; OnnxRuntime reports the failure.
+            OnnxScoringRuntime.SessionFactory = (_, _, _, _) => throw new InvalidOperationException("test session refused");
+            model.ScoringBackend = ScoringBackend.Auto;
+            Assert.AreEqual(ScoringBackend.TorchSharp, model.ActiveScoringBackend);
+            StringAssert.Contains(model.ScoringBackendReason, "test session refused");
+            Assert.AreEqual(expected.Length, Scores(model.Transform(data)).Length);
+            model.ScoringBackend = ScoringBackend.OnnxRuntime;
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => model.ActiveScoringBackend).Message, "test session refused");
+        }
+        finally
+        {
+            OnnxScoringRuntime.SessionFactory = deployed;
+        }
+        model.ScoringBackend = ScoringBackend.Auto;
+        Assert.AreEqual(ScoringBackend.OnnxRuntime, model.ActiveScoringBackend, "back to ONNX Runtime once a provider is present");
     }
 
     [TestMethod]
@@ -137,6 +178,7 @@ public sealed class OnnxScoringTests
         using var model = new VideoClassifierTransformer<AFNetSpec>(mlContext, AFNetBackbone.Instance, spec, new AFNetNetwork(spec), Info(1, ClipLayout.Tchw), new Dictionary<string, object?>(), CPU);
         model.ScoringBackend = ScoringBackend.Auto;
         Assert.AreEqual(ScoringBackend.TorchSharp, model.ActiveScoringBackend, "AFNet's selected-frame ratio column is computed by TorchSharp");
+        StringAssert.Contains(model.ScoringBackendReason, "SelectedFrameRatio");
         model.ScoringBackend = ScoringBackend.OnnxRuntime;
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => model.ActiveScoringBackend);
         StringAssert.Contains(error.Message, "SelectedFrameRatio");

@@ -5,4 +5,7 @@ namespace MLNetVideo.Trainers.AFNet.Modules;
 /// <param name="ShiftDivisor">1 / the shifted fraction each way, or 0 for no shift.</param>
 /// <param name="Trace">Where executed MACs are counted (inference), or null.</param>
 /// <param name="Profile">Where wall time per part is charged (benchmark), or null.</param>
-internal readonly record struct AFContext(int Frames, int ShiftDivisor, AFNetExecutionTrace? Trace, AFNetProfile? Profile = null);
+/// <param name="LeanFocalSums">Inference without autograd: a focal block whose input is the previous focal block's output
+/// (held by nothing else) adds its results into that input instead of a copy of it, and large blocks add the zero frame's
+/// response to every row by broadcasting (false: the previous sums, for the benchmark's A/B).</param>
+internal readonly record struct AFContext(int Frames, int ShiftDivisor, AFNetExecutionTrace? Trace, AFNetProfile? Profile = null, bool LeanFocalSums = true);

@@ -96,7 +96,8 @@ internal sealed class AFModule : Module
                 context.Trace!.Selected(perClip);
             if (skipFrames)
             {
-                focal = refine_module[i].FocalSelected(focal, mask.reshape(-1), perClip, context);
+                // After the first block, the focal input is the previous focal block's output, which nothing else holds.
+                focal = refine_module[i].FocalSelected(focal, mask.reshape(-1), perClip, context, inputIsScratch: i > 0 && context.LeanFocalSums);
             }
             else
             {

@@ -18,7 +18,7 @@ public sealed class TsmTrainerTests
     [TestInitialize]
     public void Seed() => torch.manual_seed(11);
 
-    private static TsmTrainer.Options TinyOptions(int epochs, List<EpochMetrics>? epochLog = null, bool online = true) => new()
+    private static TsmTrainer.Options TinyOptions(int epochs, List<EpochMetrics>? epochLog = null) => new()
     {
         Depth = TsmDepth.ResNet18,
         WidthMultiplier = 0.25,
@@ -26,7 +26,7 @@ public sealed class TsmTrainerTests
         ClusterCount = 4,
         // The default online clustering path in its default chunks of 4 of the 8 frames: chunk borders, halos and the
         // recomputation in the backward pass are all exercised by learning.
-        OnlineClustering = online,
+        OnlineClustering = true,
         // The synthetic set is [3, T, H, W]; the trainer converts to the network's [T, 3, H, W].
         ClipLayout = ClipLayout.Cthw,
         Epochs = epochs,
@@ -40,28 +40,24 @@ public sealed class TsmTrainerTests
         MetricsCallback = epochLog is null ? null : epochLog.Add,
     };
 
-    private double TrainAndTest(bool shuffleFrames, List<EpochMetrics> epochs, bool online)
+    [TestMethod, TestCategory(TestCategories.Learning), Timeout(180_000, CooperativeCancellation = true)]   // about 5 s idle
+    public void TinyTsmWithClustering_LearnsMotionDirection_AndFrameOrderMatters()
     {
         var mlContext = new MLContext(seed: 5);
         using var stopOnTimeout = TestContext.CancellationToken.Register(() => mlContext.CancelExecution());
-        var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(64, seed: 1, frames: 8, shuffleFrames: shuffleFrames));
-        var test = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(32, seed: 2, frames: 8, shuffleFrames: shuffleFrames));
-        using var model = mlContext.MulticlassClassification.Trainers.Tsm(TinyOptions(8, epochs, online)).Fit(train);
-        var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test));
-        foreach (var e in epochs) TestContext.WriteLine(e.ToString());
-        TestContext.WriteLine($"test accuracy (shuffled frames: {shuffleFrames}) = {metrics.MicroAccuracy:F3}");
-        return metrics.MicroAccuracy;
-    }
-
-    [TestMethod, TestCategory(TestCategories.Learning), Timeout(180_000, CooperativeCancellation = true)]   // about 9 s idle
-    public void TinyTsmWithClustering_LearnsMotionDirection_AndFrameOrderMatters()
-    {
+        var train = SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(64, seed: 1, frames: 8));
         var epochs = new List<EpochMetrics>();
-        double ordered = TrainAndTest(shuffleFrames: false, epochs, online: true);
-        // The control only has to show that order matters; the stored path computes the same function, faster.
-        double shuffled = TrainAndTest(shuffleFrames: true, [], online: false);
+        using var model = mlContext.MulticlassClassification.Trainers.Tsm(TinyOptions(8, epochs)).Fit(train);
+        // The same test clips (seed 2) in order and with every clip's frames shuffled: only the order differs.
+        double Accuracy(bool shuffleFrames) => mlContext.MulticlassClassification.Evaluate(
+            model.Transform(SyntheticClips.LoadKeyed(mlContext, SyntheticClips.Motion(32, seed: 2, frames: 8, shuffleFrames: shuffleFrames)))).MicroAccuracy;
+        double ordered = Accuracy(shuffleFrames: false), shuffled = Accuracy(shuffleFrames: true);
+        foreach (var e in epochs) TestContext.WriteLine(e.ToString());
+        TestContext.WriteLine($"test accuracy: ordered frames {ordered:F3}, time-shuffled frames {shuffled:F3}");
+
         Assert.AreEqual(8, epochs.Count);
         Assert.IsTrue(epochs[^1].TrainLoss < epochs[0].TrainLoss, "training loss did not fall");
+        // Measured: ordered 0.72, time-shuffled 0.28.
         Assert.IsTrue(ordered >= 0.6, $"ordered-frame test accuracy {ordered:F3} (chance 0.25)");
         Assert.IsTrue(ordered - shuffled >= 0.2, $"ordered {ordered:F3} vs time-shuffled {shuffled:F3}");
     }

@@ -122,11 +122,12 @@ public sealed class ReadAheadTests
         Assert.AreEqual(1, skipModel.SkippedRowCount);
     }
 
-    [TestMethod]
-    public void AnEarlyDispose_LeavesNoDecoderOrWorkerRunning()
+    /// <summary>Opens a cursor over the six videos with <paramref name="readAhead"/> rows ahead, reads row 0, runs
+    /// <paramref name="then"/> with the cursor open, disposes it and asserts that no worker or decoder is left running.</summary>
+    private static void AfterTheFirstRow(int readAhead, Action<MLContext, DataViewRowCursor, ValueGetter<VBuffer<float>>> then)
     {
         var mlContext = new MLContext(seed: 1);
-        var (view, _) = Load(mlContext, Options(4), Names(0, 1, 2, 3, 4, 5));
+        var (view, _) = Load(mlContext, Options(readAhead), Names(0, 1, 2, 3, 4, 5));
         var column = view.Schema["Frames"];
         using (var cursor = view.GetRowCursor([column]))
         {
@@ -134,7 +135,7 @@ public sealed class ReadAheadTests
             var value = default(VBuffer<float>);
             cursor.MoveNext();
             getter(ref value);
-            Assert.IsGreaterThanOrEqualTo(1, ClipReadAhead.RunningWorkers, "workers are decoding the next rows");
+            then(mlContext, cursor, getter);
         }
         Assert.AreEqual(0, ClipReadAhead.RunningWorkers);
         Assert.AreEqual(0, FfmpegProcess.Running);
@@ -142,24 +143,18 @@ public sealed class ReadAheadTests
     }
 
     [TestMethod]
+    public void AnEarlyDispose_LeavesNoDecoderOrWorkerRunning()
+        => AfterTheFirstRow(4, (_, _, _) => Assert.IsGreaterThanOrEqualTo(1, ClipReadAhead.RunningWorkers, "workers are decoding the next rows"));
+
+    [TestMethod]
     public void CancellingTheContext_StopsTheCursorAndTheWorker()
-    {
-        var mlContext = new MLContext(seed: 1);
-        var (view, _) = Load(mlContext, Options(2), Names(0, 1, 2, 3, 4, 5));
-        var column = view.Schema["Frames"];
-        using (var cursor = view.GetRowCursor([column]))
+        => AfterTheFirstRow(2, (mlContext, cursor, getter) =>
         {
-            var getter = cursor.GetGetter<VBuffer<float>>(column);
-            var value = default(VBuffer<float>);
-            cursor.MoveNext();
-            getter(ref value);
             MLNetVideo.Interop.MLNetHost.CancelExecution(MLNetVideo.Interop.MLNetHost.From(mlContext.Transforms));
             cursor.MoveNext();
+            var value = default(VBuffer<float>);
             Assert.ThrowsExactly<OperationCanceledException>(() => getter(ref value));
-        }
-        Assert.AreEqual(0, ClipReadAhead.RunningWorkers);
-        Assert.AreEqual(0, FfmpegProcess.Running);
-    }
+        });
 
     [TestMethod]
     public void ReadAheadRows_IsValidated()
