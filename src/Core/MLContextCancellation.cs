@@ -4,7 +4,7 @@ using MLNetVideo.Interop;
 namespace MLNetVideo;
 
 /// <summary>Stops work under way on an <see cref="MLContext"/> (ML.NET 5 keeps its own cancellation internal).</summary>
-internal static class MLContextCancellation
+public static class MLContextCancellation
 {
     /// <summary>
     /// Cancels execution on <paramref name="mlContext"/>: a training <c>Fit</c> of an MLNetVideo trainer stops within one
