@@ -18,7 +18,7 @@ public enum RandomStream
 }
 
 /// <summary>The one place that seeds TorchSharp and creates seeded <see cref="Random"/> streams.</summary>
-public static class Seeding
+internal static class Seeding
 {
     /// <summary>The seed used when neither the options nor the MLContext give one (as ML.NET's own TorchSharp trainers do).</summary>
     public const int DefaultSeed = 1;

@@ -1,7 +1,7 @@
 namespace MLNetVideo.Errors;
 
 /// <summary>Option validation with messages that name the property as the user writes it, the value and the rule.</summary>
-public static class OptionChecks
+internal static class OptionChecks
 {
     /// <summary>Throws unless <paramref name="value"/> &gt; 0.</summary>
     /// <param name="value">The value.</param>

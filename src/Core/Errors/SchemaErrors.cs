@@ -3,7 +3,7 @@ using Microsoft.ML.Data;
 namespace MLNetVideo.Errors;
 
 /// <summary>Schema errors worded exactly as ML.NET words its own, thrown as <see cref="ArgumentOutOfRangeException"/>.</summary>
-public static class SchemaErrors
+internal static class SchemaErrors
 {
     /// <summary>"Could not find {role} column '{name}'".</summary>
     /// <param name="role">For example "input" or "label".</param>

@@ -8,7 +8,7 @@ namespace MLNetVideo.Interop;
 /// Reaches the ML.NET host environment behind a catalog (internal in ML.NET 5.0.1), its seed and
 /// its log channel. Pinned to ML.NET 5.0.1 by tests/…/MLNetInterop tests.
 /// </summary>
-public static class MLNetHost
+internal static class MLNetHost
 {
     /// <summary>The environment (the MLContext) behind a transforms catalog.</summary>
     /// <param name="catalog">The catalog.</param>

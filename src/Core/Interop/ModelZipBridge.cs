@@ -18,7 +18,7 @@ namespace MLNetVideo.Interop;
 /// payload through <see cref="ModelSaveContext"/>; ML.NET finds <see cref="Create"/> through the
 /// <c>LoadableClass</c> attribute above when it loads the zip, after loading this assembly by name.
 /// </summary>
-public static class ModelZipBridge
+internal static class ModelZipBridge
 {
     /// <summary>Loader signature recorded in every zip entry MLNetVideo writes.</summary>
     public const string LoaderSignature = "MLNetVideoTransformer";

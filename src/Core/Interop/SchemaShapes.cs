@@ -7,7 +7,7 @@ namespace MLNetVideo.Interop;
 /// Builds <see cref="SchemaShape"/> columns for <c>GetOutputSchema</c> (the column constructor is
 /// internal in ML.NET 5.0.1: dotnet/machinelearning#3243).
 /// </summary>
-public static class SchemaShapes
+internal static class SchemaShapes
 {
     /// <summary>A column of the given type (scalar, known-size or variable vector, key).</summary>
     /// <param name="name">Column name.</param>

@@ -6,7 +6,7 @@ namespace MLNetVideo.Trainers.AFNet;
 /// Hard Gumbel-Softmax sampling with the straight-through estimator, as AFNet's navigation modules use it (BeSpontaneous/AFNet-pytorch;
 /// the reference's <c>GumbleSoftmax</c> with <c>force_hard=True</c>).
 /// </summary>
-public static class GumbelSoftmax
+internal static class GumbelSoftmax
 {
     /// <summary>ε of the Gumbel noise: g = −log(ε − log(u + ε)), u ~ U(0, 1).</summary>
     public const double Epsilon = 1e-10;

@@ -18,7 +18,7 @@ namespace MLNetVideo.Trainers.Blocks;
 /// it stays valid for a residual branch and for autograd.</para>
 /// <para>This module owns the wrapped layer: disposing it disposes <c>net</c>.</para>
 /// </remarks>
-public sealed class TemporalShift : Module<Tensor, Tensor>
+internal sealed class TemporalShift : Module<Tensor, Tensor>
 {
     private readonly Module<Tensor, Tensor> net;
 
