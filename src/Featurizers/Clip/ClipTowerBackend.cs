@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Featurizers.Clip;
@@ -28,9 +29,7 @@ internal interface IClipTowerSession : IDisposable
 /// provider lives in MLNetVideo.Featurizers.Onnx and is looked up once by its fixed assembly-qualified name.</summary>
 internal static class ClipTowerRuntime
 {
-    private const string ProviderType = "MLNetVideo.Featurizers.Onnx.ClipTowerSessions, MLNetVideo.Featurizers.Onnx";
-    private static readonly object Gate = new();
-    private static bool _discovered;
+    private static readonly OptionalProvider Provider = new("MLNetVideo.Featurizers.Onnx.ClipTowerSessions, MLNetVideo.Featurizers.Onnx");
 
     /// <summary>Creates a session for a tower, the blocks kept, whether q/k are included and the intra-op thread count.</summary>
     internal static Func<ClipVisionNetwork, int, bool, IClipTowerSession>? Factory { get; set; }
@@ -39,22 +38,7 @@ internal static class ClipTowerRuntime
     {
         if (Factory is { } factory)
             return factory;
-        lock (Gate)
-        {
-            if (!_discovered)
-            {
-                _discovered = true;
-                try
-                {
-                    // A fixed type in a fixed assembly (never a name from a model zip): registers itself when present.
-                    Type.GetType(ProviderType, throwOnError: false)?.GetMethod("Register")?.Invoke(null, null);
-                }
-                catch (Exception e) when (e is System.Reflection.TargetInvocationException or FileLoadException or BadImageFormatException or TypeLoadException)
-                {
-                    // ONNX Runtime's native library is missing or broken: Auto stays on TorchSharp.
-                }
-            }
-        }
+        Provider.RegisterOnce();
         return Factory;
     }
 }

@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 namespace MLNetVideo.Trainers;
 
 /// <summary>What runs a trained video classifier's network when it scores.</summary>
@@ -32,9 +33,7 @@ public interface IOnnxScoringSession : IDisposable
 /// assembly name when this property is not set.</summary>
 public static class OnnxScoringRuntime
 {
-    private const string ProviderType = "MLNetVideo.Featurizers.Onnx.OnnxScoringSessions, MLNetVideo.Featurizers.Onnx";
-    private static readonly object Gate = new();
-    private static bool _discovered;
+    private static readonly OptionalProvider Provider = new("MLNetVideo.Featurizers.Onnx.OnnxScoringSessions, MLNetVideo.Featurizers.Onnx");
 
     /// <summary>Creates a session for an ONNX model (bytes), its input name, its output name and the intra-op thread count
     /// (0 = <see cref="VideoRuntime.Threads"/>). Null until set or discovered.</summary>
@@ -49,22 +48,7 @@ public static class OnnxScoringRuntime
     {
         if (SessionFactory is { } factory)
             return factory;
-        lock (Gate)
-        {
-            if (!_discovered)
-            {
-                _discovered = true;
-                try
-                {
-                    // A fixed type in a fixed assembly (never a name from a model zip): registers itself when present.
-                    Type.GetType(ProviderType, throwOnError: false)?.GetMethod("Register")?.Invoke(null, null);
-                }
-                catch (Exception e) when (e is System.Reflection.TargetInvocationException or FileLoadException or BadImageFormatException or TypeLoadException)
-                {
-                    // ONNX Runtime's native library is missing or broken: Auto stays on TorchSharp.
-                }
-            }
-        }
+        Provider.RegisterOnce();
         return SessionFactory;
     }
 }
