@@ -22,6 +22,8 @@ internal static class SavedModuleState
             {
                 string name = reader.ReadString();
                 var type = (ScalarType)Decode(reader);
+                if (!Enum.IsDefined(type))
+                    throw new InvalidDataException($"entry '{name}' has an unknown element type {(int)type}");
                 long rank = Decode(reader);
                 if (rank is < 0 or > 8)
                     throw new InvalidDataException($"entry '{name}' has rank {rank}");
@@ -32,16 +34,13 @@ internal static class SavedModuleState
                     shape[d] = Decode(reader);
                     if (shape[d] < 0 || shape[d] > bytes.Length)
                         throw new InvalidDataException($"entry '{name}' has dimension {shape[d]}");
-                    elements *= Math.Max(1, shape[d]);
-                    if (shape[d] == 0) elements = 0;
+                    elements = checked(elements * shape[d]);
                 }
-                var tensor = empty(shape, type);
-                long length = elements * tensor.ElementSize;
+                // The data must fit in the bytes left before anything is allocated: a header alone never sizes an allocation.
+                long length = checked(elements * ElementSize(type));
                 if (length > bytes.Length - reader.BaseStream.Position)
-                {
-                    tensor.Dispose();
                     throw new InvalidDataException($"entry '{name}' needs {length} bytes beyond the end");
-                }
+                var tensor = empty(shape, type);
                 tensor.bytes = reader.ReadBytes((int)length);
                 result.Add((name, tensor));
             }
@@ -54,6 +53,12 @@ internal static class SavedModuleState
             foreach (var (_, tensor) in result) tensor.Dispose();
             throw new InvalidDataException(e.Message, e);
         }
+    }
+
+    private static long ElementSize(ScalarType type)
+    {
+        using var probe = empty(0, type);
+        return probe.ElementSize;
     }
 
     private static long Decode(BinaryReader reader)
