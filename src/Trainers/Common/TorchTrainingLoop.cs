@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 using MLNetVideo.Transforms.Decoding;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>Everything one training run needs; built by <see cref="VideoClassifierTrainerBase{TOptions, TSpec}"/>.</summary>
 internal sealed record TrainingRun(

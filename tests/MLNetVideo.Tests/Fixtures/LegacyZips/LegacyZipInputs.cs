@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace MLNetVideo.Tests.Fixtures;
+namespace MLNetVideo.Tests.Fixtures.LegacyZips;
 
 /// <summary>One row of a legacy-zip data set: a clip (or feature) vector and its label.</summary>
 public sealed class LegacyZipRow

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using MLNetVideo.Runtime;
 using TorchSharp;
 
@@ -130,13 +129,4 @@ public static class VideoRuntime
             return true;
         return int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out threads);
     }
-}
-
-/// <summary>Applies the native environment when the assembly is first used, before any of its code can load libtorch.</summary>
-internal static class CoreModuleInitializer
-{
-#pragma warning disable CA2255 // A library module initializer is the only hook that runs before the first TorchSharp call.
-    [ModuleInitializer]
-    internal static void Initialize() => VideoRuntime.ApplyNativeEnvironment();
-#pragma warning restore CA2255
 }

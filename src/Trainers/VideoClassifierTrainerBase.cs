@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.Common;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
