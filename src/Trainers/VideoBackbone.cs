@@ -5,25 +5,6 @@ using static TorchSharp.torch;
 
 namespace MLNetVideo.Trainers;
 
-/// <summary>What a family's network needs of one clip view: channels (null = any), at least this many frames and this
-/// frame side.</summary>
-/// <param name="Channels">Channels of a view (3 for RGB), or null for any.</param>
-/// <param name="MinFrames">Fewest frames per view.</param>
-/// <param name="MinFrameSize">Smallest frame height and width.</param>
-public sealed record ClipRequirements(int? Channels, int MinFrames, int MinFrameSize)
-{
-    /// <summary>Whether a clip meets the requirements.</summary>
-    /// <param name="clip">The clip column's geometry.</param>
-    /// <returns>True when it does.</returns>
-    public bool AreMetBy(ClipGeometry clip)
-        => (Channels is null || clip.Channels == Channels) && clip.Frames >= MinFrames && clip.Height >= MinFrameSize && clip.Width >= MinFrameSize;
-
-    /// <summary>Readable requirement, for messages.</summary>
-    /// <returns>For example "3 channels and at least 8 frames of 32×32".</returns>
-    public override string ToString()
-        => $"{(Channels is { } c ? $"{c} channels and " : "")}at least {MinFrames} frame(s) of {MinFrameSize}×{MinFrameSize}";
-}
-
 /// <summary>
 /// One family of video networks, without its spec type: names, ids, input and output, for code that handles every family
 /// alike (the CLI's model registry, reports). The typed descriptor is <see cref="VideoBackbone{TSpec}"/>.
@@ -167,14 +148,4 @@ public abstract class VideoBackbone<TSpec, TSelf>(string familyName, string comp
 {
     /// <summary>The family.</summary>
     public static TSelf Instance { get; } = new();
-}
-
-/// <summary>A network that computes per-clip figures besides its logits (for example AFNet's selected-frame ratio); the
-/// scoring transformer writes them as the family's <see cref="VideoBackbone.ExtraOutputColumns"/>.</summary>
-public interface IVideoNetworkWithExtras
-{
-    /// <summary>Logits and extras of a batch (eval mode, inside the caller's dispose scope).</summary>
-    /// <param name="clips">Clips in the network's layout.</param>
-    /// <returns>Logits [N, classes] and extras [N, extras].</returns>
-    (Tensor Logits, Tensor Extras) RunWithExtras(Tensor clips);
 }

@@ -5,29 +5,6 @@ using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Trainers;
 
-/// <summary>Optimizers offered by every video trainer.</summary>
-public enum VideoOptimizer
-{
-    /// <summary>SGD with (heavy-ball) momentum; <see cref="VideoTrainerOptionsBase.WeightDecay"/> is L2 on the gradient.</summary>
-    SgdMomentum = 0,
-
-    /// <summary>AdamW (decoupled weight decay).</summary>
-    AdamW = 1,
-}
-
-/// <summary>Learning-rate schedule after the linear warm-up.</summary>
-public enum LearningRateSchedule
-{
-    /// <summary>Constant at <see cref="VideoTrainerOptionsBase.LearningRate"/>.</summary>
-    Constant = 0,
-
-    /// <summary>Half-cosine from <see cref="VideoTrainerOptionsBase.LearningRate"/> down to <see cref="VideoTrainerOptionsBase.MinLearningRate"/> at the last step.</summary>
-    Cosine = 1,
-
-    /// <summary>Multiplied by <see cref="VideoTrainerOptionsBase.StepGamma"/> every <see cref="VideoTrainerOptionsBase.StepEpochs"/> epochs.</summary>
-    Step = 2,
-}
-
 /// <summary>
 /// Settings shared by every MLNetVideo video-classification trainer: columns, optimisation, schedule, regularisation,
 /// data feeding, validation with early stopping, checkpoints and progress reporting. Family trainers derive their

@@ -4,12 +4,6 @@ using Microsoft.ML.Data;
 
 namespace MLNetVideo.Trainers.Common;
 
-/// <summary>A batch of rows read from an <see cref="IDataView"/>: flat clip floats and 0-based class indices.</summary>
-/// <param name="Clips">Count × RowSize floats (views of a row are consecutive).</param>
-/// <param name="Labels">0-based class index per row (-1 when the batch was read without labels).</param>
-/// <param name="Count">Rows in the batch.</param>
-internal sealed record ClipBatch(float[] Clips, long[] Labels, int Count);
-
 /// <summary>
 /// Turns IDataView cursors into managed batches on a background thread, with a bounded prefetch queue so that decoding
 /// (a lazy <c>LoadVideoFrames</c> upstream) overlaps the network's compute. Shuffling uses a seeded pool of rows

@@ -5,9 +5,10 @@ using MLNetVideo.Tests.TestSupport;
 namespace MLNetVideo.Tests.Structure;
 
 /// <summary>
-/// Issue 16, item 2: the source tree reads like the namespaces. Every C# file of every project (src, tests, examples,
-/// benchmarks) declares the namespace its folder names: the project's root namespace, then one segment per folder below
-/// the project file. The few exceptions are listed here, each with its reason.
+/// Issue 16, item 2: the source tree reads like the namespaces and the types. Every C# file of every project (src, tests,
+/// examples, benchmarks) declares the namespace its folder names: the project's root namespace, then one segment per folder
+/// below the project file. Every file holds one top-level type and is named after it (<c>Type.cs</c>, or <c>Type.Part.cs</c>
+/// for a part of a partial type); nested types stay with their parent. The few exceptions are listed here, each with its reason.
 /// </summary>
 [TestClass]
 public sealed class SourceLayoutTests
@@ -25,9 +26,15 @@ public sealed class SourceLayoutTests
         ["src/Trainers/VideoTrainersCatalog.cs"] = "MLNetVideo",
     };
 
-    private static readonly Regex NamespaceLine = new(@"^namespace\s+(?<name>[\w.]+)\s*[;{]?\s*$", RegexOptions.Multiline);
+    private static readonly Regex NamespaceLine = new(@"^namespace\s+(?<name>[\w.]+)\s*(?<scoped>;)?\s*\{?\s*$", RegexOptions.Multiline);
     private static readonly Regex TypeDeclaration = new(
         @"^\s*(?:(?:public|internal|private|protected|file|static|sealed|abstract|partial|readonly|unsafe|ref)\s+)*(?:record|class|struct|interface|enum)\s+\w",
+        RegexOptions.Multiline);
+
+    // With file-scoped namespaces (the house style, checked below), a top-level type is declared at the start of a line and a
+    // nested one is indented. Generic arities of one name (VideoBackbone, VideoBackbone<TSpec>) count as one type.
+    private static readonly Regex TopLevelType = new(
+        @"^(?:(?:public|internal|file|static|sealed|abstract|partial|readonly|unsafe|ref)\s+)*(?:(?:record\s+(?:struct|class)|record|class|struct|interface|enum)\s+(?<name>\w+)|delegate\s+[\w<>\[\],.? ]+?\s+(?<name>\w+)\s*[<(])",
         RegexOptions.Multiline);
 
     [TestMethod]
@@ -49,8 +56,55 @@ public sealed class SourceLayoutTests
             }
             if (declared.Count > 1 || declared[0] != expected)
                 problems.Add($"{file.RelativePath}: namespace {string.Join(", ", declared)}, expected {expected}");
+            else if (!NamespaceLine.Match(text).Groups["scoped"].Success && !NamespaceExceptions.ContainsKey(file.RelativePath))
+                problems.Add($"{file.RelativePath}: a block namespace (the house style is file-scoped: `namespace {expected};`)");
         }
         Assert.IsEmpty(problems, "Namespaces that do not follow their folders:\n" + string.Join("\n", problems));
+    }
+
+    [TestMethod]
+    public void Every_file_holds_one_top_level_type_named_like_the_file()
+    {
+        var problems = new List<string>();
+        foreach (var file in SourceFiles())
+        {
+            string name = Path.GetFileName(file.RelativePath);
+            // An app's Program.cs keeps its top-level statements and the small records only they use.
+            if (file.Project.IsApp && name == "Program.cs") continue;
+            var types = TopLevelType.Matches(File.ReadAllText(file.FullPath)).Select(m => m.Groups["name"].Value).Distinct().ToList();
+            if (types.Count == 0) continue;   // assembly attributes or settings only
+            string expected = name.Split('.')[0];
+            if (types.Count > 1 || types[0] != expected)
+                problems.Add($"{file.RelativePath}: holds {string.Join(", ", types)}");
+        }
+        Assert.IsEmpty(problems, "Files that hold several top-level types, or another type than their name says:\n" + string.Join("\n", problems));
+    }
+
+    [TestMethod]
+    public void The_type_rule_sees_top_level_types_and_not_nested_ones()
+    {
+        const string text = """
+            namespace A;
+
+            /// <summary>Doc.</summary>
+            public sealed class Outer<T>
+            {
+                private sealed class Nested;
+                public enum Kind { One }
+            }
+
+            internal static partial class Outer
+            {
+            }
+
+            public sealed record Second(int X);
+            internal readonly record struct Third(int Y);
+            public delegate void Handler<T>(T value);
+            """;
+        var names = TopLevelType.Matches(text).Select(m => m.Groups["name"].Value).ToList();
+        CollectionAssert.AreEqual(new[] { "Outer", "Outer", "Second", "Third", "Handler" }, names);
+        Assert.IsTrue(NamespaceLine.Match(text).Groups["scoped"].Success);
+        Assert.IsFalse(NamespaceLine.Match("namespace A\n{\n}\n").Groups["scoped"].Success);
     }
 
     [TestMethod]
