@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.Common;
 using Microsoft.ML;
 using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Tests.TestSupport;

@@ -185,6 +185,3 @@ internal sealed class OfficialFixture
         _ => throw new NotSupportedException($"Fixture dtype {name}."),
     };
 }
-
-/// <summary>One entry of an official key list.</summary>
-internal sealed record FixtureKey(string Key, long[] Shape, TensorDType DType);
