@@ -16,7 +16,7 @@ namespace MLNetVideo.Trainers;
 /// </summary>
 public static class VideoClassifierOnnx
 {
-    /// <summary>Whether the transformer's network can be exported (the MoViNet temporal ensemble cannot).</summary>
+    /// <summary>Whether the transformer's network can be exported (all but MoViNets loaded from version-1 zips).</summary>
     /// <param name="transformer">A trained classifier.</param>
     /// <returns>True when <see cref="ExportScoringGraph"/> works for it.</returns>
     public static bool CanExport<TSpec>(VideoClassifierTransformer<TSpec> transformer)
@@ -56,7 +56,9 @@ public static class VideoClassifierOnnx
 
     internal static bool Supports(nn.Module network)
         => network is S3DNetwork or TsmNetwork or AFNetNetwork or EvlNetwork
-            || network is MoViNetNetwork { Spec.Version1Activations: false };   // version-1 zips' legacy stream activations are not exported
+            // version-1 zips' legacy stream activations are not exported
+            || network is MoViNetNetwork { Spec.Version1Activations: false }
+            || network is MoViNetEnsembleNetwork { Spec.Version1Activations: false };
 
     /// <summary>The scoring graph as bytes (written through a temporary file).</summary>
     internal static byte[] ExportBytes(nn.Module network, VideoClassifierInfo info)
@@ -100,11 +102,14 @@ public static class VideoClassifierOnnx
             case MoViNetNetwork movinet:
                 MoViNetOnnxExport.Write(movinet, path, clip.Frames, clip.Height, clip.Width, scoring);
                 break;
+            case MoViNetEnsembleNetwork ensemble:
+                MoViNetOnnxExport.Write(ensemble, path, clip.Frames, clip.Height, clip.Width, scoring);
+                break;
             case EvlNetwork evl:
                 EvlOnnxExport.Write(evl, path, scoring);
                 break;
             default:
-                throw new NotSupportedException($"The network {network.GetType().Name} has no ONNX exporter (the MoViNet temporal ensemble is not exported).");
+                throw new NotSupportedException($"The network {network.GetType().Name} has no ONNX exporter.");
         }
     }
 }

@@ -3,8 +3,10 @@ using Microsoft.ML.Data;
 using MLNetVideo.Featurizers.Onnx;
 using MLNetVideo.Tests.TestSupport;
 using MLNetVideo.Tests.Trainers;
+using MLNetVideo.Tests.Trainers.MoViNet;
 using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.AFNet;
+using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Tsm;
 using MLNetVideo.Transforms.Decoding;
@@ -152,6 +154,23 @@ public sealed class OnnxScoringTests
         var torch = Scores(model.Transform(data));
         AssertSameScores(torch, onnx, "Auto (ONNX Runtime) vs TorchSharp");
         CollectionAssert.AreEqual(model.Transform(data).GetColumn<uint>("PredictedLabel").ToArray(), onnxLabels);
+    }
+
+    [TestMethod]
+    public void ScoringBackend_AutoOnCpu_MoViNetTemporalEnsemble_IsOnnxRuntime_AndScoresAsTorchSharp()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(3, seed: 6, frames: Frames, size: Size), Frames, Size);
+        torch.manual_seed(24);
+        var spec = MoViNetTestNetworks.TinySpec(MoViNetMode.Stream, Classes) with { TemporalEnsemble = true };
+        var network = (MoViNetEnsembleNetwork)MoViNetBackbone.Instance.CreateNetwork(spec);
+        MoViNetTestNetworks.Calibrate(network);
+        using var model = new VideoClassifierTransformer<MoViNetSpec>(mlContext, MoViNetBackbone.Instance, spec, network, Info(1, ClipLayout.Cthw), new Dictionary<string, object?>(), CPU);
+        Assert.IsTrue(VideoClassifierOnnx.CanExport(model));
+        Assert.AreEqual(ScoringBackend.OnnxRuntime, model.ActiveScoringBackend, model.ScoringBackendReason);
+        var onnx = Scores(model.Transform(data));
+        model.ScoringBackend = ScoringBackend.TorchSharp;
+        AssertSameScores(Scores(model.Transform(data)), onnx, "MoViNet temporal ensemble, Auto (ONNX Runtime) vs TorchSharp");
     }
 
     [TestMethod]
