@@ -9,7 +9,7 @@ using System.Text;
 using Microsoft.ML;
 using MLNetVideo;
 using MLNetVideo.Trainers;
-using MLNetVideo.Tests.Trainers;
+using MLNetVideo.Tests.Trainers.Common;
 using MLNetVideo.Trainers.Tsm;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;

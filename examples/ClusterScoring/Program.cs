@@ -1,6 +1,8 @@
 // ClusterScoring: score a video archive across a local Orleans cluster (MLNetVideo.Orleans).
 // Run: dotnet run --project examples/ClusterScoring -c Release -- [--videos DIR] [--model model.zip] [--silos 2] [--epochs 8] [--output DIR]
-// Without --videos it generates the synthetic sample set; without --model it trains a small S3D-G on it first.
+//      [--videos-per-class 6]
+// Without --videos it generates the synthetic sample set (--videos-per-class of each of the four motions); without --model
+// it trains a small S3D-G on it first.
 using ClusterScoring;
 using MLNetVideo.Distributed.Jobs;
 using MLNetVideo.Transforms.SampleData;
@@ -9,6 +11,7 @@ string Option(string name, string fallback) => args.SkipWhile(a => a != name).Sk
 string output = Path.GetFullPath(Option("--output", "out/cluster-scoring"));
 int silos = int.Parse(Option("--silos", "2"), System.Globalization.CultureInfo.InvariantCulture);
 int epochs = int.Parse(Option("--epochs", "8"), System.Globalization.CultureInfo.InvariantCulture);
+int videosPerClass = int.Parse(Option("--videos-per-class", "6"), System.Globalization.CultureInfo.InvariantCulture);
 Directory.CreateDirectory(output);
 
 // 1. The archive: a folder of videos (here the built-in synthetic set: a shape moving left, right, up or down).
@@ -16,7 +19,7 @@ string videoFolder = Option("--videos", Path.Combine(output, "videos"));
 if (!args.Contains("--videos"))
     SyntheticActionVideos.Generate(videoFolder, new SyntheticActionOptions
     {
-        VideosPerClass = 6, Frames = 8, Size = 32, Seed = 7,
+        VideosPerClass = videosPerClass, Frames = 8, Size = 32, Seed = 7,
         Classes = [SyntheticAction.Left, SyntheticAction.Right, SyntheticAction.Up, SyntheticAction.Down],
     });
 var videos = VideoList.FromFolder(videoFolder);

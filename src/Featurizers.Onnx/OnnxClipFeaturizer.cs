@@ -4,11 +4,6 @@ using Microsoft.ML.Transforms.Onnx;
 
 namespace MLNetVideo.Featurizers.Onnx;
 
-/// <summary>What an ONNX graph exposes: its inputs and outputs with their element types and dimensions (−1 = dynamic).</summary>
-/// <param name="Inputs">Input name → dimensions.</param>
-/// <param name="Outputs">Output name → dimensions.</param>
-public sealed record OnnxGraphInfo(IReadOnlyDictionary<string, int[]> Inputs, IReadOnlyDictionary<string, int[]> Outputs);
-
 /// <summary>
 /// The ONNX route for users with an exported CLIP visual encoder: checks that the graph exposes the outputs the caller
 /// needs (for EVL: per-layer token features and attention q/k), then applies it with ML.NET's <c>ApplyOnnxModel</c>

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.ML;
 using MLNetVideo;
-using MLNetVideo.Tests.Fixtures;
+using MLNetVideo.Tests.Fixtures.LegacyZips;
 using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
 

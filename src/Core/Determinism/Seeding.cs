@@ -3,20 +3,6 @@ using TorchSharp;
 
 namespace MLNetVideo.Determinism;
 
-/// <summary>Independent random streams derived from one seed, so that, for example, adding
-/// augmentation does not change the data order.</summary>
-public enum RandomStream
-{
-    /// <summary>Order of rows within an epoch.</summary>
-    DataOrder = 1,
-    /// <summary>Temporal jitter when sampling frames.</summary>
-    TemporalJitter = 2,
-    /// <summary>Spatial augmentation (random crops, flips).</summary>
-    Augmentation = 3,
-    /// <summary>Anything else a trainer needs (for example Gumbel noise).</summary>
-    Model = 4,
-}
-
 /// <summary>The one place that seeds TorchSharp and creates seeded <see cref="Random"/> streams.</summary>
 internal static class Seeding
 {

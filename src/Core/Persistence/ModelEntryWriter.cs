@@ -51,30 +51,3 @@ public sealed class ModelEntryWriter
     public void WriteModule(string name, torch.nn.Module module)
         => WriteBinary(name, writer => module.save(writer));
 }
-
-/// <summary>One entry of a transformer's folder: name, length and SHA-256.</summary>
-internal readonly record struct EntryRecord(string Name, long Length, byte[] Sha256);
-
-/// <summary>JSON settings shared by writer and reader.</summary>
-internal static class ModelJson
-{
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
-    };
-}
-
-/// <summary>Entry names stay inside the transformer's folder: no separators, no "..".</summary>
-internal static class EntryNames
-{
-    public static bool IsValid(string name)
-        => !string.IsNullOrEmpty(name) && name.Length <= 100 && !name.Contains("..", StringComparison.Ordinal)
-            && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
-
-    public static void Validate(string name)
-    {
-        if (!IsValid(name))
-            throw new ArgumentException($"Model entry name '{name}' is not allowed: use 1-100 letters, digits, '.', '_' or '-', without '..'.", nameof(name));
-    }
-}

@@ -2,28 +2,6 @@ using System.Text;
 
 namespace MLNetVideo.Weights;
 
-/// <summary>A network key whose checkpoint tensor has another shape.</summary>
-/// <param name="Key">The network's state-dict key.</param>
-/// <param name="Expected">The network's shape.</param>
-/// <param name="Actual">The checkpoint's shape (after mapping).</param>
-public sealed record ShapeMismatch(string Key, IReadOnlyList<long> Expected, IReadOnlyList<long> Actual)
-{
-    /// <summary>For example <c>fc.weight: expected [400, 1024], got [10, 1024]</c>.</summary>
-    /// <returns>A short description.</returns>
-    public override string ToString() => $"{Key}: expected {TensorData.FormatShape(Expected)}, got {TensorData.FormatShape(Actual)}";
-}
-
-/// <summary>A network key whose checkpoint tensor has an element type that cannot be converted.</summary>
-/// <param name="Key">The network's state-dict key.</param>
-/// <param name="Expected">The network's type.</param>
-/// <param name="Actual">The checkpoint's type.</param>
-public sealed record DTypeMismatch(string Key, TensorDType Expected, TensorDType Actual)
-{
-    /// <summary>For example <c>counter: expected I64, got F32</c>.</summary>
-    /// <returns>A short description.</returns>
-    public override string ToString() => $"{Key}: expected {Expected.SafeTensorsName()}, got {Actual.SafeTensorsName()}";
-}
-
 /// <summary>
 /// How a checkpoint matched a network: which keys were loaded, missing, unexpected, mismatched or skipped on purpose.
 /// Returned by every import, exact or not, so callers can log it.

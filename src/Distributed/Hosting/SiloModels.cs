@@ -7,22 +7,6 @@ using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Distributed.Hosting;
 
-/// <summary>A model zip loaded on a silo, with what scoring needs to read it.</summary>
-internal sealed class LoadedModel(MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string[] classNames)
-{
-    public MLContext MLContext { get; } = mlContext;
-
-    public ITransformer Model { get; } = model;
-
-    public DataViewSchema InputSchema { get; } = inputSchema;
-
-    /// <summary>Names of the Score vector's slots ("class i" when the model has none).</summary>
-    public string[] ClassNames { get; } = classNames;
-
-    /// <summary>A featurizer's feature column.</summary>
-    public string? FeatureColumn { get; init; }
-}
-
 /// <summary>
 /// The models of one silo: each model zip is loaded once (through <c>mlContext.Model.Load</c>) and shared by every shard
 /// and stream grain of the silo; a featurizing pipeline is built once per set of options. A zip replaced on disk (other
@@ -165,21 +149,5 @@ internal sealed class SiloModels : IDisposable
             if (result.Length == vector.Size && result.All(n => n.Length > 0)) return result;
         }
         return Enumerable.Range(0, vector.Size).Select(i => $"class {i}").ToArray();
-    }
-}
-
-/// <summary>One video path (and an empty label, for models whose pipeline starts by mapping a label column).</summary>
-internal sealed class PathRow
-{
-    public string VideoPath { get; set; } = "";
-
-    public string Label { get; set; } = "";
-
-    /// <summary>The schema with the path column named <paramref name="pathColumn"/>.</summary>
-    public static SchemaDefinition Schema(string pathColumn)
-    {
-        var schema = SchemaDefinition.Create(typeof(PathRow));
-        schema[nameof(VideoPath)].ColumnName = pathColumn;
-        return schema;
     }
 }

@@ -2,27 +2,6 @@ using Orleans;
 
 namespace MLNetVideo.Distributed.Jobs;
 
-/// <summary>A shard handed to a silo: which videos, and the token that identifies this lease.</summary>
-[GenerateSerializer, Immutable]
-public sealed record ShardLease
-{
-    /// <summary>The job.</summary>
-    [Id(0)] public string JobId { get; init; } = "";
-
-    /// <summary>Shard index (videos [index × ShardSize, …)).</summary>
-    [Id(1)] public int Shard { get; init; }
-
-    /// <summary>Identifies this lease: a renewal or completion with another token is refused.</summary>
-    [Id(2)] public Guid Token { get; init; }
-
-    /// <summary>The job's settings, with <see cref="VideoJob.Videos"/> cut to this shard's videos (a lease does not carry
-    /// the whole list).</summary>
-    [Id(3)] public VideoJob Job { get; init; } = new();
-
-    /// <summary>Index in the job's list of the shard's first video.</summary>
-    [Id(4)] public int FirstIndex { get; init; }
-}
-
 /// <summary>The coordinator of one job (key: <see cref="VideoJob.JobId"/>): the table of shards, their leases and the
 /// counts. Its state (the job) is in grain storage and its progress in the output folder, so it reactivates on another
 /// silo after a failure and carries on.</summary>
@@ -64,25 +43,4 @@ public interface IVideoJobGrain : IGrainWithStringKey
     /// <summary>The progress.</summary>
     /// <returns>Done / failed / rate / ETA.</returns>
     Task<VideoJobProgress> GetProgress();
-}
-
-/// <summary>The jobs that silos should work on (one grain, key <see cref="Key"/>).</summary>
-public interface IVideoJobRegistryGrain : IGrainWithStringKey
-{
-    /// <summary>The registry's key.</summary>
-    const string Key = "jobs";
-
-    /// <summary>Adds a running job.</summary>
-    /// <param name="jobId">The job.</param>
-    /// <returns>A task.</returns>
-    Task Add(string jobId);
-
-    /// <summary>Removes a finished, failed or paused job.</summary>
-    /// <param name="jobId">The job.</param>
-    /// <returns>A task.</returns>
-    Task Remove(string jobId);
-
-    /// <summary>The running jobs.</summary>
-    /// <returns>Their ids.</returns>
-    Task<string[]> GetActive();
 }

@@ -7,17 +7,6 @@ using Orleans;
 
 namespace MLNetVideo.Distributed.Jobs;
 
-/// <summary>What a job computes for each video.</summary>
-public enum VideoJobKind
-{
-    /// <summary>Score every video with a saved classifier: label, top-k and the score vector.</summary>
-    Score,
-
-    /// <summary>Compute frozen CLIP features of every video into a CLIP feature cache folder (the one
-    /// <c>FeaturizeVideoWithClip</c> reads with the same options), so an EVL decoder can train on one machine.</summary>
-    FeaturizeClip,
-}
-
 /// <summary>
 /// A batch job over a list of videos, run by the silos of an Orleans cluster (see <see cref="VideoJobs.RunAsync"/>): the
 /// videos are split into shards of <see cref="ShardSize"/>, silos lease shards from the job's coordinator grain, and each

@@ -2,11 +2,6 @@ using System.Text.Json.Serialization;
 
 namespace MLNetVideo.Distributed.Jobs;
 
-/// <summary>One class and its score in a <see cref="VideoJobRecord"/>.</summary>
-/// <param name="Label">The class name (the model's slot name, or "class i").</param>
-/// <param name="Score">Its score.</param>
-public sealed record ClassScore(string Label, float Score);
-
 /// <summary>The result of one video in a job's output (one JSON line in <c>results.jsonl</c>).</summary>
 public sealed record VideoJobRecord
 {

@@ -9,18 +9,6 @@ using Orleans.Storage;
 
 namespace MLNetVideo.Distributed.Storage;
 
-/// <summary>Settings of the file-system grain storage (<see cref="FileGrainStorageExtensions.AddFileGrainStorage"/>).</summary>
-public sealed class FileGrainStorageOptions : IStorageProviderSerializerOptions
-{
-    /// <summary>The folder that holds the state files (created when missing). Every silo that may activate the grains must
-    /// see the same folder: one machine, or a shared file system in a cluster.</summary>
-    public string Folder { get; set; } = "";
-
-    /// <summary>How grain state is turned into bytes; null (default) uses Orleans' own binary serializer, which understands
-    /// every <c>[GenerateSerializer]</c> type.</summary>
-    public IGrainStorageSerializer GrainStorageSerializer { get; set; } = null!;
-}
-
 /// <summary>
 /// Grain state in files under a folder the user names: one file per grain and state name, written to a temporary file,
 /// flushed to disk and renamed over the previous one, so a silo killed in the middle of a write leaves the previous state

@@ -7,16 +7,6 @@ using MLNetVideo.Interop;
 
 namespace MLNetVideo.Featurizers.Clip;
 
-/// <summary>Order of one clip's dimensions in the featurizer's input column.</summary>
-public enum ClipFrameLayout
-{
-    /// <summary>[T, 3, H, W] (what <c>LoadVideoFrames</c> writes).</summary>
-    Tchw,
-
-    /// <summary>[3, T, H, W].</summary>
-    Cthw,
-}
-
 /// <summary>
 /// Runs a frozen CLIP image tower on every frame of a clip column and writes the unpooled token features of its last M
 /// blocks (and their attention q/k, which EVL's inter-frame attention needs). Create it with

@@ -7,40 +7,6 @@ using static TorchSharp.torch.nn;
 
 namespace MLNetVideo.Trainers.AFNet;
 
-/// <summary>How <see cref="AFNetNetwork.Run(Tensor, AFNetRunOptions?)"/> runs.</summary>
-public sealed record AFNetRunOptions
-{
-    /// <summary>Masks imposed instead of the navigation modules' decisions: one [N, T] tensor of 0/1 per navigation module, in
-    /// network order (<see cref="AFNetSpec.NavigationCount"/> of them); null = the navigation modules decide.</summary>
-    public IReadOnlyList<Tensor>? ForcedMasks { get; init; }
-
-    /// <summary>Count executed multiply-accumulates and computed focal frames (<see cref="AFNetOutput.Trace"/>).</summary>
-    public bool Trace { get; init; }
-
-    /// <summary>True: the focal branches gather the selected frames, compute only those and scatter back (real skipping);
-    /// false: compute every frame and multiply by the mask (training). Null: skip in eval mode, mask in training mode.</summary>
-    public bool? SkipFrames { get; init; }
-
-    /// <summary>Charges the forward's wall time per part to this profile (the benchmark's breakdown); null = not profiled.</summary>
-    internal AFNetProfile? Profile { get; init; }
-
-    /// <summary>False: the focal blocks' inference sums as before issue 19's wall-time work (the benchmark's A/B): a copy of
-    /// the input where there is no shortcut projection, and an index_add over the skipped rows. True (default): into the
-    /// input itself where nothing else holds it, and a broadcast add over all rows plus an index_add over the selected ones.</summary>
-    internal bool LeanFocalSums { get; init; } = true;
-}
-
-/// <summary>The result of <see cref="AFNetNetwork.Run(Tensor, AFNetRunOptions?)"/>. Its tensors belong to the caller's dispose scope.</summary>
-/// <param name="Logits">[N, classes].</param>
-/// <param name="SelectedFrameRatio">[N]: per clip, the fraction of frames selected, averaged over the navigation modules.</param>
-/// <param name="Masks">Each navigation module's mask [N, T] (straight-through values in training).</param>
-/// <param name="Trace">Executed cost when <see cref="AFNetRunOptions.Trace"/> was set, else null.</param>
-public sealed record AFNetOutput(Tensor Logits, Tensor SelectedFrameRatio, IReadOnlyList<Tensor> Masks, AFNetExecutionTrace? Trace)
-{
-    /// <summary>Each navigation module's [skip, keep] logits [N, T, 2] (empty where the masks were forced).</summary>
-    public IReadOnlyList<Tensor> NavigationLogits { get; init; } = [];
-}
-
 /// <summary>
 /// AF-ResNet video classifier ("Look More but Care Less in Video Recognition", Zhang et al., NeurIPS 2022,
 /// arXiv:2211.09992): maps clips [N, T, 3, H, W] to logits [N, classes].

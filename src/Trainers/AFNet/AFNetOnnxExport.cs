@@ -1,4 +1,5 @@
 using MLNetVideo.Onnx;
+using MLNetVideo.Trainers.Common;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Trainers.AFNet;

@@ -2,13 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace MLNetVideo.Trainers;
-
-/// <summary>A batch of rows read from an <see cref="IDataView"/>: flat clip floats and 0-based class indices.</summary>
-/// <param name="Clips">Count × RowSize floats (views of a row are consecutive).</param>
-/// <param name="Labels">0-based class index per row (-1 when the batch was read without labels).</param>
-/// <param name="Count">Rows in the batch.</param>
-public sealed record ClipBatch(float[] Clips, long[] Labels, int Count);
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>
 /// Turns IDataView cursors into managed batches on a background thread, with a bounded prefetch queue so that decoding
@@ -16,7 +10,7 @@ public sealed record ClipBatch(float[] Clips, long[] Labels, int Count);
 /// (bounded memory; a pool at least as large as the data gives a uniform permutation), and inputs that can shuffle
 /// themselves also get a seeded ML.NET shuffle. Rows with a missing label (key 0) are skipped.
 /// </summary>
-public static class ClipBatcher
+internal static class ClipBatcher
 {
     /// <summary>Reads <paramref name="data"/> once, in batches.</summary>
     /// <param name="data">The data view.</param>

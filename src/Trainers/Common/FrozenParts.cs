@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>
 /// The parts of a network that fine-tuning leaves alone (<see cref="VideoTrainerOptionsBase.FreezeBackbone"/>,

@@ -1,7 +1,7 @@
 using MLNetVideo.Weights;
 using TorchSharp;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>
 /// Loads <see cref="VideoTrainerOptionsBase.InitialWeights"/> into a freshly built network: reads the file through the

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>
 /// What importing <see cref="VideoTrainerOptionsBase.InitialWeights"/> did: the file, the container and key layout that

@@ -1,7 +1,7 @@
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>Learning rate as a pure function of the optimizer step (no state, so a resumed run gets the same rates).</summary>
-public static class LearningRateSchedules
+internal static class LearningRateSchedules
 {
     /// <summary>The rate for optimizer step <paramref name="step"/> (0-based).</summary>
     /// <param name="options">Rate, schedule, warm-up and decay settings.</param>

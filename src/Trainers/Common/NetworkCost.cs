@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using MLNetVideo.Transforms.Decoding;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>Counts a network's multiply-accumulates on one clip with forward hooks on its convolution and linear layers
 /// (attention matrix products and element-wise work excluded).</summary>

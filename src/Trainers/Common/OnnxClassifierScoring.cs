@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>
 /// The ONNX Runtime route of a trained classifier's scoring: decides from <see cref="ScoringBackend"/> whether it applies,

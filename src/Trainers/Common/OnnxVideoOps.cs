@@ -1,7 +1,7 @@
 using MLNetVideo.Onnx;
 using static TorchSharp.torch;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>Graph pieces shared by the exporters of the frame-stacked ResNet families (TSM, AFNet).</summary>
 internal static class OnnxVideoOps

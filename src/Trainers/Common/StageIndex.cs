@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>Helpers the families use to number their backbone stages for <see cref="VideoTrainerOptionsBase.FrozenStages"/>.</summary>
 internal static class StageIndex

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>
 /// Writes scalar summaries to a TensorBoard event file (<c>events.out.tfevents.*</c>), the file
@@ -15,7 +15,7 @@ namespace MLNetVideo.Trainers;
 /// which puts every point at a wrong wall time in TensorBoard's relative and wall-time views; this writer is small
 /// and writes what TensorBoard expects. Each event is flushed when written, so a run that stops keeps what it logged.
 /// </remarks>
-public sealed class TensorBoardEventWriter : IDisposable
+internal sealed class TensorBoardEventWriter : IDisposable
 {
     private static int s_fileCounter;
     private readonly FileStream _file;

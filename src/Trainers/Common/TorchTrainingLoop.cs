@@ -10,26 +10,7 @@ using static TorchSharp.torch;
 
 using MLNetVideo.Transforms.Decoding;
 
-namespace MLNetVideo.Trainers;
-
-/// <summary>Everything one training run needs; built by <see cref="VideoClassifierTrainerBase{TOptions, TSpec}"/>.</summary>
-internal sealed record TrainingRun(
-    IHostEnvironment Environment,
-    string Family,
-    VideoTrainerOptionsBase Options,
-    nn.Module<Tensor, Tensor> Network,
-    ClipGeometry Clip,
-    ClipLayout NetworkLayout,
-    int NumClasses,
-    int Seed,
-    Device Device,
-    string Fingerprint,
-    Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor?> AuxiliaryLoss,
-    Action<nn.Module<Tensor, Tensor>, TrainingPosition>? BeforeTrainingBatch = null,
-    Func<nn.Module<Tensor, Tensor>, IReadOnlyDictionary<string, double>?>? EpochFamilyMetrics = null,
-    Func<string, double>? LearningRateScale = null,
-    FrozenParts? Frozen = null,
-    Func<nn.Module<Tensor, Tensor>, IReadOnlyDictionary<string, double>?>? BatchFamilyMetrics = null);
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>
 /// The training loop shared by every family: seeded per-epoch data order and dropout, gradient accumulation and clipping,

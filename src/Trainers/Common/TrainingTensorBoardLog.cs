@@ -1,7 +1,7 @@
 using Microsoft.ML.Runtime;
 using MLNetVideo.Interop;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>
 /// The per-epoch scalars of <see cref="VideoTrainerOptionsBase.TensorBoardLogFolder"/>: step = epoch; tags

@@ -7,13 +7,14 @@ namespace MLNetVideo.Trainers.MoViNet;
 
 /// <summary>
 /// Writes a <see cref="MoViNetNetwork"/> (evaluation mode) as an ONNX graph: the whole-clip classifier (base or stream
-/// network; input <c>clips</c> [batch, 3, T, H, W], output <c>logits</c>), or the stream network's step with its state as
-/// explicit inputs and outputs (<see cref="ExportStreamStep"/>).
+/// network; input <c>clips</c> [batch, 3, T, H, W], output <c>logits</c>), the temporal ensemble's whole-clip classifier
+/// (<see cref="MoViNetEnsembleNetwork"/>), or the stream network's step with its state as explicit inputs and outputs
+/// (<see cref="ExportStreamStep"/>).
 /// </summary>
 /// <remarks>
 /// <para>Standard operators only: Conv (3-D, depthwise as grouped), BatchNormalization, Sigmoid/HardSwish/HardSigmoid,
 /// Pad (TF 'same' pads, computed from the fixed frame size), AveragePool without the pads in the count (the skip pool),
-/// ReduceMean, CumSum (causal squeeze-excitation), Concat.</para>
+/// ReduceMean, CumSum (causal squeeze-excitation), Concat, Slice with step 2 (the ensemble's even and odd frames).</para>
 /// <para>Stream step: for every causal temporal conv an input <c>{block}.stream_buffer</c> [batch, C, kt − 1, h, w] (the
 /// last kt − 1 frames it saw), for every squeeze-excitation <c>{block}.se_pool_sum</c> and for the head
 /// <c>head.pool_sum</c> [batch, C, 1, 1, 1] (running sums of frame means), and <c>frames_seen</c> [1] (float); each state
@@ -42,12 +43,56 @@ public static class MoViNetOnnxExport
         Write(network, path, frames, height, width, null);
     }
 
+    /// <summary>Exports the temporal ensemble's whole-clip classifier for clips of <paramref name="frames"/> frames of
+    /// <paramref name="height"/>×<paramref name="width"/>: <c>model_0</c> on the even frames, <c>model_1</c> on the odd
+    /// frames (Slice with step 2), logits averaged. Weights keep their <c>model_0.</c> / <c>model_1.</c> state-dict names.</summary>
+    /// <param name="network">The ensemble.</param>
+    /// <param name="path">The .onnx file to write.</param>
+    /// <param name="frames">T, at least 2.</param>
+    /// <param name="height">H, at least <see cref="MoViNetSpecs.MinFrameSize"/>.</param>
+    /// <param name="width">W, at least <see cref="MoViNetSpecs.MinFrameSize"/>.</param>
+    public static void Export(MoViNetEnsembleNetwork network, string path, int frames, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        Check(frames, height, width);
+        Write(network, path, frames, height, width, null);
+    }
+
     internal static void Write(MoViNetNetwork network, string path, int frames, int height, int width, VideoOnnxExport.ScoringInput? scoring)
     {
         CheckActivations(network.Spec);
         var spec = network.Spec;
         VideoOnnxExport.Write(network, path, "MoViNet", spec, [3, frames, height, width],
-            (g, state, clips) => new Builder(g, spec, state, stream: false).Build(clips, frames, height, width), scoring);
+            (g, state, clips) =>
+            {
+                var logits = new Builder(g, spec, state, stream: false, member: "").Build(clips, frames, height, width);
+                Logits(g, logits, spec.NumClasses);
+            }, scoring);
+    }
+
+    internal static void Write(MoViNetEnsembleNetwork network, string path, int frames, int height, int width, VideoOnnxExport.ScoringInput? scoring)
+    {
+        if (frames < 2)
+            throw new ArgumentException($"The MoViNet temporal ensemble exports clips of at least 2 frames; got {frames}.", nameof(frames));
+        CheckActivations(network.Spec);
+        var spec = network.Spec;
+        VideoOnnxExport.Write(network, path, "MoViNet", spec, [3, frames, height, width],
+            (g, state, clips) =>
+            {
+                // As MoViNetEnsembleNetwork.forward: frames 0, 2, 4 … to model_0 and 1, 3, 5 … to model_1.
+                var even = g.Slice(clips, 2, 0, frames, 2);
+                var odd = g.Slice(clips, 2, 1, frames, 2);
+                var l0 = new Builder(g, spec, state, stream: false, member: "model_0.").Build(even, (frames + 1) / 2, height, width);
+                var l1 = new Builder(g, spec, state, stream: false, member: "model_1.").Build(odd, frames / 2, height, width);
+                Logits(g, g.Node("Div", [g.Add(l0, l1), g.Scalar(2)]), spec.NumClasses);
+            }, scoring, new Dictionary<string, string> { ["mlnetvideo_temporal_ensemble"] = "true" });
+    }
+
+    /// <summary>The classifier's [batch, classes, 1, 1, 1] logits as the graph output [batch, classes].</summary>
+    private static void Logits(OnnxGraph g, string logits, int classes)
+    {
+        g.Node("Reshape", [logits, g.Int64s(0, -1)], VideoOnnxExport.OutputName);
+        g.Output(VideoOnnxExport.OutputName, -1, classes);
     }
 
     /// <summary>Exports the stream network's step for <paramref name="frames"/> new frames of
@@ -68,7 +113,12 @@ public static class MoViNetOnnxExport
         var spec = network.Spec;
         IReadOnlyList<KeyValuePair<string, long[]>> states = [];
         VideoOnnxExport.Write(network, path, "MoViNet", spec, [3, frames, height, width],
-            (g, state, clips) => states = new Builder(g, spec, state, stream: true).Build(clips, frames, height, width), null,
+            (g, state, clips) =>
+            {
+                var builder = new Builder(g, spec, state, stream: true, member: "");
+                Logits(g, builder.Build(clips, frames, height, width), spec.NumClasses);
+                states = builder.States;
+            }, null,
             new Dictionary<string, string> { ["mlnetvideo_stream_step"] = frames.ToString(CultureInfo.InvariantCulture) });
         return states;
     }
@@ -85,25 +135,32 @@ public static class MoViNetOnnxExport
             throw new ArgumentException($"MoViNet exports clips of at least 1 frame of {MoViNetSpecs.MinFrameSize}²; got {frames} of {height}×{width}.");
     }
 
-    private sealed class Builder(OnnxGraph g, MoViNetSpec spec, Func<string, Tensor> state, bool stream)
+    /// <summary>Writes one MoViNet's nodes; <paramref name="member"/> prefixes its state-dict (and weight) names
+    /// (<c>model_0.</c> in an ensemble, empty otherwise).</summary>
+    private sealed class Builder(OnnxGraph g, MoViNetSpec spec, Func<string, Tensor> state, bool stream, string member)
     {
         private readonly bool _causal = spec.Mode == MoViNetMode.Stream;
         private readonly List<KeyValuePair<string, long[]>> _states = [];
         private string _seen = "";
         private long _t;
 
-        public IReadOnlyList<KeyValuePair<string, long[]>> Build(string x, int frames, long h, long w)
+        /// <summary>The stream step's state inputs, in graph order (after <see cref="Build"/>).</summary>
+        public IReadOnlyList<KeyValuePair<string, long[]>> States => _states;
+
+        /// <summary>Writes the network on <paramref name="x"/> ([batch, 3, frames, h, w]) and returns its logits
+        /// [batch, classes, 1, 1, 1].</summary>
+        public string Build(string x, int frames, long h, long w)
         {
             _t = frames;
             if (stream)
                 _seen = g.Input(FramesSeenName, 1);
             var act = _causal ? MoViNetActivation.HardSwish : MoViNetActivation.Swish;
-            x = Unit(x, "conv1", 3, spec.Stem.OutChannels, MoViNetStemSpec.Kernel, MoViNetStemSpec.Stride, false, true, act, "stem", ref h, ref w);
+            x = Unit(x, member + "conv1", 3, spec.Stem.OutChannels, MoViNetStemSpec.Kernel, MoViNetStemSpec.Stride, false, true, act, "stem", ref h, ref w);
             foreach (var block in spec.Blocks)
             {
                 if (block.Stride.T != 1)
                     throw new NotSupportedException($"Block {block.Name} has a temporal stride; the ONNX exporter supports temporal stride 1 only.");
-                string prefix = $"blocks.{block.Name}";
+                string prefix = $"{member}blocks.{block.Name}";
                 long hIn = h, wIn = w;
                 string skip = x;
                 if (block.ProjectedSkip)
@@ -125,9 +182,8 @@ public static class MoViNetOnnxExport
                 y = Unit(y, prefix + ".project", block.ExpandChannels, block.OutChannels, Triple.One, Triple.One, false, true, MoViNetActivation.None, block.Name, ref h, ref w);
                 x = g.Add(skip, g.Mul(g.Weight(prefix + ".alpha", state(prefix + ".alpha")), y));
             }
-            x = Unit(x, "conv7", spec.Blocks[^1].OutChannels, spec.Head.ProjectChannels, Triple.One, Triple.One, false, true, act, "head", ref h, ref w);
-            Head(x);
-            return _states;
+            x = Unit(x, member + "conv7", spec.Blocks[^1].OutChannels, spec.Head.ProjectChannels, Triple.One, Triple.One, false, true, act, "head", ref h, ref w);
+            return Head(x);
         }
 
         private string StateInput(string name, long[] dims)
@@ -235,7 +291,7 @@ public static class MoViNetOnnxExport
             return g.Mul(x, Activation(gate, _causal ? MoViNetActivation.HardSigmoid : MoViNetActivation.Sigmoid));
         }
 
-        private void Head(string x)
+        private string Head(string x)
         {
             var frameMeans = g.ReduceMean(x, [3, 4], keepDims: true);
             var sum = g.Node("ReduceSum", [frameMeans, g.Int64s(2)], null, ("keepdims", 1L));
@@ -251,11 +307,9 @@ public static class MoViNetOnnxExport
             {
                 pooled = g.Node("Div", [sum, g.Scalar(_t)]);
             }
-            var hidden = ConvBlock(pooled, "classifier.0.conv_1", Triple.One, Triple.One, 1, false, MoViNetActivation.None);
+            var hidden = ConvBlock(pooled, member + "classifier.0.conv_1", Triple.One, Triple.One, 1, false, MoViNetActivation.None);
             hidden = Activation(hidden, MoViNetActivation.Swish);
-            var logits = ConvBlock(hidden, "classifier.3.conv_1", Triple.One, Triple.One, 1, false, MoViNetActivation.None);
-            g.Node("Reshape", [logits, g.Int64s(0, -1)], VideoOnnxExport.OutputName);
-            g.Output(VideoOnnxExport.OutputName, -1, spec.NumClasses);
+            return ConvBlock(hidden, member + "classifier.3.conv_1", Triple.One, Triple.One, 1, false, MoViNetActivation.None);
         }
     }
 }

@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.Common;
 using MLNetVideo.Weights;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
 using MLNetVideo.Onnx;
+using MLNetVideo.Trainers.Common;
 using MLNetVideo.Transforms.TemporalClustering;
 using static TorchSharp.torch;
 

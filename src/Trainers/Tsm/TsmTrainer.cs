@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.Common;
 using Microsoft.ML.Runtime;
 using MLNetVideo.Errors;
 using MLNetVideo.Weights;

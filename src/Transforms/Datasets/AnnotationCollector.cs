@@ -6,17 +6,6 @@ using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Transforms.Datasets;
 
-/// <summary>The columns a format has; the data view holds only these.</summary>
-[Flags]
-internal enum AnnotationColumns
-{
-    VideoPath = 1,
-    Label = 2,
-    Labels = 4,
-    Segment = 8,
-    Split = 16,
-}
-
 /// <summary>
 /// Collects the rows of one annotation read: applies the user's error policy to malformed lines and missing videos
 /// (throw naming file and line, or leave out / keep and report), and builds the data view with the format's columns.

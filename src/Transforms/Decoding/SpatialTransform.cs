@@ -1,22 +1,5 @@
 namespace MLNetVideo.Transforms.Decoding;
 
-/// <summary>How frames are brought to the output size.</summary>
-public enum ResizeMode
-{
-    /// <summary>Resize so the short side is <c>ShortSideSize</c> (aspect kept), then crop a <c>FrameSize</c> square:
-    /// centred at inference, random when training (mmaction2's <c>Resize(-1, 256)</c> + <c>CenterCrop</c>/<c>RandomCrop</c>).</summary>
-    ShortSideThenCrop,
-    /// <summary>Resize straight to <c>FrameSize</c> × <c>FrameSize</c>, ignoring the aspect ratio.</summary>
-    Stretch,
-}
-
-/// <summary>A crop window in the scaled frame, in pixels.</summary>
-/// <param name="X">Left column.</param>
-/// <param name="Y">Top row.</param>
-/// <param name="Width">Width.</param>
-/// <param name="Height">Height.</param>
-public readonly record struct CropWindow(int X, int Y, int Width, int Height);
-
 /// <summary>Pure geometry of the spatial step: scaled size and crop windows. No pixels are touched here.</summary>
 public static class SpatialTransform
 {

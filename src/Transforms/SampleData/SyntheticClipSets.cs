@@ -2,11 +2,6 @@ using MLNetVideo.Determinism;
 
 namespace MLNetVideo.Transforms.SampleData;
 
-/// <summary>One in-memory clip: [3, T, H, W] floats (ImageNet-normalised) and its class index.</summary>
-/// <param name="Clip">The clip, channel-major.</param>
-/// <param name="Label">Class index.</param>
-internal sealed record SyntheticClip(float[] Clip, int Label);
-
 /// <summary>
 /// Decoded-clip versions of generated sets, for trainer experiments and tests that must not spend their time in ffmpeg:
 /// <list type="bullet">

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 
 namespace MLNetVideo.Tests.Onnx;
 
-/// <summary>MoViNet exported by MoViNetOnnxExport: the whole-clip classifier (base and stream networks) and the stream
-/// step with explicit state give TorchSharp's logits through ONNX Runtime, step after step.</summary>
+/// <summary>MoViNet exported by MoViNetOnnxExport: the whole-clip classifier (base and stream networks, single and temporal
+/// ensemble) and the stream step with explicit state give TorchSharp's logits through ONNX Runtime, step after step.</summary>
 [TestClass]
 [DoNotParallelize]
 public sealed class MoViNetOnnxExportTests
@@ -26,6 +26,37 @@ public sealed class MoViNetOnnxExportTests
         var clips = rand([2, 3, 5, 40, 36]);
         using var noGrad = no_grad();
         OnnxParity.AssertClose(network.call(clips), OnnxParity.Logits(path, clips), mode.ToString());
+    }
+
+    [TestMethod]
+    [DataRow(MoViNetMode.Base, 5)]
+    [DataRow(MoViNetMode.Stream, 4)]
+    public void TemporalEnsemble_OnnxLogits_EqualTorchSharp(MoViNetMode mode, int frames)
+    {
+        torch.manual_seed(7);
+        using var network = new MoViNetEnsembleNetwork(MoViNetTestNetworks.TinySpec(mode) with { TemporalEnsemble = true });
+        MoViNetTestNetworks.Calibrate(network);
+        // Different members, so that feeding a member the other's frames (or one member twice) would show.
+        using (no_grad())
+            foreach (var (name, p) in network.named_parameters())
+                if (name.StartsWith("model_1.", StringComparison.Ordinal) && name.EndsWith("alpha", StringComparison.Ordinal)) p.fill_(0.4);
+        using var folder = new TempFolder();
+        string path = folder.File("ensemble.onnx");
+        MoViNetOnnxExport.Export(network, path, frames, height: 36, width: 32);
+        using var scope = NewDisposeScope();
+        var clips = rand([2, 3, frames, 36, 32]);
+        using var noGrad = no_grad();
+        var expected = network.call(clips);
+        OnnxParity.AssertClose(expected, OnnxParity.Logits(path, clips), $"ensemble, {mode}, {frames} frames");
+        var swapped = network.Members[0].call(clips.slice(2, 1, frames, 2)) + network.Members[1].call(clips.slice(2, 0, frames, 2));
+        Assert.IsTrue((swapped / 2 - expected).abs().max().item<float>() > 1e-3, "the members differ, so the parity checks which frames each one sees");
+    }
+
+    [TestMethod]
+    public void TemporalEnsemble_OfOneFrame_Throws()
+    {
+        using var network = new MoViNetEnsembleNetwork(MoViNetTestNetworks.TinySpec(MoViNetMode.Base) with { TemporalEnsemble = true });
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => MoViNetOnnxExport.Export(network, "unused.onnx", 1, 32, 32)).Message, "at least 2 frames");
     }
 
     [TestMethod]

@@ -3,8 +3,10 @@ using Microsoft.ML.Data;
 using MLNetVideo.Featurizers.Onnx;
 using MLNetVideo.Tests.TestSupport;
 using MLNetVideo.Tests.Trainers;
+using MLNetVideo.Tests.Trainers.MoViNet;
 using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.AFNet;
+using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Tsm;
 using MLNetVideo.Transforms.Decoding;
@@ -54,7 +56,7 @@ public sealed class OnnxScoringTests
     private static float[][] Scores(IDataView view, string column = "Score")
         => view.GetColumn<VBuffer<float>>(column).Select(v => v.DenseValues().ToArray()).ToArray();
 
-    internal static void AssertSameScores(float[][] expected, float[][] actual, string what)
+    private static void AssertSameScores(float[][] expected, float[][] actual, string what, double tolerance = 1e-5)
     {
         Assert.AreEqual(expected.Length, actual.Length, what);
         double worst = 0;
@@ -64,7 +66,7 @@ public sealed class OnnxScoringTests
             for (int i = 0; i < expected[r].Length; i++)
                 worst = Math.Max(worst, Math.Abs(expected[r][i] - actual[r][i]));
         }
-        Assert.IsTrue(worst <= 1e-5, $"{what}: max |ONNX − TorchSharp| probability {worst:E2}");
+        Assert.IsTrue(worst <= tolerance, $"{what}: max |ONNX − TorchSharp| probability {worst:E2}");
         Assert.IsTrue(expected.Any(r => r.Max() - r.Min() > 1e-3), $"{what}: the probabilities are nearly uniform; the comparison would mean little");
     }
 
@@ -106,7 +108,68 @@ public sealed class OnnxScoringTests
         var transformers = chain is null ? [loaded] : chain.ToArray();
         Assert.IsTrue(transformers.All(t => t.GetType().Assembly.GetName().Name!.StartsWith("Microsoft.ML", StringComparison.Ordinal)),
             string.Join(", ", transformers.Select(t => t.GetType().FullName)));
-        AssertSameScores(expected, Scores(loaded.Transform(data)), "TSM with clustering from the libtorch-free zip");
+        var scored = loaded.Transform(data);
+        AssertSameScores(expected, Scores(scored), "TSM with clustering from the libtorch-free zip");
+        // The label had no names: the same keys, without KeyValues, as the TorchSharp route.
+        var torchScored = model.Transform(data);
+        Assert.AreEqual(torchScored.Schema["PredictedLabel"].Type, scored.Schema["PredictedLabel"].Type);
+        Assert.IsNull(scored.Schema["PredictedLabel"].Annotations.Schema.GetColumnOrNull("KeyValues"));
+        Assert.IsNull(torchScored.Schema["PredictedLabel"].Annotations.Schema.GetColumnOrNull("KeyValues"));
+        CollectionAssert.AreEqual(torchScored.GetColumn<uint>("PredictedLabel").ToArray(), scored.GetColumn<uint>("PredictedLabel").ToArray());
+        (loaded as IDisposable)?.Dispose();
+    }
+
+    /// <summary>What a user's PredictionEngine reads from a classifier.</summary>
+    private sealed class Prediction
+    {
+        public float[] Score { get; set; } = [];
+
+        public uint PredictedLabel { get; set; }
+    }
+
+    [TestMethod]
+    public void SavedWithoutLibTorch_PredictionEngineInAFreshContext_GivesTorchSharpScoreAndNamedPredictedLabel()
+    {
+        var setup = new MLContext(seed: 1);
+        var rows = SyntheticClips.Motion(6, seed: 7, frames: Frames, size: Size, noise: 0.5f);
+        var data = SyntheticClips.Load(setup, rows, Frames, Size);
+        string[] names = ["walk", "run", "jump", "sit"];
+        torch.manual_seed(25);
+        // A calibrated tiny MoViNet: its logits depend on the input, so the rows fall in different classes.
+        var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Base, Classes);
+        using var model = new VideoClassifierTransformer<MoViNetSpec>(setup, MoViNetBackbone.Instance, network.Spec, network, Info(1, ClipLayout.Cthw) with { ClassNames = names },
+            new Dictionary<string, object?>(), CPU) { ScoringBackend = ScoringBackend.TorchSharp };
+        using var torchEngine = setup.Model.CreatePredictionEngine<ClipRow, Prediction>(model, inputSchemaDefinition: SyntheticClips.Definition(Frames, Size));
+        var expected = rows.Select(r => torchEngine.Predict(r)).Select(p => (Score: p.Score.ToArray(), p.PredictedLabel)).ToArray();
+        Assert.IsTrue(expected.Select(e => e.PredictedLabel).Distinct().Count() > 1, "the rows are predicted as different classes, so the labels are compared: " + string.Join(" | ", expected.Select(e => string.Join(",", e.Score.Select(v => v.ToString("F3"))))));
+
+        using var folder = new TempFolder();
+        string zip = folder.File("movinet-onnx.zip");
+        VideoClassifierOnnxDeployment.SaveWithoutLibTorch(setup, model, data.Schema, zip);
+
+        var user = new MLContext(seed: 9);
+        var loaded = user.Model.Load(zip, out var inputSchema);
+        var chain = loaded as TransformerChain<ITransformer>;
+        Assert.IsNotNull(chain);
+        Assert.IsTrue(chain.All(t => t.GetType().Assembly.GetName().Name!.StartsWith("Microsoft.ML", StringComparison.Ordinal)),
+            "only ML.NET's own transformers: " + string.Join(", ", chain.Select(t => t.GetType().FullName)));
+        var schema = loaded.GetOutputSchema(inputSchema);
+        Assert.AreEqual(new KeyDataViewType(typeof(uint), Classes), schema["PredictedLabel"].Type, "a key over the classes, as the TorchSharp route");
+        var keyValues = default(VBuffer<ReadOnlyMemory<char>>);
+        schema["PredictedLabel"].GetKeyValues(ref keyValues);
+        CollectionAssert.AreEqual(names, keyValues.DenseValues().Select(v => v.ToString()).ToArray(), "the key's values are the saved class names");
+
+        using var engine = user.Model.CreatePredictionEngine<ClipRow, Prediction>(loaded, inputSchemaDefinition: SyntheticClips.Definition(Frames, Size));
+        var actual = rows.Select(r => engine.Predict(r)).Select(p => (Score: p.Score.ToArray(), p.PredictedLabel)).ToArray();
+        // The calibrated MoViNet's logits are larger than the random networks': its probabilities differ by up to ~1e-5.
+        AssertSameScores(expected.Select(e => e.Score).ToArray(), actual.Select(a => a.Score).ToArray(), "PredictionEngine over the libtorch-free zip", 1e-4);
+        CollectionAssert.AreEqual(expected.Select(e => e.PredictedLabel).ToArray(), actual.Select(a => a.PredictedLabel).ToArray());
+        var scored = loaded.Transform(user.Data.LoadFromEnumerable(rows, SyntheticClips.Definition(Frames, Size)));
+        // ML.NET's scorer passes the graph's probabilities through exactly (identity weights, zero biases).
+        var graphOnly = chain.First().Transform(user.Data.LoadFromEnumerable(rows, SyntheticClips.Definition(Frames, Size)));
+        CollectionAssert.AreEqual(Scores(graphOnly).SelectMany(r => r).ToArray(), Scores(scored).SelectMany(r => r).ToArray());
+        var withNames = user.Transforms.Conversion.MapKeyToValue("Name", "PredictedLabel").Fit(scored).Transform(scored);
+        CollectionAssert.AreEqual(expected.Select(e => names[e.PredictedLabel - 1]).ToArray(), withNames.GetColumn<string>("Name").ToArray(), "MapKeyToValue restores the names");
         (loaded as IDisposable)?.Dispose();
     }
 
@@ -126,6 +189,23 @@ public sealed class OnnxScoringTests
         var torch = Scores(model.Transform(data));
         AssertSameScores(torch, onnx, "Auto (ONNX Runtime) vs TorchSharp");
         CollectionAssert.AreEqual(model.Transform(data).GetColumn<uint>("PredictedLabel").ToArray(), onnxLabels);
+    }
+
+    [TestMethod]
+    public void ScoringBackend_AutoOnCpu_MoViNetTemporalEnsemble_IsOnnxRuntime_AndScoresAsTorchSharp()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(3, seed: 6, frames: Frames, size: Size), Frames, Size);
+        torch.manual_seed(24);
+        var spec = MoViNetTestNetworks.TinySpec(MoViNetMode.Stream, Classes) with { TemporalEnsemble = true };
+        var network = (MoViNetEnsembleNetwork)MoViNetBackbone.Instance.CreateNetwork(spec);
+        MoViNetTestNetworks.Calibrate(network);
+        using var model = new VideoClassifierTransformer<MoViNetSpec>(mlContext, MoViNetBackbone.Instance, spec, network, Info(1, ClipLayout.Cthw), new Dictionary<string, object?>(), CPU);
+        Assert.IsTrue(VideoClassifierOnnx.CanExport(model));
+        Assert.AreEqual(ScoringBackend.OnnxRuntime, model.ActiveScoringBackend, model.ScoringBackendReason);
+        var onnx = Scores(model.Transform(data));
+        model.ScoringBackend = ScoringBackend.TorchSharp;
+        AssertSameScores(Scores(model.Transform(data)), onnx, "MoViNet temporal ensemble, Auto (ONNX Runtime) vs TorchSharp");
     }
 
     [TestMethod]

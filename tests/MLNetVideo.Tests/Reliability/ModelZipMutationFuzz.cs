@@ -21,41 +21,6 @@ using TorchSharp;
 
 namespace MLNetVideo.Tests.Reliability;
 
-/// <summary>One saved component: its zip and what one prediction through it reads.</summary>
-/// <param name="Component">Its name.</param>
-/// <param name="ZipPath">The untouched zip.</param>
-/// <param name="Probe">Input rows for one prediction.</param>
-/// <param name="OutputColumn">The column the prediction reads.</param>
-internal sealed record ZipSubject(string Component, string ZipPath, Func<MLContext, IDataView> Probe, string OutputColumn);
-
-/// <summary>One value of one JSON entry of one component, changed (or added).</summary>
-/// <param name="Subject">The component.</param>
-/// <param name="Entry">The zip entry.</param>
-/// <param name="Path">Where in the JSON ("Options.VideoFolder", "ClassNames[1]").</param>
-/// <param name="Kind">What the change is ("trap-absolute", "huge", "executable-insert", ...).</param>
-/// <param name="Apply">Makes the change on a parsed copy of the entry.</param>
-internal sealed record ZipMutation(ZipSubject Subject, string Entry, string Path, string Kind, Action<JsonNode> Apply)
-{
-    public override string ToString() => $"{Subject.Component} {Entry[(Entry.LastIndexOf('/') + 1)..]} {Path} ← {Kind}";
-}
-
-/// <summary>How a mutated zip fared.</summary>
-internal enum ZipMutationResult
-{
-    /// <summary>Loading refused it.</summary>
-    RefusedAtLoad,
-
-    /// <summary>It loaded, and the first prediction refused its settings.</summary>
-    RefusedAtFirstUse,
-
-    /// <summary>It loaded and predicted (within every rule).</summary>
-    Accepted,
-}
-
-/// <summary>The outcome of one mutated zip; <see cref="Violations"/> must be empty.</summary>
-internal sealed record ZipMutationOutcome(ZipMutation Mutation, ZipMutationResult Result, string? ExceptionType, string? Message,
-    IReadOnlyList<string> Violations, TimeSpan Elapsed);
-
 /// <summary>
 /// Issue 15's zip-field mutation fuzz: one small model zip per persisted MLNetVideo component (LoadVideoFrames, temporal
 /// clustering, both CLIP featurizers with external files, the five trainers), every value of every JSON entry of each

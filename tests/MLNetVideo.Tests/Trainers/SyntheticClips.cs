@@ -3,14 +3,6 @@ using Microsoft.ML.Data;
 
 namespace MLNetVideo.Tests.Trainers;
 
-/// <summary>One row of a synthetic clip data set.</summary>
-public sealed class ClipRow
-{
-    public float[] Frames { get; set; } = [];
-
-    public string Label { get; set; } = "";
-}
-
 /// <summary>
 /// In-memory clip sets for trainer tests: a bright square moving left/right/up/down over T frames (random start, random
 /// speed 1–2 px per frame, Gaussian noise), laid out [C, T, H, W] (or [K, C, T, H, W] for K views).

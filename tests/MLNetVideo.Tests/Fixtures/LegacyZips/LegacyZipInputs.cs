@@ -2,32 +2,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace MLNetVideo.Tests.Fixtures;
-
-/// <summary>One row of a legacy-zip data set: a clip (or feature) vector and its label.</summary>
-public sealed class LegacyZipRow
-{
-    public float[] Frames { get; set; } = [];
-
-    public string Label { get; set; } = "";
-}
-
-/// <summary>What a legacy zip gave at save time: the clip column's shape and the scores of <see cref="LegacyZipInputs.ScoredRows"/>
-/// rows of <see cref="LegacyZipInputs.Row"/> (file <c>&lt;name&gt;.json</c> next to <c>&lt;name&gt;.zip</c>).</summary>
-public sealed class LegacyZipRecord
-{
-    public string Name { get; set; } = "";
-
-    public string SavedBy { get; set; } = "";
-
-    public string ClipColumnName { get; set; } = "Frames";
-
-    public int[] Dimensions { get; set; } = [];
-
-    public float[][] Scores { get; set; } = [];
-
-    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-}
+namespace MLNetVideo.Tests.Fixtures.LegacyZips;
 
 /// <summary>The inputs shared by the legacy-zip writer (tests/LegacyZipWriter) and the test that loads the zips: a
 /// deterministic formula, so neither depends on a random generator's implementation.</summary>

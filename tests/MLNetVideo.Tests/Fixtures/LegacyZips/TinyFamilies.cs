@@ -5,7 +5,7 @@ using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Tsm;
 
-namespace MLNetVideo.Tests.Fixtures;
+namespace MLNetVideo.Tests.Fixtures.LegacyZips;
 
 /// <summary>The tiny trainer options of each family that the legacy-zip writer (tests/LegacyZipWriter) saves and the
 /// backbone contract test trains: one epoch of batches of two, CPU, seed 5, the smallest widths each family accepts.</summary>

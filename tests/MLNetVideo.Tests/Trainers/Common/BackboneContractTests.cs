@@ -3,7 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetVideo.Tests.Core.MLNetInterop;
-using MLNetVideo.Tests.Fixtures;
+using MLNetVideo.Tests.Fixtures.LegacyZips;
 using MLNetVideo.Tests.TestSupport;
 using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.AFNet;

@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.Common;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetVideo.Trainers;

@@ -5,7 +5,7 @@ using MLNetVideo.Trainers.Tsm;
 using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Weights;
 
-namespace MLNetVideo.Tests.Trainers;
+namespace MLNetVideo.Tests.Trainers.Common;
 
 /// <summary>
 /// The synthetic fine-tuning task (issue 17, item 5), shared by <c>FineTuningTests</c> and <c>benchmarks/FineTuneBenchmarks</c>

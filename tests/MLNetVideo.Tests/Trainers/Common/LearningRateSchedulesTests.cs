@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.Common;
 using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.S3D;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.ML;
-using MLNetVideo.Tests.Fixtures;
+using MLNetVideo.Tests.Fixtures.LegacyZips;
 
 namespace MLNetVideo.Tests.Trainers.Common;
 

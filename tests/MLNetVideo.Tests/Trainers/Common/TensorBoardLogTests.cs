@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.Common;
 using System.IO.Compression;
 using Microsoft.ML;
 using MLNetVideo.Tests.TestSupport;

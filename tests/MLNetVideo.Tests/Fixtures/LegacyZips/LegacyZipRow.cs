@@ -1,0 +1,13 @@
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNetVideo.Tests.Fixtures.LegacyZips;
+
+/// <summary>One row of a legacy-zip data set: a clip (or feature) vector and its label.</summary>
+public sealed class LegacyZipRow
+{
+    public float[] Frames { get; set; } = [];
+
+    public string Label { get; set; } = "";
+}

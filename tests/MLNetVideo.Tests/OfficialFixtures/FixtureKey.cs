@@ -1,0 +1,8 @@
+using System.Text.Json;
+using MLNetVideo.Weights;
+using static TorchSharp.torch;
+
+namespace MLNetVideo.Tests.OfficialFixtures;
+
+/// <summary>One entry of an official key list.</summary>
+internal sealed record FixtureKey(string Key, long[] Shape, TensorDType DType);

@@ -1,0 +1,12 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using TorchSharp;
+
+namespace MLNetVideo.Tests.Reliability;
+
+/// <summary>The outcome of one mutated zip; <see cref="Violations"/> must be empty.</summary>
+internal sealed record ZipMutationOutcome(ZipMutation Mutation, ZipMutationResult Result, string? ExceptionType, string? Message,
+    IReadOnlyList<string> Violations, TimeSpan Elapsed);

@@ -1,0 +1,10 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNetVideo.TestComponents;
+
+/// <summary>Settings saved in the zip as JSON.</summary>
+public sealed record TinyLinearSettings(string FeaturesColumn, string OutputColumn, int InFeatures, int Classes);
