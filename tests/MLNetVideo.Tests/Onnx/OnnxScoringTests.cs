@@ -21,9 +21,9 @@ namespace MLNetVideo.Tests.Onnx;
 [DoNotParallelize]
 public sealed class OnnxScoringTests
 {
-    private const int Frames = 8, Size = 32, Classes = 4;
+    internal const int Frames = 8, Size = 32, Classes = 4;
 
-    private static VideoClassifierInfo Info(int views, ClipLayout networkLayout) => new()
+    internal static VideoClassifierInfo Info(int views, ClipLayout networkLayout) => new()
     {
         ClipColumnName = "Frames",
         ScoreColumnName = "Score",
@@ -35,7 +35,7 @@ public sealed class OnnxScoringTests
     };
 
     /// <summary>A tiny S3D-G classifier with random weights and statistics, reading Cthw clips of <paramref name="views"/> views.</summary>
-    private static VideoClassifierTransformer<S3DSpec> TinyS3D(MLContext mlContext, int views = 1)
+    internal static VideoClassifierTransformer<S3DSpec> TinyS3D(MLContext mlContext, int views = 1)
     {
         torch.manual_seed(21);
         var network = new S3DNetwork(S3DSpecs.For(S3DVariant.S3DG, Classes, 0.125));
@@ -44,7 +44,7 @@ public sealed class OnnxScoringTests
     }
 
     /// <summary>A tiny TSM with clustering: its network reads Tchw while the column is Cthw, so the graph transposes.</summary>
-    private static VideoClassifierTransformer<TsmSpec> TinyTsm(MLContext mlContext)
+    internal static VideoClassifierTransformer<TsmSpec> TinyTsm(MLContext mlContext)
     {
         torch.manual_seed(22);
         var spec = new TsmSpec { Depth = TsmDepth.ResNet18, NumClasses = Classes, WidthMultiplier = 0.25, Clustering = TsmClustering.Cumulative, ClusterCount = 3 };
