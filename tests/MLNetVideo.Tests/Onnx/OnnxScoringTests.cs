@@ -21,9 +21,9 @@ namespace MLNetVideo.Tests.Onnx;
 [DoNotParallelize]
 public sealed class OnnxScoringTests
 {
-    private const int Frames = 8, Size = 32, Classes = 4;
+    internal const int Frames = 8, Size = 32, Classes = 4;
 
-    private static VideoClassifierInfo Info(int views, ClipLayout networkLayout) => new()
+    internal static VideoClassifierInfo Info(int views, ClipLayout networkLayout) => new()
     {
         ClipColumnName = "Frames",
         ScoreColumnName = "Score",
@@ -35,7 +35,7 @@ public sealed class OnnxScoringTests
     };
 
     /// <summary>A tiny S3D-G classifier with random weights and statistics, reading Cthw clips of <paramref name="views"/> views.</summary>
-    private static VideoClassifierTransformer<S3DSpec> TinyS3D(MLContext mlContext, int views = 1)
+    internal static VideoClassifierTransformer<S3DSpec> TinyS3D(MLContext mlContext, int views = 1)
     {
         torch.manual_seed(21);
         var network = new S3DNetwork(S3DSpecs.For(S3DVariant.S3DG, Classes, 0.125));
@@ -44,7 +44,7 @@ public sealed class OnnxScoringTests
     }
 
     /// <summary>A tiny TSM with clustering: its network reads Tchw while the column is Cthw, so the graph transposes.</summary>
-    private static VideoClassifierTransformer<TsmSpec> TinyTsm(MLContext mlContext)
+    internal static VideoClassifierTransformer<TsmSpec> TinyTsm(MLContext mlContext)
     {
         torch.manual_seed(22);
         var spec = new TsmSpec { Depth = TsmDepth.ResNet18, NumClasses = Classes, WidthMultiplier = 0.25, Clustering = TsmClustering.Cumulative, ClusterCount = 3 };
@@ -88,6 +88,32 @@ public sealed class OnnxScoringTests
         var onnxModel = mlContext.Transforms.ApplyOnnxModel(["Score"], ["Frames"], onnx, shape, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100).Fit(data);
         AssertSameScores(expected, Scores(onnxModel.Transform(data)), $"S3D-G, {views} view(s)");
         (onnxModel as IDisposable)?.Dispose();
+    }
+
+    [TestMethod]
+    public void NetworkGraph_OfTrainedModel_GivesItsNetworksLogits_InTheNetworksLayout()
+    {
+        var mlContext = new MLContext(seed: 1);
+        using var model = TinyTsm(mlContext);
+        using var folder = new TempFolder();
+        string onnx = folder.File("tsm-network.onnx");
+        VideoClassifierOnnx.ExportNetworkGraph(model, onnx);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        // The network alone reads its own layout (TSM: Tchw), not the clip column's Cthw, and writes logits, not probabilities.
+        var clips = rand([2, Frames, 3, Size, Size]);
+        var logits = OnnxParity.Logits(onnx, clips);
+        CollectionAssert.AreEqual(new long[] { 2, Classes }, logits.Shape);
+        OnnxParity.AssertClose(model.Network.call(clips), logits, "TSM network graph of a trained model");
+    }
+
+    [TestMethod]
+    public void NetworkGraph_OfNullModel_IsRefusedByName()
+    {
+        var e = Assert.ThrowsExactly<ArgumentNullException>(() => VideoClassifierOnnx.ExportNetworkGraph<S3DSpec>(null!, "unused.onnx"));
+        Assert.AreEqual("transformer", e.ParamName);
+        using var model = TinyS3D(new MLContext(seed: 1));
+        Assert.ThrowsExactly<ArgumentException>(() => VideoClassifierOnnx.ExportNetworkGraph(model, " "));
     }
 
     [TestMethod]
