@@ -39,7 +39,7 @@ namespace MLNetVideo.Trainers.Tsm;
 /// <para>No hidden per-call state: T and g are derived from each call's input, so the network can serve concurrent
 /// inference calls.</para>
 /// </remarks>
-public sealed class TsmNetwork : Module<Tensor, Tensor>
+internal sealed class TsmNetwork : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
