@@ -8,9 +8,7 @@ using MLNetVideo.Trainers.Evl;
 using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Tsm;
-using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Weights;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Tests.OfficialFixtures;
