@@ -6,20 +6,26 @@ namespace MLNetVideo.Featurizers.Onnx;
 
 /// <summary>
 /// Deploys a trained video classifier without libtorch: its scoring graph (<see cref="VideoClassifierOnnx.ExportScoringGraph"/>)
-/// wrapped in ML.NET's own <c>ApplyOnnxModel</c> transformer and saved as an ordinary ML.NET model zip. Loading and scoring
+/// wrapped in ML.NET's own <c>ApplyOnnxModel</c> transformer, followed by ML.NET's own multiclass scorer, and saved as an
+/// ordinary ML.NET model zip with the classifier's <c>Score</c> and <c>PredictedLabel</c> columns. Loading and scoring
 /// that zip needs Microsoft.ML, Microsoft.ML.OnnxTransformer and an ONNX Runtime package only — neither TorchSharp nor
 /// MLNetVideo.
 /// </summary>
 public static class VideoClassifierOnnxDeployment
 {
-    /// <summary>Creates ML.NET's ONNX transformer over the classifier's scoring graph: it reads the clip column and writes the
-    /// score column (averaged probabilities, as the classifier's <c>Score</c>). The graph is written to
-    /// <paramref name="onnxPath"/>, which ML.NET embeds in the zip when the transformer is saved.</summary>
+    /// <summary>Creates ML.NET's ONNX transformer over the classifier's scoring graph, then ML.NET's multiclass prediction
+    /// transformer over its probabilities: together they read the clip column and write the score column (averaged
+    /// probabilities, as the classifier's <c>Score</c>, with the class names as SlotNames) and the predicted-label column (the
+    /// key of the most probable class with the class names as KeyValues, as the classifier's <c>PredictedLabel</c> and ML.NET's
+    /// multiclass trainers). The graph is written to <paramref name="onnxPath"/>, which ML.NET embeds in the zip when the
+    /// transformer is saved.</summary>
     /// <param name="mlContext">The context.</param>
     /// <param name="transformer">A trained classifier.</param>
     /// <param name="onnxPath">Where to write the scoring graph.</param>
     /// <param name="inputSchema">Schema of the data the transformer will read (the clip column's type is checked there).</param>
-    /// <returns>The ONNX transformer.</returns>
+    /// <returns>The chain: the ONNX transformer, then the multiclass scorer.</returns>
+    /// <remarks>The scorer is a linear multiclass predictor with identity weights and zero biases over the probabilities, so
+    /// its scores are the graph's probabilities exactly and its predicted label their first largest, as the classifier's.</remarks>
     public static ITransformer CreateOnnxScorer<TSpec>(MLContext mlContext, VideoClassifierTransformer<TSpec> transformer,
         string onnxPath, DataViewSchema inputSchema)
         where TSpec : class
@@ -30,8 +36,11 @@ public static class VideoClassifierOnnxDeployment
         VideoClassifierOnnx.ExportScoringGraph(transformer, onnxPath);
         var info = transformer.Info;
         var shape = new Dictionary<string, int[]> { [info.ClipColumnName] = [1, info.Clip.Views, .. info.Clip.ViewDimensions().Select(d => (int)d)] };
-        var estimator = mlContext.Transforms.ApplyOnnxModel([info.ScoreColumnName], [info.ClipColumnName], onnxPath, shape, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100);
-        return estimator.Fit(new EmptyData(inputSchema));
+        var onnx = mlContext.Transforms.ApplyOnnxModel([info.ScoreColumnName], [info.ClipColumnName], onnxPath, shape, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100)
+            .Fit(new EmptyData(inputSchema));
+        var scorer = Interop.MulticlassScoreBridge.Create(mlContext, onnx.GetOutputSchema(inputSchema), info.ScoreColumnName, info.ScoreColumnName,
+            info.PredictedLabelColumnName, info.ClassNames);
+        return new TransformerChain<ITransformer>(onnx, scorer);
     }
 
     /// <summary>Saves the classifier as an ML.NET model zip that scores with ONNX Runtime only (see the class remarks).</summary>

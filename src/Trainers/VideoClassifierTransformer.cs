@@ -20,8 +20,8 @@ namespace MLNetVideo.Trainers;
 /// computes any (AFNet's <c>SelectedFrameRatio</c>).
 /// </summary>
 /// <remarks>
-/// Rows are scored lazily, one row per forward pass with all of its views batched; a row with K views gets the mean of
-/// the K softmax vectors. The network runs in eval mode under <c>torch.inference_mode()</c> on <see cref="Device"/>.
+/// Rows are scored lazily, one row per forward pass with all of its views batched (several rows per pass with
+/// <see cref="ScoringBatchRows"/>); a row with K views gets the mean of the K softmax vectors. The network runs in eval mode under <c>torch.inference_mode()</c> on <see cref="Device"/>.
 /// Saved inside the ML.NET model zip as <c>Spec.json</c> (architecture), <c>Classifier.json</c> (columns, clip shape,
 /// classes, the device it trained on), <c>Training.json</c> (the options used) and <c>Weights.bin</c>. Family features are
 /// extension members in the family's namespace (MoViNet's <c>CreateStream</c>, AFNet's <c>Predict</c>).
@@ -36,6 +36,7 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     private readonly Dictionary<string, object?> _trainingOptions;
     private readonly object _scoringGate = new();
     private ScoringBackend _scoringBackend = ScoringBackend.Auto;
+    private int _scoringBatchRows;
     private Lazy<OnnxClassifierScoring?>? _onnx;
     private string? _onnxReason;
     private Task? _scoringWarmUp;
@@ -110,6 +111,32 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
         }
     }
 
+    /// <summary>Most rows a scoring cursor scores in one forward pass: 0 (default) picks <see cref="ActiveScoringBatchRows"/>
+    /// from the device; 1 scores each row alone; 2 to <see cref="MaxScoringBatchRows"/> let a cursor that reads a whole data
+    /// view in order read the next rows through a second cursor and score them together (the first row is always scored
+    /// alone, so it waits for no other row). Each row's scores are those it gets alone (to rounding); an error stays with
+    /// its own row. Single rows (<c>PredictionEngine</c>) and shuffled cursors are scored one at a time. Not saved in the
+    /// model zip.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Below 0 or above <see cref="MaxScoringBatchRows"/>.</exception>
+    public int ScoringBatchRows
+    {
+        get => _scoringBatchRows;
+        set
+        {
+            if (value is < 0 or > MaxScoringBatchRows)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"ScoringBatchRows must be between 0 (automatic) and {MaxScoringBatchRows}; got {value}.");
+            _scoringBatchRows = value;
+        }
+    }
+
+    /// <summary>The largest accepted <see cref="ScoringBatchRows"/>.</summary>
+    public const int MaxScoringBatchRows = 64;
+
+    /// <summary>Rows per forward pass when <see cref="ScoringBatchRows"/> is 0: 1 on the CPU, where scoring rows together
+    /// measured no faster per row than one at a time (BENCHMARKS.md, "Scoring rows in batches"); 8 on CUDA, where one row
+    /// leaves the device mostly idle.</summary>
+    public int ActiveScoringBatchRows => _scoringBatchRows > 0 ? _scoringBatchRows : _device.type == DeviceType.CUDA ? 8 : 1;
+
     /// <summary>The backend that scores now (Auto resolved): <see cref="ScoringBackend.OnnxRuntime"/> or
     /// <see cref="ScoringBackend.TorchSharp"/>.</summary>
     public ScoringBackend ActiveScoringBackend => OnnxScoring() is null ? ScoringBackend.TorchSharp : ScoringBackend.OnnxRuntime;
@@ -176,6 +203,11 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     /// <returns>Per row, softmax probabilities averaged over its views.</returns>
     public float[][] PredictProbabilities(IReadOnlyList<float[]> rows) => PredictRows(rows).Probabilities;
 
+    /// <summary>Forward passes (calls of <see cref="PredictRows"/>) so far (tests).</summary>
+    internal long Forwards => Interlocked.Read(ref _forwards);
+
+    private long _forwards;
+
     /// <summary>Names of the extra <see cref="float"/> columns written after PredictedLabel (empty for most families).</summary>
     public IReadOnlyList<string> ExtraOutputColumns => _extraColumns;
 
@@ -205,6 +237,7 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
         ArgumentNullException.ThrowIfNull(rows);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (rows.Count == 0) return ([], []);
+        Interlocked.Increment(ref _forwards);
         int viewSize = Info.Clip.ViewSize;
         int views = rows[0].Length / viewSize;
         if (views < 1 || rows.Any(r => r.Length != views * viewSize))
@@ -234,7 +267,10 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
     }
 
     /// <inheritdoc />
-    protected override ColumnMapping CreateMapping(DataViewSchema inputSchema) => new ClassifierMapping(this, inputSchema);
+    protected override ColumnMapping CreateMapping(DataViewSchema inputSchema) => new ClassifierMapping(this, inputSchema, null);
+
+    /// <inheritdoc />
+    protected override ColumnMapping CreateMapping(IDataView input) => new ClassifierMapping(this, input.Schema, input);
 
     /// <inheritdoc />
     protected override void SaveModel(ModelSaveContext context)
@@ -343,10 +379,12 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
         private readonly VideoClassifierTransformer<TSpec> _owner;
         private readonly DataViewSchema.Column _clip;
         private readonly DataViewSchema.DetachedColumn[] _outputs;
+        private readonly IDataView? _source;
 
-        public ClassifierMapping(VideoClassifierTransformer<TSpec> owner, DataViewSchema inputSchema) : base(inputSchema)
+        public ClassifierMapping(VideoClassifierTransformer<TSpec> owner, DataViewSchema inputSchema, IDataView? source) : base(inputSchema)
         {
             _owner = owner;
+            _source = source;
             var info = owner.Info;
             _clip = inputSchema.GetColumnOrNull(info.ClipColumnName) ?? throw SchemaErrors.ColumnNotFound("clip", info.ClipColumnName);
             var geometry = ClipGeometry.TryFrom(_clip.Type, info.Clip.Layout);
@@ -377,11 +415,26 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
             float[] probabilities = [];
             float[] extras = [];
             var owner = _owner;
+            var batches = Batches(input);
+            ValueGetter<DataViewRowId>? idGetter = batches is null ? null : input.GetIdGetter();
+            if (batches is not null)
+                disposer = batches.Dispose;
 
             float[] Compute()
             {
                 if (input.Position != cachedPosition || probabilities.Length == 0)
                 {
+                    if (batches is not null)
+                    {
+                        DataViewRowId id = default;
+                        idGetter!(ref id);
+                        if (batches.TryGet(id, out var batched, out var batchedExtras))
+                        {
+                            (probabilities, extras) = (batched, batchedExtras);
+                            cachedPosition = input.Position;
+                            return probabilities;
+                        }
+                    }
                     clipGetter(ref buffer);
                     var values = new float[buffer.Length];
                     buffer.CopyTo(values);
@@ -426,6 +479,18 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
                 });
             }
             return getters;
+        }
+
+        /// <summary>Batches for a cursor over a whole data view that may score several rows per forward; null otherwise. Not
+        /// over a source that may drop rows (MLNetVideo's own, such as LoadVideoFrames with OnDecodeError = Skip): its row
+        /// filter decodes in every cursor, so a second cursor would decode each video twice.</summary>
+        private ScoringBatches? Batches(DataViewRow input)
+        {
+            int rows = _owner.ActiveScoringBatchRows;
+            if (rows < 2 || _source is null || input is not DataViewRowCursor || _source is MappedDataView { MayDropRows: true })
+                return null;
+            var owner = _owner;
+            return new ScoringBatches(_source, _clip.Index, rows, clips => owner.PredictRows(clips));
         }
 
         // ML.NET's score-column annotations (the names of its internal AnnotationUtils.Kinds), as its own multiclass trainers write them: Score and PredictedLabel form one score

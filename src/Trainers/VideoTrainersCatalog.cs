@@ -26,10 +26,14 @@ public static class VideoTrainersCatalog
     ///     .Append(mlContext.MulticlassClassification.Trainers.S3D("Label", "Frames", S3DVariant.S3DG, epochs: 20))
     ///     .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
     /// </code></example>
-    public static S3DTrainer S3D(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string clipColumnName = "Frames",
+    public static S3DTrainer S3D(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label",
+        string clipColumnName = "Frames",
         S3DVariant variant = S3DTrainer.Defaults.Variant,
-        int epochs = S3DTrainer.Defaults.Epochs, int batchSize = S3DTrainer.Defaults.BatchSize, double learningRate = S3DTrainer.Defaults.LearningRate,
+        int epochs = S3DTrainer.Defaults.Epochs,
+        int batchSize = S3DTrainer.Defaults.BatchSize,
+        double learningRate = S3DTrainer.Defaults.LearningRate,
         double widthMultiplier = S3DTrainer.Defaults.WidthMultiplier)
         => S3D(catalog, Common(new S3DTrainer.Options { Variant = variant, WidthMultiplier = widthMultiplier }, labelColumnName, clipColumnName, epochs, batchSize, learningRate));
 
@@ -54,10 +58,16 @@ public static class VideoTrainersCatalog
     ///     .Append(mlContext.MulticlassClassification.Trainers.Tsm("Label", "Frames", TsmDepth.ResNet50, TsmClustering.Cumulative, clusterCount: 8))
     ///     .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
     /// </code></example>
-    public static TsmTrainer Tsm(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string clipColumnName = "Frames",
-        TsmDepth depth = TsmTrainer.Defaults.Depth, TsmClustering clustering = TsmTrainer.Defaults.Clustering, int clusterCount = TsmTrainer.Defaults.ClusterCount,
-        int epochs = TsmTrainer.Defaults.Epochs, int batchSize = TsmTrainer.Defaults.BatchSize, double learningRate = TsmTrainer.Defaults.LearningRate)
+    public static TsmTrainer Tsm(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label",
+        string clipColumnName = "Frames",
+        TsmDepth depth = TsmTrainer.Defaults.Depth,
+        TsmClustering clustering = TsmTrainer.Defaults.Clustering,
+        int clusterCount = TsmTrainer.Defaults.ClusterCount,
+        int epochs = TsmTrainer.Defaults.Epochs,
+        int batchSize = TsmTrainer.Defaults.BatchSize,
+        double learningRate = TsmTrainer.Defaults.LearningRate)
         => Tsm(catalog, Common(new TsmTrainer.Options { Depth = depth, Clustering = clustering, ClusterCount = clusterCount }, labelColumnName, clipColumnName, epochs, batchSize, learningRate));
 
     /// <summary>Creates a <see cref="TsmTrainer"/> with every option exposed.</summary>
@@ -78,9 +88,13 @@ public static class VideoTrainersCatalog
     ///     .Append(mlContext.Transforms.Conversion.MapValueToKey("Label"))
     ///     .Append(mlContext.MulticlassClassification.Trainers.Evl("Label", "ClipFeatures", epochs: 20));
     /// </code></example>
-    public static EvlTrainer Evl(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string featuresColumnName = EvlTrainer.Defaults.FeaturesColumnName,
-        int epochs = EvlTrainer.Defaults.Epochs, int batchSize = EvlTrainer.Defaults.BatchSize, double learningRate = EvlTrainer.Defaults.LearningRate)
+    public static EvlTrainer Evl(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label",
+        string featuresColumnName = EvlTrainer.Defaults.FeaturesColumnName,
+        int epochs = EvlTrainer.Defaults.Epochs,
+        int batchSize = EvlTrainer.Defaults.BatchSize,
+        double learningRate = EvlTrainer.Defaults.LearningRate)
         => Evl(catalog, Common(new EvlTrainer.Options(), labelColumnName, featuresColumnName, epochs, batchSize, learningRate));
 
     /// <summary>Creates an <see cref="EvlTrainer"/> with every option exposed.</summary>
@@ -106,10 +120,15 @@ public static class VideoTrainersCatalog
     /// using var stream = model.CreateStream();
     /// float[] logits = stream.Push(frame, 172, 172);
     /// </code></example>
-    public static MoViNetTrainer MoViNet(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string clipColumnName = "Frames",
-        MoViNetVariant variant = MoViNetTrainer.Defaults.Variant, MoViNetMode mode = MoViNetTrainer.Defaults.Mode,
-        int epochs = MoViNetTrainer.Defaults.Epochs, int batchSize = MoViNetTrainer.Defaults.BatchSize, double learningRate = MoViNetTrainer.Defaults.LearningRate)
+    public static MoViNetTrainer MoViNet(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label",
+        string clipColumnName = "Frames",
+        MoViNetVariant variant = MoViNetTrainer.Defaults.Variant,
+        MoViNetMode mode = MoViNetTrainer.Defaults.Mode,
+        int epochs = MoViNetTrainer.Defaults.Epochs,
+        int batchSize = MoViNetTrainer.Defaults.BatchSize,
+        double learningRate = MoViNetTrainer.Defaults.LearningRate)
         => MoViNet(catalog, Common(new MoViNetTrainer.Options { Variant = variant, Mode = mode }, labelColumnName, clipColumnName, epochs, batchSize, learningRate));
 
     /// <summary>Creates a <see cref="MoViNetTrainer"/> with every option exposed.</summary>
@@ -133,10 +152,15 @@ public static class VideoTrainersCatalog
     ///     .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
     /// // The scored data also has a "SelectedFrameRatio" column (Single).
     /// </code></example>
-    public static AFNetTrainer AFNet(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string clipColumnName = "Frames",
-        AFNetDepth depth = AFNetTrainer.Defaults.Depth, double targetRatio = AFNetTrainer.Defaults.TargetRatio,
-        int epochs = AFNetTrainer.Defaults.Epochs, int batchSize = AFNetTrainer.Defaults.BatchSize, double learningRate = AFNetTrainer.Defaults.LearningRate)
+    public static AFNetTrainer AFNet(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label",
+        string clipColumnName = "Frames",
+        AFNetDepth depth = AFNetTrainer.Defaults.Depth,
+        double targetRatio = AFNetTrainer.Defaults.TargetRatio,
+        int epochs = AFNetTrainer.Defaults.Epochs,
+        int batchSize = AFNetTrainer.Defaults.BatchSize,
+        double learningRate = AFNetTrainer.Defaults.LearningRate)
         => AFNet(catalog, Common(new AFNetTrainer.Options { Depth = depth, TargetRatio = targetRatio }, labelColumnName, clipColumnName, epochs, batchSize, learningRate));
 
     /// <summary>Creates an <see cref="AFNetTrainer"/> with every option exposed.</summary>

@@ -17,6 +17,9 @@ internal sealed class MappedDataView : IDataView
 
     public bool CanShuffle => _input.CanShuffle;
 
+    /// <summary>Whether the mapping may drop rows (its row filter then runs in every cursor).</summary>
+    public bool MayDropRows => _mapping.MayDropRows;
+
     public DataViewSchema Schema { get; }
 
     public long? GetRowCount() => _mapping.MayDropRows ? null : _input.GetRowCount();

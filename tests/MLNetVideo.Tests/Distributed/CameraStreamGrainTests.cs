@@ -9,8 +9,9 @@ using Orleans.Streams;
 namespace MLNetVideo.Tests.Distributed;
 
 /// <summary>Camera streams as grains: equal to a local MoViNet session, published on an Orleans stream, surviving a silo
-/// kill from the last persisted frame, and freeing their session when idle.</summary>
-[TestClass]
+/// kill from the last persisted frame, and freeing their session when idle. Each test starts a cluster of silos (Process:
+/// scripts/test.sh runs these in the second test host, which balances the two).</summary>
+[TestClass, TestCategory(TestCategories.Process)]
 [DoNotParallelize]
 public sealed class CameraStreamGrainTests
 {

@@ -24,6 +24,24 @@ namespace MLNetVideo.Tests.OfficialFixtures;
 [DoNotParallelize]
 public sealed class OfficialCheckpointImportTests
 {
+    private static TempFolder? s_clipFolder;
+    private static string? s_clipOpenAIPath;
+
+    /// <summary>The OpenAI ViT-B/16 archive of the clip_vitb16_openai fixture (172 MB), written once for the two tests that
+    /// read it (its own test and EVL's, whose backbone it is); neither changes it.</summary>
+    private static string ClipOpenAICheckpoint(OfficialFixture fixture)
+    {
+        if (s_clipOpenAIPath is null)
+        {
+            s_clipFolder = new TempFolder();
+            s_clipOpenAIPath = fixture.WriteCheckpoint(s_clipFolder.Path);
+        }
+        return s_clipOpenAIPath;
+    }
+
+    [ClassCleanup]
+    public static void DeleteSharedCheckpoint() => s_clipFolder?.Dispose();
+
     [TestMethod]
     public void S3D_LegacyKinetics400File_ImportsExactly_AndMatchesTheOfficialLogits()
     {
@@ -138,8 +156,7 @@ public sealed class OfficialCheckpointImportTests
     public void ClipVitB16_OpenAITorchScriptArchive_LoadsWithoutRunningCode_AndMatchesTheOfficialEmbedding()
     {
         var fixture = OfficialFixture.Load("clip_vitb16_openai");
-        using var folder = new TempFolder();
-        string path = fixture.WriteCheckpoint(folder.Path);
+        string path = ClipOpenAICheckpoint(fixture);
         var checkpoint = PyTorchCheckpointReader.Read(path);
         Assert.IsTrue(checkpoint.IsTorchScript);
         Assert.AreEqual(fixture.Keys.Count, checkpoint.GetStateDict().Count);
@@ -169,7 +186,7 @@ public sealed class OfficialCheckpointImportTests
         var fixture = OfficialFixture.Load("evl_vitb16");
         var clipFixture = OfficialFixture.Load("clip_vitb16_openai");
         using var folder = new TempFolder();
-        string clipPath = clipFixture.WriteCheckpoint(folder.Path);
+        string clipPath = ClipOpenAICheckpoint(clipFixture);
         string path = fixture.WriteCheckpoint(folder.Path);
         using var clip = new ClipVisionNetwork(ClipVisionSpecs.VitB16);
         Assert.IsTrue(ClipWeights.Load(clip, clipPath).Report.IsExact);

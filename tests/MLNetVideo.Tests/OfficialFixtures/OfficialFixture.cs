@@ -149,25 +149,28 @@ internal sealed class OfficialFixture
                 : key.Key.EndsWith("weight", StringComparison.Ordinal) ? 1 + (0.1 * s)
                 : 0.1 * s;
         }
+        // Element i is table[i mod Period]: one period is converted, then copied over the rest (a ViT-B/16 checkpoint holds
+        // 86 M values; converting each one took about a second per checkpoint).
         switch (key.DType)
         {
             case TensorDType.Float32:
-                {
-                    var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
-                    for (long i = 0; i < n; i++) floats[(int)i] = (float)table[i % Period];
-                    break;
-                }
+                FillPeriodically(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan()), table.Select(v => (float)v).ToArray());
+                break;
             case TensorDType.Float16:
-                {
-                    var halves = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(bytes.AsSpan());
-                    // As torch casts float64 to float16: through float32 (two roundings).
-                    for (long i = 0; i < n; i++) halves[(int)i] = (Half)(float)table[i % Period];
-                    break;
-                }
+                // As torch casts float64 to float16: through float32 (two roundings).
+                FillPeriodically(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(bytes.AsSpan()), table.Select(v => (Half)(float)v).ToArray());
+                break;
             default:
                 throw new NotSupportedException($"The fixture rule has no {key.DType} writer ({key.Key}).");
         }
         return new TensorData(key.DType, key.Shape, bytes);
+    }
+
+    /// <summary>Writes <paramref name="period"/> over <paramref name="target"/> again and again (the last copy cut short).</summary>
+    private static void FillPeriodically<T>(Span<T> target, T[] period)
+    {
+        for (int start = 0; start < target.Length; start += period.Length)
+            period.AsSpan(0, Math.Min(period.Length, target.Length - start)).CopyTo(target[start..]);
     }
 
     private static long[] Shape(JsonElement e) => e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();

@@ -20,9 +20,9 @@ namespace MLNetVideo.Tests.Onnx;
 [DoNotParallelize]
 public sealed class OnnxScoringTests
 {
-    private const int Frames = 8, Size = 32, Classes = 4;
+    internal const int Frames = 8, Size = 32, Classes = 4;
 
-    private static VideoClassifierInfo Info(int views, ClipLayout networkLayout) => new()
+    internal static VideoClassifierInfo Info(int views, ClipLayout networkLayout) => new()
     {
         ClipColumnName = "Frames",
         ScoreColumnName = "Score",
@@ -34,7 +34,7 @@ public sealed class OnnxScoringTests
     };
 
     /// <summary>A tiny S3D-G classifier with random weights and statistics, reading Cthw clips of <paramref name="views"/> views.</summary>
-    private static VideoClassifierTransformer<S3DSpec> TinyS3D(MLContext mlContext, int views = 1)
+    internal static VideoClassifierTransformer<S3DSpec> TinyS3D(MLContext mlContext, int views = 1)
     {
         torch.manual_seed(21);
         var network = new S3DNetwork(S3DSpecs.For(S3DVariant.S3DG, Classes, 0.125));
@@ -43,7 +43,7 @@ public sealed class OnnxScoringTests
     }
 
     /// <summary>A tiny TSM with clustering: its network reads Tchw while the column is Cthw, so the graph transposes.</summary>
-    private static VideoClassifierTransformer<TsmSpec> TinyTsm(MLContext mlContext)
+    internal static VideoClassifierTransformer<TsmSpec> TinyTsm(MLContext mlContext)
     {
         torch.manual_seed(22);
         var spec = new TsmSpec { Depth = TsmDepth.ResNet18, NumClasses = Classes, WidthMultiplier = 0.25, Clustering = TsmClustering.Cumulative, ClusterCount = 3 };
@@ -55,7 +55,7 @@ public sealed class OnnxScoringTests
     private static float[][] Scores(IDataView view, string column = "Score")
         => view.GetColumn<VBuffer<float>>(column).Select(v => v.DenseValues().ToArray()).ToArray();
 
-    private static void AssertSameScores(float[][] expected, float[][] actual, string what)
+    private static void AssertSameScores(float[][] expected, float[][] actual, string what, double tolerance = 1e-5)
     {
         Assert.AreEqual(expected.Length, actual.Length, what);
         double worst = 0;
@@ -65,7 +65,7 @@ public sealed class OnnxScoringTests
             for (int i = 0; i < expected[r].Length; i++)
                 worst = Math.Max(worst, Math.Abs(expected[r][i] - actual[r][i]));
         }
-        Assert.IsTrue(worst <= 1e-5, $"{what}: max |ONNX − TorchSharp| probability {worst:E2}");
+        Assert.IsTrue(worst <= tolerance, $"{what}: max |ONNX − TorchSharp| probability {worst:E2}");
         Assert.IsTrue(expected.Any(r => r.Max() - r.Min() > 1e-3), $"{what}: the probabilities are nearly uniform; the comparison would mean little");
     }
 
@@ -133,7 +133,68 @@ public sealed class OnnxScoringTests
         var transformers = chain is null ? [loaded] : chain.ToArray();
         Assert.IsTrue(transformers.All(t => t.GetType().Assembly.GetName().Name!.StartsWith("Microsoft.ML", StringComparison.Ordinal)),
             string.Join(", ", transformers.Select(t => t.GetType().FullName)));
-        AssertSameScores(expected, Scores(loaded.Transform(data)), "TSM with clustering from the libtorch-free zip");
+        var scored = loaded.Transform(data);
+        AssertSameScores(expected, Scores(scored), "TSM with clustering from the libtorch-free zip");
+        // The label had no names: the same keys, without KeyValues, as the TorchSharp route.
+        var torchScored = model.Transform(data);
+        Assert.AreEqual(torchScored.Schema["PredictedLabel"].Type, scored.Schema["PredictedLabel"].Type);
+        Assert.IsNull(scored.Schema["PredictedLabel"].Annotations.Schema.GetColumnOrNull("KeyValues"));
+        Assert.IsNull(torchScored.Schema["PredictedLabel"].Annotations.Schema.GetColumnOrNull("KeyValues"));
+        CollectionAssert.AreEqual(torchScored.GetColumn<uint>("PredictedLabel").ToArray(), scored.GetColumn<uint>("PredictedLabel").ToArray());
+        (loaded as IDisposable)?.Dispose();
+    }
+
+    /// <summary>What a user's PredictionEngine reads from a classifier.</summary>
+    private sealed class Prediction
+    {
+        public float[] Score { get; set; } = [];
+
+        public uint PredictedLabel { get; set; }
+    }
+
+    [TestMethod]
+    public void SavedWithoutLibTorch_PredictionEngineInAFreshContext_GivesTorchSharpScoreAndNamedPredictedLabel()
+    {
+        var setup = new MLContext(seed: 1);
+        var rows = SyntheticClips.Motion(6, seed: 7, frames: Frames, size: Size, noise: 0.5f);
+        var data = SyntheticClips.Load(setup, rows, Frames, Size);
+        string[] names = ["walk", "run", "jump", "sit"];
+        torch.manual_seed(25);
+        // A calibrated tiny MoViNet: its logits depend on the input, so the rows fall in different classes.
+        var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Base, Classes);
+        using var model = new VideoClassifierTransformer<MoViNetSpec>(setup, MoViNetBackbone.Instance, network.Spec, network, Info(1, ClipLayout.Cthw) with { ClassNames = names },
+            new Dictionary<string, object?>(), CPU) { ScoringBackend = ScoringBackend.TorchSharp };
+        using var torchEngine = setup.Model.CreatePredictionEngine<ClipRow, Prediction>(model, inputSchemaDefinition: SyntheticClips.Definition(Frames, Size));
+        var expected = rows.Select(r => torchEngine.Predict(r)).Select(p => (Score: p.Score.ToArray(), p.PredictedLabel)).ToArray();
+        Assert.IsTrue(expected.Select(e => e.PredictedLabel).Distinct().Count() > 1, "the rows are predicted as different classes, so the labels are compared: " + string.Join(" | ", expected.Select(e => string.Join(",", e.Score.Select(v => v.ToString("F3"))))));
+
+        using var folder = new TempFolder();
+        string zip = folder.File("movinet-onnx.zip");
+        VideoClassifierOnnxDeployment.SaveWithoutLibTorch(setup, model, data.Schema, zip);
+
+        var user = new MLContext(seed: 9);
+        var loaded = user.Model.Load(zip, out var inputSchema);
+        var chain = loaded as TransformerChain<ITransformer>;
+        Assert.IsNotNull(chain);
+        Assert.IsTrue(chain.All(t => t.GetType().Assembly.GetName().Name!.StartsWith("Microsoft.ML", StringComparison.Ordinal)),
+            "only ML.NET's own transformers: " + string.Join(", ", chain.Select(t => t.GetType().FullName)));
+        var schema = loaded.GetOutputSchema(inputSchema);
+        Assert.AreEqual(new KeyDataViewType(typeof(uint), Classes), schema["PredictedLabel"].Type, "a key over the classes, as the TorchSharp route");
+        var keyValues = default(VBuffer<ReadOnlyMemory<char>>);
+        schema["PredictedLabel"].GetKeyValues(ref keyValues);
+        CollectionAssert.AreEqual(names, keyValues.DenseValues().Select(v => v.ToString()).ToArray(), "the key's values are the saved class names");
+
+        using var engine = user.Model.CreatePredictionEngine<ClipRow, Prediction>(loaded, inputSchemaDefinition: SyntheticClips.Definition(Frames, Size));
+        var actual = rows.Select(r => engine.Predict(r)).Select(p => (Score: p.Score.ToArray(), p.PredictedLabel)).ToArray();
+        // The calibrated MoViNet's logits are larger than the random networks': its probabilities differ by up to ~1e-5.
+        AssertSameScores(expected.Select(e => e.Score).ToArray(), actual.Select(a => a.Score).ToArray(), "PredictionEngine over the libtorch-free zip", 1e-4);
+        CollectionAssert.AreEqual(expected.Select(e => e.PredictedLabel).ToArray(), actual.Select(a => a.PredictedLabel).ToArray());
+        var scored = loaded.Transform(user.Data.LoadFromEnumerable(rows, SyntheticClips.Definition(Frames, Size)));
+        // ML.NET's scorer passes the graph's probabilities through exactly (identity weights, zero biases).
+        var graphOnly = chain.First().Transform(user.Data.LoadFromEnumerable(rows, SyntheticClips.Definition(Frames, Size)));
+        CollectionAssert.AreEqual(Scores(graphOnly).SelectMany(r => r).ToArray(), Scores(scored).SelectMany(r => r).ToArray());
+        var withNames = user.Transforms.Conversion.MapKeyToValue("Name", "PredictedLabel").Fit(scored).Transform(scored);
+        CollectionAssert.AreEqual(expected.Select(e => names[e.PredictedLabel - 1]).ToArray(), withNames.GetColumn<string>("Name").ToArray(), "MapKeyToValue restores the names");
         (loaded as IDisposable)?.Dispose();
     }
 
