@@ -1,6 +1,6 @@
-using MLNetVideo.Trainers.Common;
 using Microsoft.ML.Runtime;
 using MLNetVideo.Errors;
+using MLNetVideo.Trainers.Common;
 using MLNetVideo.Transforms.TemporalClustering;
 using static TorchSharp.torch;
 using MLNetVideo.Trainers.Blocks;
