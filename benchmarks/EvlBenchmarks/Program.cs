@@ -25,6 +25,9 @@ if (args.Length > 0 && args[0] == "s3d-profile")
     return S3DProfile.Run(args[1..]);
 //   EvlBenchmarks onnx-families [--repeats 2] [--only s3d,movinet,tsm,tsm-clustered,afnet,evl]   (issue 22: ONNX vs TorchSharp; OnnxBackends.cs)
 //   EvlBenchmarks onnx-clip [--repeats 2] [--frames 4]   (issue 22: the CLIP featurizer's ONNX route vs TorchSharp)
+//   EvlBenchmarks scoring-batch [--repeats 3] [--rows 4] [--only s3d-small,tsm-tiny,s3d,tsm]   (issue 22: rows per forward when scoring; ScoringBatchBench.cs)
+if (args.Length > 0 && args[0] == "scoring-batch")
+    return ScoringBatchBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "onnx-families")
     return OnnxBackends.Families(args[1..]);
 if (args.Length > 0 && args[0] == "onnx-clip")
