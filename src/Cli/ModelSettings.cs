@@ -1,4 +1,3 @@
-using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Trainers;
 using MLNetVideo.Transforms.Decoding;
 

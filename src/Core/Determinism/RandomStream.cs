@@ -1,5 +1,3 @@
-using TorchSharp;
-
 namespace MLNetVideo.Determinism;
 
 /// <summary>Independent random streams derived from one seed, so that, for example, adding

@@ -1,6 +1,3 @@
-using System.IO.Compression;
-using System.Text;
-
 namespace MLNetVideo.Weights;
 
 /// <summary>The container <see cref="PyTorchCheckpointWriter"/> writes.</summary>

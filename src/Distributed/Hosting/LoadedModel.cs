@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.ML;
 
 namespace MLNetVideo.Distributed.Hosting;

@@ -1,5 +1,4 @@
 using MLNetVideo.Distributed.Hosting;
-using Orleans.Runtime;
 
 namespace MLNetVideo.Distributed.Jobs;
 

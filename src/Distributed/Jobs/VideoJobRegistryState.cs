@@ -1,6 +1,3 @@
-using Orleans;
-using Orleans.Runtime;
-
 namespace MLNetVideo.Distributed.Jobs;
 
 /// <summary>Persistent state of the job registry.</summary>

@@ -1,7 +1,3 @@
-using MLNetVideo.Trainers.MoViNet;
-using Orleans;
-using Orleans.Runtime;
-
 namespace MLNetVideo.Distributed.Streams;
 
 /// <summary>Persistent state of a camera's stream grain.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MLNetVideo.Weights;
 
 namespace MLNetVideo.Featurizers.Clip;

@@ -1,4 +1,3 @@
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Trainers.AFNet;

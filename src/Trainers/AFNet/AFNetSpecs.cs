@@ -1,5 +1,3 @@
-using MLNetVideo.Trainers.Blocks;
-
 namespace MLNetVideo.Trainers.AFNet;
 
 /// <summary>Named AFNet configurations.</summary>

@@ -1,7 +1,4 @@
-using System.Globalization;
-using Microsoft.ML;
 using Microsoft.ML.Runtime;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Trainers.Common;

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Trainers.MoViNet;

@@ -1,6 +1,3 @@
-using MLNetVideo.Errors;
-using MLNetVideo.Transforms.TemporalClustering;
-
 namespace MLNetVideo.Trainers.Tsm;
 
 /// <summary>Named TSM configurations.</summary>

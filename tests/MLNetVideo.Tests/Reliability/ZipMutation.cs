@@ -1,7 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.ML.Data;
-using TorchSharp;
 
 namespace MLNetVideo.Tests.Reliability;
 
