@@ -23,6 +23,9 @@ if (args.Length > 0 && args[0] == "threads-cell")
 //   EvlBenchmarks s3d-profile [--threads 1] [--batch 2] [--frames 16] [--size 112] [--repeats 3]   (issue 22: S3D by block; S3DProfile.cs)
 if (args.Length > 0 && args[0] == "s3d-profile")
     return S3DProfile.Run(args[1..]);
+//   EvlBenchmarks s3d-jit-peer --jit out/s3d_train_b2.pt [--threads 1] [--batch 2] [--repeats 5]   (issue 22 item 4: same-libtorch TorchScript peer; S3DJitPeer.cs)
+if (args.Length > 0 && args[0] == "s3d-jit-peer")
+    return S3DJitPeer.Run(args[1..]);
 //   EvlBenchmarks onnx-families [--repeats 2] [--only s3d,movinet,tsm,tsm-clustered,afnet,evl]   (issue 22: ONNX vs TorchSharp; OnnxBackends.cs)
 //   EvlBenchmarks onnx-clip [--repeats 2] [--frames 4]   (issue 22: the CLIP featurizer's ONNX route vs TorchSharp)
 //   EvlBenchmarks scoring-batch [--repeats 3] [--rows 4] [--only s3d-small,tsm-tiny,s3d,tsm]   (issue 22: rows per forward when scoring; ScoringBatchBench.cs)

@@ -38,6 +38,22 @@ public static class VideoClassifierOnnx
         Export(transformer.Network, transformer.Info, path);
     }
 
+    /// <summary>Writes the network of <paramref name="transformer"/> alone to <paramref name="path"/>, for the clip geometry it
+    /// trained on: input <c>clips</c> [batch, one view] in the network's layout (<see cref="VideoClassifierInfo.NetworkLayout"/>;
+    /// EVL: the CLIP feature column's shape), output <c>logits</c> [batch, classes]. For a graph that reads the clip column
+    /// and writes the averaged probabilities, use <see cref="ExportScoringGraph"/>; for a MoViNet stream model's step with
+    /// explicit state, <see cref="MoViNet.MoViNetOnnxExport.ExportStreamStep(VideoClassifierTransformer{MoViNet.MoViNetSpec}, string, int)"/>.</summary>
+    /// <param name="transformer">A trained classifier.</param>
+    /// <param name="path">The .onnx file to write (replaced if present).</param>
+    /// <exception cref="NotSupportedException">The network cannot be exported (see <see cref="CanExport"/>).</exception>
+    public static void ExportNetworkGraph<TSpec>(VideoClassifierTransformer<TSpec> transformer, string path)
+        where TSpec : class
+    {
+        ArgumentNullException.ThrowIfNull(transformer);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Write(transformer.Network, transformer.Info.Clip, path, null);
+    }
+
     internal static bool Supports(nn.Module network)
         => network is S3DNetwork or TsmNetwork or AFNetNetwork or EvlNetwork
             // version-1 zips' legacy stream activations are not exported
@@ -64,6 +80,13 @@ public static class VideoClassifierOnnx
         var clip = info.Clip;
         var scoring = new VideoOnnxExport.ScoringInput(info.ClipColumnName, info.ScoreColumnName, clip.Views, clip.ViewDimensions(),
             info.NetworkLayout != clip.Layout, info.NumClasses);
+        Write(network, clip, path, scoring);
+    }
+
+    /// <summary>The family's exporter for <paramref name="network"/>: the scoring graph, or with <paramref name="scoring"/> null
+    /// the network alone.</summary>
+    private static void Write(nn.Module network, ClipGeometry clip, string path, VideoOnnxExport.ScoringInput? scoring)
+    {
         // The transformer keeps its network on its device; the exporters read the weights on the CPU.
         switch (network)
         {

@@ -1,4 +1,3 @@
-using Microsoft.ML.Runtime;
 using TorchSharp;
 
 namespace MLNetVideo.Determinism;

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using MLNetVideo.Distributed.Hosting;
 using Orleans;
 using Orleans.Runtime;

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using MLNetVideo.Trainers.MoViNet;
 using Orleans;
 using Orleans.Runtime;

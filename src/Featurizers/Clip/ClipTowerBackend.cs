@@ -1,4 +1,3 @@
-using MLNetVideo.Runtime;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Featurizers.Clip;

@@ -16,7 +16,7 @@ namespace MLNetVideo.Trainers.AFNet;
 /// temporal shift, nearest upsampling, the fusion's element-wise products and the Gumbel sampling (the fvcore/torchvision
 /// "GFLOPs = GMACs" convention; the reference's <c>forward_calc_flops</c> also adds pooling and attention element-wise terms).
 /// </remarks>
-public sealed class AFNetExecutionTrace
+internal sealed class AFNetExecutionTrace
 {
     private readonly long[] _macs;
     private readonly List<long> _focalRows = [];

@@ -1,6 +1,5 @@
 using MLNetVideo.Trainers.AFNet.Modules;
 using MLNetVideo.Trainers.Blocks;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -28,7 +27,7 @@ namespace MLNetVideo.Trainers.AFNet;
 /// <see cref="AFNetRunOptions.SkipFrames"/>); both modes give the same function.</para>
 /// <para>Spatial navigation (the paper's extension that also skips regions) is not implemented.</para>
 /// </remarks>
-public sealed class AFNetNetwork : Module<Tensor, Tensor>, IVideoNetworkWithExtras
+internal sealed class AFNetNetwork : Module<Tensor, Tensor>, IVideoNetworkWithExtras
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;

@@ -13,7 +13,7 @@ namespace MLNetVideo.Trainers.AFNet;
 /// selected frames (a skipped frame's branch sees zeros either way), so the logits match; what the graph does not keep is
 /// the saving: ONNX Runtime runs the focal branch on every frame. The selected-frame ratio is not an output.
 /// </remarks>
-public static class AFNetOnnxExport
+internal static class AFNetOnnxExport
 {
     /// <summary>Exports <paramref name="network"/> for clips of its <see cref="AFNetSpec.Frames"/> frames of
     /// <paramref name="height"/>×<paramref name="width"/>.</summary>

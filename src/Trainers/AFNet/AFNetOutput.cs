@@ -1,7 +1,5 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using static TorchSharp.torch.nn;
 
 namespace MLNetVideo.Trainers.AFNet;
 
@@ -10,7 +8,7 @@ namespace MLNetVideo.Trainers.AFNet;
 /// <param name="SelectedFrameRatio">[N]: per clip, the fraction of frames selected, averaged over the navigation modules.</param>
 /// <param name="Masks">Each navigation module's mask [N, T] (straight-through values in training).</param>
 /// <param name="Trace">Executed cost when <see cref="AFNetRunOptions.Trace"/> was set, else null.</param>
-public sealed record AFNetOutput(Tensor Logits, Tensor SelectedFrameRatio, IReadOnlyList<Tensor> Masks, AFNetExecutionTrace? Trace)
+internal sealed record AFNetOutput(Tensor Logits, Tensor SelectedFrameRatio, IReadOnlyList<Tensor> Masks, AFNetExecutionTrace? Trace)
 {
     /// <summary>Each navigation module's [skip, keep] logits [N, T, 2] (empty where the masks were forced).</summary>
     public IReadOnlyList<Tensor> NavigationLogits { get; init; } = [];

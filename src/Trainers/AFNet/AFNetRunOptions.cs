@@ -1,12 +1,10 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using static TorchSharp.torch.nn;
 
 namespace MLNetVideo.Trainers.AFNet;
 
 /// <summary>How <see cref="AFNetNetwork.Run(Tensor, AFNetRunOptions?)"/> runs.</summary>
-public sealed record AFNetRunOptions
+internal sealed record AFNetRunOptions
 {
     /// <summary>Masks imposed instead of the navigation modules' decisions: one [N, T] tensor of 0/1 per navigation module, in
     /// network order (<see cref="AFNetSpec.NavigationCount"/> of them); null = the navigation modules decide.</summary>

@@ -2,7 +2,7 @@ using System.Runtime.ExceptionServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace MLNetVideo.Trainers;
+namespace MLNetVideo.Trainers.Common;
 
 /// <summary>
 /// Scores the rows of a scoring cursor several at a time (issue 22): a second cursor over the same source reads the

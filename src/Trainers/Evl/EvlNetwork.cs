@@ -12,7 +12,7 @@ namespace MLNetVideo.Trainers.Evl;
 /// mlp.fc1, mlp.fc2, norm1, norm2, norm3}</c>, <c>decoder.temporal_conv.{i}</c>, <c>decoder.temporal_pos_embed.{i}</c>,
 /// <c>decoder.cross_attention.{i}.{w1,w2}</c>, <c>proj.0</c> (LayerNorm), <c>proj.2</c> (Linear).
 /// </summary>
-public sealed class EvlNetwork : Module<Tensor, Tensor>
+internal sealed class EvlNetwork : Module<Tensor, Tensor>
 {
     private readonly EvlDecoder decoder;
     private readonly Sequential proj;

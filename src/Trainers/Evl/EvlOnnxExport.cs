@@ -10,7 +10,7 @@ namespace MLNetVideo.Trainers.Evl;
 /// LayerNormalization, MatMul, Softmax, Einsum (inter-frame attention), ReduceMean, Sigmoid. Together with the CLIP tower
 /// exported by <c>ClipOnnxExporter</c> (package MLNetVideo.Featurizers.Onnx), a whole CLIP + EVL classifier runs on ONNX
 /// Runtime.</remarks>
-public static class EvlOnnxExport
+internal static class EvlOnnxExport
 {
     /// <summary>Exports <paramref name="network"/>; the input shape is fixed by its spec.</summary>
     /// <param name="network">The decoder.</param>

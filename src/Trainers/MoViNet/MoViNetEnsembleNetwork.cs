@@ -1,4 +1,3 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -9,7 +8,7 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// The paper's temporal ensemble: two MoViNets (<c>model_0</c>, <c>model_1</c>) at half the frame rate, offset by one frame
 /// (model_0 sees frames 0, 2, 4, …; model_1 sees 1, 3, 5, …), logits averaged. Clips need at least 2 frames.
 /// </summary>
-public sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>, IMoViNetStreamSource
+internal sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>, IMoViNetStreamSource
 {
     private readonly MoViNetNetwork model_0;
     private readonly MoViNetNetwork model_1;

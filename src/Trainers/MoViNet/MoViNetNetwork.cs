@@ -1,5 +1,4 @@
 using MLNetVideo.Trainers.MoViNet.Modules;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -17,7 +16,7 @@ namespace MLNetVideo.Trainers.MoViNet;
 /// padding in time, cumulative SE pooling); a <see cref="MoViNetStream"/> gives the same logits chunk by chunk with
 /// constant memory. The network itself holds no streaming state.
 /// </remarks>
-public sealed class MoViNetNetwork : Module<Tensor, Tensor>, IMoViNetStreamSource
+internal sealed class MoViNetNetwork : Module<Tensor, Tensor>, IMoViNetStreamSource
 {
     private readonly ConvUnit conv1;
     private readonly ModuleDict<BottleneckBlock> blocks;

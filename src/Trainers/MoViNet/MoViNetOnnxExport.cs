@@ -6,10 +6,10 @@ using static TorchSharp.torch;
 namespace MLNetVideo.Trainers.MoViNet;
 
 /// <summary>
-/// Writes a <see cref="MoViNetNetwork"/> (evaluation mode) as an ONNX graph: the whole-clip classifier (base or stream
-/// network; input <c>clips</c> [batch, 3, T, H, W], output <c>logits</c>), the temporal ensemble's whole-clip classifier
-/// (<see cref="MoViNetEnsembleNetwork"/>), or the stream network's step with its state as explicit inputs and outputs
-/// (<see cref="ExportStreamStep"/>).
+/// Writes a MoViNet network (evaluation mode) as an ONNX graph: the whole-clip classifier (base or stream network, or the
+/// temporal ensemble; input <c>clips</c> [batch, 3, T, H, W], output <c>logits</c>; public through
+/// <see cref="VideoClassifierOnnx.ExportNetworkGraph"/>), or a trained stream model's step with its state as explicit inputs
+/// and outputs (<see cref="ExportStreamStep(VideoClassifierTransformer{MoViNetSpec}, string, int)"/>).
 /// </summary>
 /// <remarks>
 /// <para>Standard operators only: Conv (3-D, depthwise as grouped), BatchNormalization, Sigmoid/HardSwish/HardSigmoid,
@@ -36,7 +36,7 @@ public static class MoViNetOnnxExport
     /// <param name="frames">T, at least 1.</param>
     /// <param name="height">H, at least <see cref="MoViNetSpecs.MinFrameSize"/>.</param>
     /// <param name="width">W, at least <see cref="MoViNetSpecs.MinFrameSize"/>.</param>
-    public static void Export(MoViNetNetwork network, string path, int frames, int height, int width)
+    internal static void Export(MoViNetNetwork network, string path, int frames, int height, int width)
     {
         ArgumentNullException.ThrowIfNull(network);
         Check(frames, height, width);
@@ -51,7 +51,7 @@ public static class MoViNetOnnxExport
     /// <param name="frames">T, at least 2.</param>
     /// <param name="height">H, at least <see cref="MoViNetSpecs.MinFrameSize"/>.</param>
     /// <param name="width">W, at least <see cref="MoViNetSpecs.MinFrameSize"/>.</param>
-    public static void Export(MoViNetEnsembleNetwork network, string path, int frames, int height, int width)
+    internal static void Export(MoViNetEnsembleNetwork network, string path, int frames, int height, int width)
     {
         ArgumentNullException.ThrowIfNull(network);
         Check(frames, height, width);
@@ -95,6 +95,22 @@ public static class MoViNetOnnxExport
         g.Output(VideoOnnxExport.OutputName, -1, classes);
     }
 
+    /// <summary>Exports the stream step of a trained stream model (<see cref="MoViNetMode.Stream"/>) for
+    /// <paramref name="frames"/> new frames at the model's frame size, with the state as inputs and outputs (see the remarks).
+    /// The whole-clip graph of any model is <see cref="VideoClassifierOnnx.ExportNetworkGraph"/>.</summary>
+    /// <param name="model">A trained MoViNet stream model (not a temporal ensemble).</param>
+    /// <param name="path">The .onnx file to write.</param>
+    /// <param name="frames">Frames per step, at least 1.</param>
+    /// <returns>The state inputs and their shapes (batch as −1), in the graph's order.</returns>
+    /// <exception cref="InvalidOperationException">The model is a base model or a temporal ensemble.</exception>
+    public static IReadOnlyList<KeyValuePair<string, long[]>> ExportStreamStep(VideoClassifierTransformer<MoViNetSpec> model, string path, int frames = 1)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Network is not MoViNetNetwork network)
+            throw new InvalidOperationException("A MoViNet temporal ensemble (TemporalEnsemble = true) has no stream step graph (its two members take alternate frames); VideoClassifierOnnx.ExportNetworkGraph writes its whole-clip classifier.");
+        return ExportStreamStep(network, path, frames, model.Info.Clip.Height, model.Info.Clip.Width);
+    }
+
     /// <summary>Exports the stream network's step for <paramref name="frames"/> new frames of
     /// <paramref name="height"/>×<paramref name="width"/>, with the state as inputs and outputs (see the remarks).</summary>
     /// <param name="network">A stream network (<see cref="MoViNetMode.Stream"/>).</param>
@@ -103,7 +119,7 @@ public static class MoViNetOnnxExport
     /// <param name="height">H.</param>
     /// <param name="width">W.</param>
     /// <returns>The state inputs and their shapes (batch as −1), in the graph's order.</returns>
-    public static IReadOnlyList<KeyValuePair<string, long[]>> ExportStreamStep(MoViNetNetwork network, string path, int frames, int height, int width)
+    internal static IReadOnlyList<KeyValuePair<string, long[]>> ExportStreamStep(MoViNetNetwork network, string path, int frames, int height, int width)
     {
         ArgumentNullException.ThrowIfNull(network);
         if (network.Spec.Mode != MoViNetMode.Stream)

@@ -1,5 +1,4 @@
 using MLNetVideo.Trainers.S3D.Modules;
-using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -17,7 +16,7 @@ namespace MLNetVideo.Trainers.S3D;
 /// 224² input, adapted to any input size), dropout, the 1×1×1 conv <c>fc.0</c>, then the mean over the remaining time steps.
 /// Inputs must be at least <see cref="S3DSpecs.MinFrames"/> frames of <see cref="S3DSpecs.MinFrameSize"/>².
 /// </remarks>
-public sealed class S3DNetwork : Module<Tensor, Tensor>
+internal sealed class S3DNetwork : Module<Tensor, Tensor>
 {
     [ComponentName(Name = "base")]
     private readonly Sequential features;

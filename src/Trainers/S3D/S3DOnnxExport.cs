@@ -7,7 +7,7 @@ namespace MLNetVideo.Trainers.S3D;
 /// <c>clips</c> [batch, 3, T, H, W], output <c>logits</c> [batch, classes] (see <see cref="VideoOnnxExport"/>).</summary>
 /// <remarks>Standard operators only: Conv (3-D), BatchNormalization, Relu, MaxPool, AveragePool, ReduceMean, MatMul, Add,
 /// Sigmoid, Mul, Reshape, Concat. Dropout is the identity at inference and is not written.</remarks>
-public static class S3DOnnxExport
+internal static class S3DOnnxExport
 {
     /// <summary>Exports <paramref name="network"/> for clips of <paramref name="frames"/> frames of
     /// <paramref name="height"/>×<paramref name="width"/>.</summary>

@@ -1,6 +1,5 @@
 using MLNetVideo.Trainers.Tsm.Modules;
 using MLNetVideo.Transforms.TemporalClustering;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -39,7 +38,7 @@ namespace MLNetVideo.Trainers.Tsm;
 /// <para>No hidden per-call state: T and g are derived from each call's input, so the network can serve concurrent
 /// inference calls.</para>
 /// </remarks>
-public sealed class TsmNetwork : Module<Tensor, Tensor>
+internal sealed class TsmNetwork : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;

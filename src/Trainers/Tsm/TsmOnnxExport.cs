@@ -18,7 +18,7 @@ namespace MLNetVideo.Trainers.Tsm;
 /// without any change falls back to uniform starts (Where), and the merge is a MatMul with the one-hot frame→cluster matrix
 /// (divided by the cluster lengths for Mean).</para>
 /// </remarks>
-public static class TsmOnnxExport
+internal static class TsmOnnxExport
 {
     /// <summary>Exports <paramref name="network"/> for clips of <paramref name="frames"/> frames of
     /// <paramref name="height"/>×<paramref name="width"/>.</summary>

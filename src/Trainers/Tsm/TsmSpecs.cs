@@ -1,4 +1,3 @@
-using MLNetVideo.Trainers.Blocks;
 using MLNetVideo.Errors;
 using MLNetVideo.Transforms.TemporalClustering;
 

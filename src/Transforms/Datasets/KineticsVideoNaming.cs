@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.ML;
 
 namespace MLNetVideo.Transforms.Datasets;

@@ -1,5 +1,7 @@
+using Microsoft.ML;
 using MLNetVideo.Tests.TestSupport;
 using MLNetVideo.Tests.Trainers.MoViNet;
+using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.MoViNet;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -90,6 +92,47 @@ public sealed class MoViNetOnnxExportTests
             }
             seen += framesPerStep;
         }
+    }
+
+    private static VideoClassifierTransformer<MoViNetSpec> Model(nn.Module<Tensor, Tensor> network, MoViNetSpec spec, int height, int width) => new(
+        new MLContext(seed: 1), MoViNetBackbone.Instance, spec, network,
+        new VideoClassifierInfo
+        {
+            ClipColumnName = "Frames",
+            ScoreColumnName = "Score",
+            PredictedLabelColumnName = "PredictedLabel",
+            Clip = new ClipGeometry(1, 3, 4, height, width, ClipLayout.Cthw),
+            NetworkLayout = ClipLayout.Cthw,
+            NumClasses = spec.NumClasses,
+            Device = "cpu",
+        },
+        new Dictionary<string, object?>(), CPU);
+
+    [TestMethod]
+    public void StreamStep_OfTrainedStreamModel_IsTheNetworksStep_AtTheModelsFrameSize()
+    {
+        torch.manual_seed(7);
+        var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Stream);
+        using var model = Model(network, network.Spec, height: 40, width: 36);
+        using var folder = new TempFolder();
+        var fromModel = MoViNetOnnxExport.ExportStreamStep(model, folder.File("model-step.onnx"), frames: 2);
+        var fromNetwork = MoViNetOnnxExport.ExportStreamStep(network, folder.File("network-step.onnx"), 2, 40, 36);
+        CollectionAssert.AreEqual(fromNetwork.Select(s => s.Key).ToList(), fromModel.Select(s => s.Key).ToList());
+        for (int i = 0; i < fromModel.Count; i++)
+            CollectionAssert.AreEqual(fromNetwork[i].Value, fromModel[i].Value, fromModel[i].Key);
+        // The states' spatial sizes follow the model's 40×36 frames: another frame size gives other shapes.
+        var other = MoViNetOnnxExport.ExportStreamStep(network, folder.File("other-step.onnx"), 2, 32, 32);
+        Assert.IsTrue(other.Zip(fromModel).Any(p => !p.First.Value.SequenceEqual(p.Second.Value)), "32×32 states have the same shapes as 40×36 ones");
+        CollectionAssert.AreEqual(File.ReadAllBytes(folder.File("network-step.onnx")), File.ReadAllBytes(folder.File("model-step.onnx")));
+    }
+
+    [TestMethod]
+    public void StreamStep_OfTemporalEnsembleModel_Throws()
+    {
+        var spec = MoViNetTestNetworks.TinySpec(MoViNetMode.Stream) with { TemporalEnsemble = true };
+        using var model = Model(new MoViNetEnsembleNetwork(spec), spec, 32, 32);
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => MoViNetOnnxExport.ExportStreamStep(model, "unused.onnx"));
+        StringAssert.Contains(e.Message, "TemporalEnsemble");
     }
 
     [TestMethod]

@@ -9,7 +9,6 @@ using MLNetVideo.Trainers.AFNet;
 using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Tsm;
-using MLNetVideo.Transforms.Decoding;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -88,6 +87,32 @@ public sealed class OnnxScoringTests
         var onnxModel = mlContext.Transforms.ApplyOnnxModel(["Score"], ["Frames"], onnx, shape, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100).Fit(data);
         AssertSameScores(expected, Scores(onnxModel.Transform(data)), $"S3D-G, {views} view(s)");
         (onnxModel as IDisposable)?.Dispose();
+    }
+
+    [TestMethod]
+    public void NetworkGraph_OfTrainedModel_GivesItsNetworksLogits_InTheNetworksLayout()
+    {
+        var mlContext = new MLContext(seed: 1);
+        using var model = TinyTsm(mlContext);
+        using var folder = new TempFolder();
+        string onnx = folder.File("tsm-network.onnx");
+        VideoClassifierOnnx.ExportNetworkGraph(model, onnx);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        // The network alone reads its own layout (TSM: Tchw), not the clip column's Cthw, and writes logits, not probabilities.
+        var clips = rand([2, Frames, 3, Size, Size]);
+        var logits = OnnxParity.Logits(onnx, clips);
+        CollectionAssert.AreEqual(new long[] { 2, Classes }, logits.Shape);
+        OnnxParity.AssertClose(model.Network.call(clips), logits, "TSM network graph of a trained model");
+    }
+
+    [TestMethod]
+    public void NetworkGraph_OfNullModel_IsRefusedByName()
+    {
+        var e = Assert.ThrowsExactly<ArgumentNullException>(() => VideoClassifierOnnx.ExportNetworkGraph<S3DSpec>(null!, "unused.onnx"));
+        Assert.AreEqual("transformer", e.ParamName);
+        using var model = TinyS3D(new MLContext(seed: 1));
+        Assert.ThrowsExactly<ArgumentException>(() => VideoClassifierOnnx.ExportNetworkGraph(model, " "));
     }
 
     [TestMethod]

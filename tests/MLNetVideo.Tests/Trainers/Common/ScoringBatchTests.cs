@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using MLNetVideo.Tests.Onnx;
 using MLNetVideo.Tests.Transforms;
 using MLNetVideo.Trainers;
+using MLNetVideo.Trainers.Common;
 using MLNetVideo.Trainers.Tsm;
 using MLNetVideo.Transforms;
 using MLNetVideo.Transforms.Decoding;
