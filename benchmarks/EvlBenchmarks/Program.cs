@@ -33,6 +33,9 @@ if (args.Length > 0 && args[0] == "scoring-batch")
     return ScoringBatchBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "onnx-families")
     return OnnxBackends.Families(args[1..]);
+//   EvlBenchmarks onnx-clip-first-row [--frames 4] [--wait 15]   (issue 22: the CLIP session made in the background)
+if (args.Length > 0 && args[0] == "onnx-clip-first-row")
+    return OnnxBackends.ClipFirstRow(args[1..]);
 if (args.Length > 0 && args[0] == "onnx-clip")
     return OnnxBackends.Clip(args[1..]);
 var options = Args.Parse(args);
