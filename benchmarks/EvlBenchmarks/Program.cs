@@ -28,8 +28,14 @@ if (args.Length > 0 && args[0] == "s3d-jit-peer")
     return S3DJitPeer.Run(args[1..]);
 //   EvlBenchmarks onnx-families [--repeats 2] [--only s3d,movinet,tsm,tsm-clustered,afnet,evl]   (issue 22: ONNX vs TorchSharp; OnnxBackends.cs)
 //   EvlBenchmarks onnx-clip [--repeats 2] [--frames 4]   (issue 22: the CLIP featurizer's ONNX route vs TorchSharp)
+//   EvlBenchmarks scoring-batch [--repeats 3] [--rows 4] [--only s3d-small,tsm-tiny,s3d,tsm]   (issue 22: rows per forward when scoring; ScoringBatchBench.cs)
+if (args.Length > 0 && args[0] == "scoring-batch")
+    return ScoringBatchBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "onnx-families")
     return OnnxBackends.Families(args[1..]);
+//   EvlBenchmarks onnx-clip-first-row [--frames 4] [--wait 15]   (issue 22: the CLIP session made in the background)
+if (args.Length > 0 && args[0] == "onnx-clip-first-row")
+    return OnnxBackends.ClipFirstRow(args[1..]);
 if (args.Length > 0 && args[0] == "onnx-clip")
     return OnnxBackends.Clip(args[1..]);
 var options = Args.Parse(args);

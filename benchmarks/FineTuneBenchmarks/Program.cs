@@ -8,7 +8,6 @@ using System.Globalization;
 using System.Text;
 using Microsoft.ML;
 using MLNetVideo;
-using MLNetVideo.Trainers;
 using MLNetVideo.Tests.Trainers.Common;
 using MLNetVideo.Trainers.Tsm;
 

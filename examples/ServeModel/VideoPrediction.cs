@@ -1,6 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-
 namespace ServeModel;
 
 /// <summary>What the service answers for one video.</summary>

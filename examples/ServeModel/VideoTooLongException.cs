@@ -1,6 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-
 namespace ServeModel;
 
 /// <summary>A video longer than the service accepts.</summary>

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using MLNetVideo.Cli.Commands;
-using MLNetVideo.Reporting;
 
 namespace MLNetVideo.Cli;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using MLNetVideo.Reporting;
 
 namespace MLNetVideo.Cli;

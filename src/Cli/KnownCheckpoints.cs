@@ -1,4 +1,3 @@
-using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.AFNet;
 using MLNetVideo.Trainers.Evl;
 using MLNetVideo.Trainers.MoViNet;

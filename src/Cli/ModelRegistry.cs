@@ -1,4 +1,3 @@
-using Microsoft.ML;
 using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.AFNet;

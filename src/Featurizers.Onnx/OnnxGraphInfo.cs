@@ -1,7 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.Transforms.Onnx;
-
 namespace MLNetVideo.Featurizers.Onnx;
 
 /// <summary>What an ONNX graph exposes: its inputs and outputs with their element types and dimensions (−1 = dynamic).</summary>

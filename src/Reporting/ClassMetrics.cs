@@ -1,7 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.Transforms;
-
 namespace MLNetVideo.Reporting;
 
 /// <summary>One class's precision, recall and F1 on a test set.</summary>

@@ -1,7 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.Transforms;
-
 namespace MLNetVideo.Reporting;
 
 /// <summary>What a model achieved on a labelled set of videos: the numbers of ML.NET's multiclass evaluator plus

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace MLNetVideo.Reporting;
 
 /// <summary>A video an evaluation left out.</summary>

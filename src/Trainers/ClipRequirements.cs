@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace MLNetVideo.Trainers;
 
 /// <summary>What a family's network needs of one clip view: channels (null = any), at least this many frames and this

@@ -1,5 +1,3 @@
-using Microsoft.ML;
-
 namespace MLNetVideo.Trainers;
 
 /// <summary>Learning-rate schedule after the linear warm-up.</summary>

@@ -1,5 +1,4 @@
 using MLNetVideo.Trainers.Common;
-using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Trainers;
 

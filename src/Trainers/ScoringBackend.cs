@@ -1,4 +1,3 @@
-using MLNetVideo.Runtime;
 namespace MLNetVideo.Trainers;
 
 /// <summary>What runs a trained video classifier's network when it scores.</summary>

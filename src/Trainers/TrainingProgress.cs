@@ -1,9 +1,3 @@
-using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text.Json;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
-
 namespace MLNetVideo.Trainers;
 
 /// <summary>Counters of the training loop that a checkpoint restores (the rest is derived from the seed and the epoch).</summary>

@@ -1,5 +1,3 @@
-using MLNetVideo.Trainers.Common;
-using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Weights;
 using static TorchSharp.torch;
 

@@ -1,5 +1,3 @@
-using MLNetVideo.Transforms.Decoding;
-
 namespace MLNetVideo.Trainers;
 
 /// <summary>

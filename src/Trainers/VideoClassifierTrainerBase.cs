@@ -7,7 +7,6 @@ using MLNetVideo.Determinism;
 using MLNetVideo.Devices;
 using MLNetVideo.Errors;
 using MLNetVideo.Interop;
-using MLNetVideo.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 using MLNetVideo.Transforms.Decoding;

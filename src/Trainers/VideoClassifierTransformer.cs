@@ -1,4 +1,3 @@
-using MLNetVideo.Trainers.Common;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -6,6 +5,7 @@ using MLNetVideo.Data;
 using MLNetVideo.Devices;
 using MLNetVideo.Errors;
 using MLNetVideo.Persistence;
+using MLNetVideo.Trainers.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 using MLNetVideo.Interop;

@@ -1,5 +1,3 @@
-using Microsoft.ML;
-
 namespace MLNetVideo.Trainers;
 
 /// <summary>Optimizers offered by every video trainer.</summary>

@@ -1,7 +1,6 @@
 using Microsoft.ML;
 using MLNetVideo.Devices;
 using MLNetVideo.Errors;
-using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Trainers;
 

@@ -1,12 +1,9 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
-using MLNetVideo.Data;
 using MLNetVideo.Determinism;
 using MLNetVideo.Errors;
 using MLNetVideo.Interop;
 using MLNetVideo.Persistence;
-using TorchSharp;
 using static TorchSharp.torch;
 
 [assembly: PersistentTransformer(MLNetVideo.TestComponents.TinyLinearTransformer.Id, typeof(MLNetVideo.TestComponents.TinyLinearTransformer))]

@@ -1,9 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace MLNetVideo.TestComponents;
 
 /// <summary>Settings saved in the zip as JSON.</summary>

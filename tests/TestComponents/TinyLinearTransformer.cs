@@ -5,7 +5,6 @@ using MLNetVideo.Data;
 using MLNetVideo.Errors;
 using MLNetVideo.Interop;
 using MLNetVideo.Persistence;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.TestComponents;

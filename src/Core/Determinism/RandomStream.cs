@@ -1,6 +1,3 @@
-using Microsoft.ML.Runtime;
-using TorchSharp;
-
 namespace MLNetVideo.Determinism;
 
 /// <summary>Independent random streams derived from one seed, so that, for example, adding

@@ -1,5 +1,3 @@
-using TorchSharp;
-
 namespace MLNetVideo.Devices;
 
 /// <summary>What a <see cref="DeviceChoice"/> names.</summary>

@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-using TorchSharp;
-
 namespace MLNetVideo.Persistence;
 
 /// <summary>Entry names stay inside the transformer's folder: no separators, no "..".</summary>

@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-using TorchSharp;
-
 namespace MLNetVideo.Persistence;
 
 /// <summary>One entry of a transformer's folder: name, length and SHA-256.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.ML;
-
 namespace MLNetVideo.Persistence;
 
 /// <summary>Registers a persistent transformer type under its component id, so a zip can name it.</summary>

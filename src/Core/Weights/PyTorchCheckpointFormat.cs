@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
-using System.Text;
-
 namespace MLNetVideo.Weights;
 
 /// <summary>The container <see cref="PyTorchCheckpointWriter"/> writes.</summary>

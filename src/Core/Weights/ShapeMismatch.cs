@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace MLNetVideo.Weights;
 
 /// <summary>A network key whose checkpoint tensor has another shape.</summary>

@@ -1,5 +1,3 @@
-using TorchSharp;
-
 namespace MLNetVideo.Weights;
 
 /// <summary>Element types that MLNetVideo's weight readers and writers understand.</summary>

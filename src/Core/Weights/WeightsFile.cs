@@ -1,5 +1,3 @@
-using TorchSharp;
-
 namespace MLNetVideo.Weights;
 
 /// <summary>Reads weight files whatever their container, told apart by content: safetensors, PyTorch zip

@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 
 namespace MLNetVideo.Distributed.Hosting;
 

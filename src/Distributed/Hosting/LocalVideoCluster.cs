@@ -3,8 +3,6 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MLNetVideo.Distributed.Jobs;
-using Orleans;
-using Orleans.Hosting;
 
 namespace MLNetVideo.Distributed.Hosting;
 

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Orleans;
-using Orleans.Hosting;
-
 namespace MLNetVideo.Distributed.Hosting;
 
 /// <summary>Settings of <see cref="LocalVideoCluster"/>.</summary>

@@ -3,7 +3,6 @@ using MLNetVideo.Distributed.Jobs;
 using MLNetVideo.Distributed.Storage;
 using MLNetVideo.Distributed.Streams;
 using Orleans.Configuration;
-using Orleans.Hosting;
 
 namespace MLNetVideo.Distributed.Hosting;
 

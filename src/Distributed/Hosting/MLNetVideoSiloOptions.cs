@@ -1,7 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Configuration;
-using Orleans.Hosting;
-
 namespace MLNetVideo.Distributed.Hosting;
 
 /// <summary>Settings of the MLNetVideo services on a silo (<see cref="MLNetVideoSilo.AddMLNetVideo(Orleans.Hosting.ISiloBuilder, MLNetVideoSiloOptions)"/>).</summary>

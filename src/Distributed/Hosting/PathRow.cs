@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
-using Microsoft.ML;
 using Microsoft.ML.Data;
 
 namespace MLNetVideo.Distributed.Hosting;

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace MLNetVideo.Distributed.Jobs;
 
 /// <summary>One class and its score in a <see cref="VideoJobRecord"/>.</summary>

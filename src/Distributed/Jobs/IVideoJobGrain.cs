@@ -1,5 +1,3 @@
-using Orleans;
-
 namespace MLNetVideo.Distributed.Jobs;
 
 /// <summary>The coordinator of one job (key: <see cref="VideoJob.JobId"/>): the table of shards, their leases and the

@@ -1,5 +1,3 @@
-using Orleans;
-
 namespace MLNetVideo.Distributed.Jobs;
 
 /// <summary>The jobs that silos should work on (one grain, key <see cref="Key"/>).</summary>

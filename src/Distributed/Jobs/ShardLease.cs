@@ -1,5 +1,3 @@
-using Orleans;
-
 namespace MLNetVideo.Distributed.Jobs;
 
 /// <summary>A shard handed to a silo: which videos, and the token that identifies this lease.</summary>

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Transforms.Decoding;
-using Orleans;
 
 namespace MLNetVideo.Distributed.Jobs;
 

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Logging;
 using MLNetVideo.Distributed.Hosting;
-using Orleans;
-using Orleans.Runtime;
 
 namespace MLNetVideo.Distributed.Jobs;
 

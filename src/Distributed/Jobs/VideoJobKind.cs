@@ -1,8 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using Orleans;
-
 namespace MLNetVideo.Distributed.Jobs;
 
 /// <summary>What a job computes for each video.</summary>

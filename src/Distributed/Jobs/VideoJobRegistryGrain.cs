@@ -1,7 +1,4 @@
-using Microsoft.Extensions.Logging;
 using MLNetVideo.Distributed.Hosting;
-using Orleans;
-using Orleans.Runtime;
 
 namespace MLNetVideo.Distributed.Jobs;
 

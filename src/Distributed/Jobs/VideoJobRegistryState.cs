@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Orleans;
-using Orleans.Runtime;
-
 namespace MLNetVideo.Distributed.Jobs;
 
 /// <summary>Persistent state of the job registry.</summary>

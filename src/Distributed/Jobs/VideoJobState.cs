@@ -1,8 +1,3 @@
-using Microsoft.Extensions.Logging;
-using MLNetVideo.Distributed.Hosting;
-using Orleans;
-using Orleans.Runtime;
-
 namespace MLNetVideo.Distributed.Jobs;
 
 /// <summary>Persistent state of a job's coordinator.</summary>

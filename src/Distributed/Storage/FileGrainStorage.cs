@@ -3,8 +3,6 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using MLNetVideo.Persistence;
-using Orleans;
-using Orleans.Runtime;
 using Orleans.Storage;
 
 namespace MLNetVideo.Distributed.Storage;

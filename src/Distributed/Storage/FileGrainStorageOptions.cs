@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
-using Orleans;
-using Orleans.Runtime;
 using Orleans.Storage;
 
 namespace MLNetVideo.Distributed.Storage;

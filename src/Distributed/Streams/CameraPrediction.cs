@@ -1,5 +1,3 @@
-using Orleans;
-
 namespace MLNetVideo.Distributed.Streams;
 
 /// <summary>A camera's prediction after a push (returned and published on the camera's Orleans stream).</summary>

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Logging;
 using MLNetVideo.Distributed.Hosting;
 using MLNetVideo.Trainers.MoViNet;
-using Orleans;
-using Orleans.Runtime;
 
 namespace MLNetVideo.Distributed.Streams;
 

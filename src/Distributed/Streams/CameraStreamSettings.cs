@@ -1,5 +1,3 @@
-using Orleans;
-
 namespace MLNetVideo.Distributed.Streams;
 
 /// <summary>How a camera's stream grain runs.</summary>

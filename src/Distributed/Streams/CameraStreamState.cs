@@ -1,8 +1,3 @@
-using Microsoft.Extensions.Logging;
-using MLNetVideo.Trainers.MoViNet;
-using Orleans;
-using Orleans.Runtime;
-
 namespace MLNetVideo.Distributed.Streams;
 
 /// <summary>Persistent state of a camera's stream grain.</summary>

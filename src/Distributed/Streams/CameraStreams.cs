@@ -1,5 +1,3 @@
-using Orleans;
-
 namespace MLNetVideo.Distributed.Streams;
 
 /// <summary>Names of the camera prediction streams.</summary>

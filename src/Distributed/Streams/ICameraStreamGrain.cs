@@ -1,5 +1,3 @@
-using Orleans;
-
 namespace MLNetVideo.Distributed.Streams;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace MLNetVideo.Featurizers.Clip;
 
 /// <summary>The checkpoint layouts <see cref="ClipWeights"/> can import (openai/CLIP and Hugging Face CLIPVisionModel).</summary>

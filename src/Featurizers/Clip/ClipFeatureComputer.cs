@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNetVideo.Data;
 using MLNetVideo.Errors;
 using MLNetVideo.Interop;
 using static TorchSharp.torch;

@@ -2,7 +2,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetVideo.Data;
 using MLNetVideo.Errors;
-using static TorchSharp.torch;
 
 namespace MLNetVideo.Featurizers.Clip;
 

@@ -1,7 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using static TorchSharp.torch;
-
 namespace MLNetVideo.Featurizers.Clip;
 
 /// <summary>What the shared CLIP feature computation needs from a featurizer's options.</summary>

@@ -1,9 +1,7 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetVideo.Devices;
 using MLNetVideo.Errors;
-using MLNetVideo.Interop;
 
 namespace MLNetVideo.Featurizers.Clip;
 

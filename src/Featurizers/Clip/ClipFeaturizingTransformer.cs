@@ -34,6 +34,7 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
     private ClipTowerBackend _backend = ClipTowerBackend.Auto;
     private Lazy<IClipTowerSession?>? _onnx;
     private string? _backendReason;
+    private Task? _onnxPreparation;
     private bool _disposed;
 
     private ClipFeaturizingTransformer(ClipFeaturizingEstimator.Options options, ClipVisionNetwork network, ClipPreprocessing preprocessing, string? weightsSha256)
@@ -52,6 +53,7 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
             options.FramesPerBatch, options.RowsPerBatch, options.CacheFolder, CacheIdentity(), options.CacheVideoPathColumnName,
             options.CacheVideoSampling is { } sampling ? ClipFeatureCache.SamplingKey(sampling) : null, options.CacheVideoSampling?.VideoFolder,
             options.CacheVideoSampling?.AllowPathsOutsideVideoFolder ?? false));
+        PrepareOnnxTower();
     }
 
     /// <inheritdoc />
@@ -92,11 +94,80 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
                 throw new ArgumentOutOfRangeException(nameof(value), value, $"Unknown CLIP tower backend {value}.");
             lock (_backendGate)
             {
-                if (_onnx is { IsValueCreated: true }) _onnx.Value?.Dispose();
+                ReleaseOnnxTower();
                 (_onnx, _backendReason, _backend) = (null, null, value);
             }
+            PrepareOnnxTower();
         }
     }
+
+    /// <summary>Whether the tower's ONNX Runtime session is resolved (created, or found not usable) (tests).</summary>
+    internal bool OnnxTowerResolved
+    {
+        get
+        {
+            lock (_backendGate)
+                return _onnx is { IsValueCreated: true };
+        }
+    }
+
+    /// <summary>Starts exporting the tower and creating its ONNX Runtime session on a background thread (for ViT-B/16 about
+    /// 12 s), so that it overlaps whatever comes before the first row — decoding it, above all — instead of adding to it.
+    /// The first row that needs the tower waits for the same session; a failure is kept for it (or, with Auto, turns into
+    /// the TorchSharp fallback and its reason). A session finished after the backend changed, or after Dispose, is
+    /// released here.</summary>
+    private void PrepareOnnxTower()
+    {
+        lock (_backendGate)
+        {
+            if (_disposed || _backend == ClipTowerBackend.TorchSharp || _device.type != DeviceType.CPU || _onnxPreparation is { IsCompleted: false })
+                return;
+            var backend = _backend;
+            var onnx = _onnx ??= NewOnnxTower(backend);
+            if (onnx.IsValueCreated)
+                return;
+            _onnxPreparation = Task.Run(() =>
+            {
+                IClipTowerSession? session;
+                try
+                {
+                    session = onnx.Value;
+                }
+                catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
+                {
+                    return;   // cached by the Lazy: the first row that needs the tower meets it
+                }
+                lock (_backendGate)
+                {
+                    // Replaced before it was ready (the backend changed, or Dispose): nobody else releases it.
+                    if (ReferenceEquals(_onnx, onnx) || _released.Remove(onnx))
+                        return;
+                }
+                session?.Dispose();
+            });
+        }
+    }
+
+    /// <summary>Sessions released by their owner while a background preparation may still look at them.</summary>
+    private readonly HashSet<object> _released = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Releases the current session, if created (under <see cref="_backendGate"/>).</summary>
+    private void ReleaseOnnxTower()
+    {
+        if (_onnx is not { IsValueCreated: true } onnx)
+            return;
+        onnx.Value?.Dispose();
+        if (_onnxPreparation is { IsCompleted: false })
+            _released.Add(onnx);
+    }
+
+    private Lazy<IClipTowerSession?> NewOnnxTower(ClipTowerBackend backend) => new(() =>
+    {
+        var session = CreateOnnxTower(backend, out string? reason);
+        lock (_backendGate)
+            _backendReason = reason;
+        return session;
+    });
 
     /// <summary>The backend that runs the tower now (<see cref="ClipTowerBackend.Auto"/> resolved).</summary>
     public ClipTowerBackend ActiveBackend => OnnxTower() is null ? ClipTowerBackend.TorchSharp : ClipTowerBackend.OnnxRuntime;
@@ -119,14 +190,7 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
         lock (_backendGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var backend = _backend;
-            onnx = _onnx ??= new Lazy<IClipTowerSession?>(() =>
-            {
-                var session = CreateOnnxTower(backend, out string? reason);
-                lock (_backendGate)
-                    _backendReason = reason;
-                return session;
-            });
+            onnx = _onnx ??= NewOnnxTower(_backend);
         }
         return onnx.Value;
     }
@@ -314,11 +378,20 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
     public void Dispose()
     {
         if (_disposed) return;
+        Task? preparation;
         lock (_backendGate)
         {
             _disposed = true;
-            if (_onnx is { IsValueCreated: true }) _onnx.Value?.Dispose();
+            ReleaseOnnxTower();
             _onnx = null;
+            preparation = _onnxPreparation;
+        }
+        try
+        {
+            preparation?.Wait();   // the export reads the tower's weights: never release them under it
+        }
+        catch (AggregateException)
+        {
         }
         _network.Dispose();
     }

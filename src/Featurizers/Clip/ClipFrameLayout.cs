@@ -1,7 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
-
 namespace MLNetVideo.Featurizers.Clip;
 
 /// <summary>Order of one clip's dimensions in the featurizer's input column.</summary>

@@ -1,6 +1,3 @@
-using MLNetVideo.Runtime;
-using static TorchSharp.torch;
-
 namespace MLNetVideo.Featurizers.Clip;
 
 /// <summary>What runs the frozen CLIP tower of <see cref="ClipFeaturizingTransformer"/>.</summary>

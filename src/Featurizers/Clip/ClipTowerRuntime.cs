@@ -1,5 +1,4 @@
 using MLNetVideo.Runtime;
-using static TorchSharp.torch;
 
 namespace MLNetVideo.Featurizers.Clip;
 

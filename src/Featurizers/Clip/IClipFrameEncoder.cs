@@ -1,5 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Featurizers.Clip;

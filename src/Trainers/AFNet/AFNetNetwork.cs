@@ -1,6 +1,5 @@
 using MLNetVideo.Trainers.AFNet.Modules;
 using MLNetVideo.Trainers.Blocks;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;

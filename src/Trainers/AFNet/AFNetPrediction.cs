@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace MLNetVideo.Trainers.AFNet;
 
 /// <summary>One clip's AFNet prediction.</summary>

@@ -1,6 +1,3 @@
-using MLNetVideo.Errors;
-using MLNetVideo.Trainers.Blocks;
-
 namespace MLNetVideo.Trainers.AFNet;
 
 /// <summary>Named AFNet configurations.</summary>

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 
 namespace MLNetVideo.Trainers.Common;
 

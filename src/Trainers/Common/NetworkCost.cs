@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Trainers.Common;
 

@@ -1,14 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
-using Microsoft.ML.Runtime;
 using MLNetVideo.Determinism;
 using MLNetVideo.Interop;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-
-using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Trainers.Common;
 

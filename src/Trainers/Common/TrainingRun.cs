@@ -1,9 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using Microsoft.ML;
 using Microsoft.ML.Runtime;
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Trainers.Common;

@@ -1,5 +1,4 @@
 using MLNetVideo.Trainers.MoViNet.Modules;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;

@@ -1,5 +1,3 @@
-using MLNetVideo.Errors;
-
 namespace MLNetVideo.Trainers.MoViNet;
 
 /// <summary>The official block tables of A0, A1 and A2 (from Model Garden <c>movinet.py</c> BLOCK_SPECS).</summary>

@@ -1,6 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-
 namespace MLNetVideo.Trainers.MoViNet;
 
 /// <summary>The prediction of a stream after a frame.</summary>

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Trainers.MoViNet;

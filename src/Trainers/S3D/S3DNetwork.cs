@@ -1,5 +1,4 @@
 using MLNetVideo.Trainers.S3D.Modules;
-using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;

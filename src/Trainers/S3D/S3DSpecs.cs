@@ -1,5 +1,3 @@
-using MLNetVideo.Errors;
-
 namespace MLNetVideo.Trainers.S3D;
 
 /// <summary>The paper's tables (Xie et al., ECCV 2018) and the named configurations.</summary>

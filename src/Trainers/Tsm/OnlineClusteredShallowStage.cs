@@ -1,5 +1,4 @@
 using MLNetVideo.Transforms.TemporalClustering;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

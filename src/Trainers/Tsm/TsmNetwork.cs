@@ -1,6 +1,5 @@
 using MLNetVideo.Trainers.Tsm.Modules;
 using MLNetVideo.Transforms.TemporalClustering;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;

@@ -1,7 +1,3 @@
-using MLNetVideo.Trainers.Blocks;
-using MLNetVideo.Errors;
-using MLNetVideo.Transforms.TemporalClustering;
-
 namespace MLNetVideo.Trainers.Tsm;
 
 /// <summary>Named TSM configurations.</summary>

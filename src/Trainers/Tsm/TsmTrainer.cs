@@ -1,10 +1,8 @@
-using MLNetVideo.Trainers.Common;
 using Microsoft.ML.Runtime;
 using MLNetVideo.Errors;
-using MLNetVideo.Weights;
+using MLNetVideo.Trainers.Common;
 using MLNetVideo.Transforms.TemporalClustering;
 using static TorchSharp.torch;
-using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Trainers.Tsm;

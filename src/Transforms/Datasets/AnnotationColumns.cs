@@ -1,7 +1,3 @@
-using System.Text;
-using Microsoft.ML;
-using Microsoft.ML.Data;
-
 namespace MLNetVideo.Transforms.Datasets;
 
 /// <summary>The columns a format has; the data view holds only these.</summary>

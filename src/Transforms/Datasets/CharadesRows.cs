@@ -1,5 +1,3 @@
-using Microsoft.ML;
-
 namespace MLNetVideo.Transforms.Datasets;
 
 /// <summary>What one row of <see cref="VideoDataset.FromCharadesCsv"/> is.</summary>

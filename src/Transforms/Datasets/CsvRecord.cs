@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace MLNetVideo.Transforms.Datasets;
 
 /// <summary>One record of a CSV file: the line it starts on, its fields, or why it cannot be read.</summary>

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace MLNetVideo.Transforms.Datasets;
 
 /// <summary>A CSV file with a header row: its columns by name, then its records. A record that cannot be read is a

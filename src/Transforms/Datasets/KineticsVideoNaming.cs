@@ -1,6 +1,3 @@
-using System.Globalization;
-using Microsoft.ML;
-
 namespace MLNetVideo.Transforms.Datasets;
 
 /// <summary>How the video files of a Kinetics CSV are named.</summary>

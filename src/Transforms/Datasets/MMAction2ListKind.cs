@@ -1,6 +1,3 @@
-using System.Globalization;
-using Microsoft.ML;
-
 namespace MLNetVideo.Transforms.Datasets;
 
 /// <summary>The kind of MMAction2 annotation list (the <c>ann_file</c> of its <c>VideoDataset</c> and <c>RawframeDataset</c>).</summary>

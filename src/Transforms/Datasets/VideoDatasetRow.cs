@@ -1,5 +1,3 @@
-using Microsoft.ML;
-
 namespace MLNetVideo.Transforms.Datasets;
 
 /// <summary>One row of <see cref="VideoDataset.FromDirectory"/>.</summary>

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-
 namespace MLNetVideo.Transforms.Decoding;
 
 /// <summary>Default limits shared by <c>LoadVideoFrames</c> and <see cref="VideoFrameReader"/>.</summary>

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-
 namespace MLNetVideo.Transforms.Decoding;
 
 /// <summary>Settings of the FFmpeg command-line decoder. The programs are the process's (<see cref="VideoDecoding"/>);

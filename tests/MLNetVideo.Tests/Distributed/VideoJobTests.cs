@@ -75,8 +75,11 @@ public sealed class VideoJobTests
             Assert.AreEqual(good[i].Label, good[i].Top![0].Label, "top-1 is the predicted label");
             Assert.AreEqual(3, good[i].Top!.Count);
         }
-        // The scores are not all alike (so the comparison above means something).
-        Assert.IsTrue(good.Select(r => r.Scores![0]).Distinct().Count() > 5);
+        // The scores are not all alike, and differ between videos by far more than the 1e-5 they are compared with (so a
+        // record holding another video's scores would fail the comparison above).
+        var firstScores = good.Select(r => r.Scores![0]).ToArray();
+        Assert.IsTrue(firstScores.Distinct().Count() > 5);
+        Assert.IsGreaterThan(1e-3f, firstScores.Max() - firstScores.Min(), "the scorer must tell the videos apart");
 
         // The work was spread: more than one silo committed shards, and each silo loaded the model at most once.
         var workers = cluster.Silos.Select(s => ClusterTestSupport.SiloService<VideoJobWorker>(cluster, s)).ToArray();

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using MLNetVideo.Weights;
-using static TorchSharp.torch;
 
 namespace MLNetVideo.Tests.OfficialFixtures;
 

@@ -1,16 +1,14 @@
-using MLNetVideo.Trainers.Common;
 using Microsoft.ML;
 using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Tests.TestSupport;
 using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.AFNet;
+using MLNetVideo.Trainers.Common;
 using MLNetVideo.Trainers.Evl;
 using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Tsm;
-using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Weights;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Tests.OfficialFixtures;

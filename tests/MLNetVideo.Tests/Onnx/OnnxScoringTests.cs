@@ -9,7 +9,6 @@ using MLNetVideo.Trainers.AFNet;
 using MLNetVideo.Trainers.MoViNet;
 using MLNetVideo.Trainers.S3D;
 using MLNetVideo.Trainers.Tsm;
-using MLNetVideo.Transforms.Decoding;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -24,7 +24,7 @@ public sealed class PackageConsumerTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    [Timeout(600_000, CooperativeCancellation = true)]   // about 50 s on the 2-core machine (a warm NuGet cache); a busy one is several times slower
+    [Timeout(600_000, CooperativeCancellation = true)]   // about 35 s on the 2-core machine (a warm NuGet cache); a busy one is several times slower
     public void ReadmeProgram_FromPackedPackages_TrainsSavesLoadsAndPredicts_OnMLNet5And6_AndZipsCrossVersions()
     {
         s_cancellation = TestContext.CancellationToken;   // a timed-out test kills the step it is waiting for

@@ -7,7 +7,6 @@ using MLNetVideo.Featurizers.Clip;
 using MLNetVideo.Featurizers.Onnx;
 using MLNetVideo.Tests.TestSupport;
 using MLNetVideo.Tests.Trainers;
-using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.AFNet;
 using MLNetVideo.Trainers.Evl;
 using MLNetVideo.Trainers.MoViNet;

@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using TorchSharp;
-
 namespace MLNetVideo.Tests.Reliability;
 
 /// <summary>The outcome of one mutated zip; <see cref="Violations"/> must be empty.</summary>

@@ -1,9 +1,4 @@
-using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.ML;
-using Microsoft.ML.Data;
-using TorchSharp;
 
 namespace MLNetVideo.Tests.Reliability;
 

@@ -1,6 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-
 namespace MLNetVideo.Tests.Trainers;
 
 /// <summary>One row of a synthetic clip data set.</summary>

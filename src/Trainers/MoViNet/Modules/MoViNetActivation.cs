@@ -1,8 +1,3 @@
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
-using static TorchSharp.torch.nn;
-
 namespace MLNetVideo.Trainers.MoViNet.Modules;
 
 /// <summary>Activation of a MoViNet unit.</summary>

@@ -239,4 +239,27 @@ public sealed class OnnxClipRouteTests
         Assert.AreEqual(ClipTowerBackend.OnnxRuntime, model.ActiveBackend);
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Backend = (ClipTowerBackend)9);
     }
+
+    [TestMethod]
+    public void TorchSharpFeaturizer_CreatesItsOnnxSessionInTheBackground_BeforeAnyRow_AndDisposeWaitsForIt()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(1, seed: 4, frames: 4, size: 40), frames: 4, size: 40);
+        using (var model = mlContext.Transforms.FeaturizeVideoWithClip(TorchOptions()).Fit(data))
+        {
+            // No row is read: the export and the session start when the transformer is made, so they overlap decoding.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!model.OnnxTowerResolved && clock.Elapsed < TimeSpan.FromSeconds(60))
+                Thread.Sleep(10);
+            Assert.IsTrue(model.OnnxTowerResolved, "the session was not created in the background");
+            Assert.AreEqual(0L, model.EncoderForwards);
+            Assert.AreEqual(ClipTowerBackend.OnnxRuntime, model.ActiveBackend);
+        }
+
+        // Disposed at once, while the session is still being made: Dispose waits for the export (it reads the tower's
+        // weights), the session is released, and the transformer is unusable afterwards.
+        var early = mlContext.Transforms.FeaturizeVideoWithClip(TorchOptions()).Fit(data);
+        early.Dispose();
+        Assert.ThrowsExactly<ObjectDisposedException>(() => early.ActiveBackend);
+    }
 }

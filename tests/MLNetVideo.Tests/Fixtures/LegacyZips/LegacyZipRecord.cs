@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Microsoft.ML;
-using Microsoft.ML.Data;
 
 namespace MLNetVideo.Tests.Fixtures.LegacyZips;
 

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Microsoft.ML;
-using Microsoft.ML.Data;
-
 namespace MLNetVideo.Tests.Fixtures.LegacyZips;
 
 /// <summary>One row of a legacy-zip data set: a clip (or feature) vector and its label.</summary>

@@ -1,7 +1,6 @@
-using MLNetVideo.Trainers.Common;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNetVideo.Trainers;
+using MLNetVideo.Trainers.Common;
 
 namespace MLNetVideo.Tests.Trainers.Common;
 

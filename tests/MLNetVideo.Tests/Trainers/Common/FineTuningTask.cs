@@ -2,7 +2,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.Tsm;
-using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Weights;
 
 namespace MLNetVideo.Tests.Trainers.Common;

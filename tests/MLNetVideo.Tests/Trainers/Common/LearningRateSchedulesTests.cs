@@ -1,5 +1,5 @@
-using MLNetVideo.Trainers.Common;
 using MLNetVideo.Trainers;
+using MLNetVideo.Trainers.Common;
 using MLNetVideo.Trainers.S3D;
 
 namespace MLNetVideo.Tests.Trainers.Common;

@@ -5,7 +5,6 @@ using MLNetVideo.Tests.Transforms;
 using MLNetVideo.Trainers;
 using MLNetVideo.Trainers.Common;
 using MLNetVideo.Trainers.Tsm;
-using MLNetVideo.Transforms;
 using MLNetVideo.Transforms.Decoding;
 
 namespace MLNetVideo.Tests.Trainers.Common;

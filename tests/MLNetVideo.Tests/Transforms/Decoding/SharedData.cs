@@ -1,6 +1,3 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-
 namespace MLNetVideo.Tests.Transforms.Decoding;
 
 /// <summary>Finds ../shared/data from the test's folder upwards.</summary>
