@@ -125,17 +125,23 @@ internal static class OnnxBackends
         public float[] Frames { get; set; } = [];
     }
 
+    /// <summary>One row holding a random clip of <paramref name="frames"/> frames of 3×224² (seeded).</summary>
+    private static IDataView RandomClip(MLContext mlContext, int frames)
+    {
+        var definition = SchemaDefinition.Create(typeof(ClipRow));
+        definition[nameof(ClipRow.Frames)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, frames, 3, 224, 224);
+        var random = new Random(3);
+        return mlContext.Data.LoadFromEnumerable(
+            [new ClipRow { Frames = [.. Enumerable.Range(0, frames * 3 * 224 * 224).Select(_ => (float)random.NextDouble())] }], definition);
+    }
+
     public static int Clip(string[] args)
     {
         int repeats = Option(args, "--repeats", 2);
         int frames = Option(args, "--frames", 4);
         Setup();
         var mlContext = new MLContext(seed: 1);
-        var definition = SchemaDefinition.Create(typeof(ClipRow));
-        definition[nameof(ClipRow.Frames)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, frames, 3, 224, 224);
-        var random = new Random(3);
-        var data = mlContext.Data.LoadFromEnumerable(
-            [new ClipRow { Frames = [.. Enumerable.Range(0, frames * 3 * 224 * 224).Select(_ => (float)random.NextDouble())] }], definition);
+        var data = RandomClip(mlContext, frames);
         var sw = Stopwatch.StartNew();
         using var model = mlContext.Transforms.FeaturizeVideoWithClip(new ClipFeaturizingEstimator.Options
         {
@@ -181,11 +187,7 @@ internal static class OnnxBackends
         int wait = Option(args, "--wait", 15);
         Setup();
         var mlContext = new MLContext(seed: 1);
-        var definition = SchemaDefinition.Create(typeof(ClipRow));
-        definition[nameof(ClipRow.Frames)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, frames, 3, 224, 224);
-        var random = new Random(3);
-        var data = mlContext.Data.LoadFromEnumerable(
-            [new ClipRow { Frames = [.. Enumerable.Range(0, frames * 3 * 224 * 224).Select(_ => (float)random.NextDouble())] }], definition);
+        var data = RandomClip(mlContext, frames);
         Console.WriteLine($"CLIP ViT-B/16 featurizer (random init, M = 4 with q/k), first row of 1 clip × {frames} frames 224², 1 thread; load average before: {LoadAverage()}");
         Console.WriteLine("| case | Fit, s | other work after Fit, s | first row, s |");
         Console.WriteLine("|---|---:|---:|---:|");

@@ -31,7 +31,7 @@ if (args.Length > 0 && args[0] == "child")
     {
         if (mode == "stream")
         {
-            using var stream = network.CreateStream();
+            using var stream = network.CreateStream(torch.CPU);
             for (int t = 0; t < frames; t++)
             {
                 var push = Stopwatch.StartNew();

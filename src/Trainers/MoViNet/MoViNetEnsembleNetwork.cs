@@ -44,12 +44,10 @@ internal sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>, IMoViNetS
     }
 
     /// <summary>Opens a streaming session that feeds even frames to <c>model_0</c> and odd frames to <c>model_1</c> and
-    /// averages their running logits. Call <c>eval()</c> first.</summary>
+    /// averages their running logits, its state on <paramref name="device"/> (the networks' device). Call <c>eval()</c> first.</summary>
+    /// <param name="device">The networks' device.</param>
     /// <returns>The session.</returns>
-    public MoViNetStream CreateStream() => new(Members, parameters().First().device);
-
-    /// <inheritdoc />
-    MoViNetStream IMoViNetStreamSource.CreateStream(Device device) => new(Members, device);
+    public MoViNetStream CreateStream(Device device) => new(Members, device);
 
     /// <summary>Learnable parameters of both members.</summary>
     /// <returns>The count.</returns>

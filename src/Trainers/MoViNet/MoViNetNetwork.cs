@@ -89,13 +89,11 @@ internal sealed class MoViNetNetwork : Module<Tensor, Tensor>, IMoViNetStreamSou
     /// <returns>The count.</returns>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
-    /// <summary>Opens a streaming session on this stream-mode network (on its parameters' device). Call <c>eval()</c> first:
-    /// the session runs the network as it is.</summary>
+    /// <summary>Opens a streaming session on this stream-mode network, its state on <paramref name="device"/> (the device the
+    /// network was moved to, which its owner records). Call <c>eval()</c> first: the session runs the network as it is.</summary>
+    /// <param name="device">The network's device.</param>
     /// <returns>The session.</returns>
-    public MoViNetStream CreateStream() => new([this], parameters().First().device);
-
-    /// <inheritdoc />
-    MoViNetStream IMoViNetStreamSource.CreateStream(Device device) => new([this], device);
+    public MoViNetStream CreateStream(Device device) => new([this], device);
 
     /// <summary>
     /// Names and shapes of the streaming state for a batch of <paramref name="batch"/> frames of

@@ -93,7 +93,7 @@ public sealed class OfficialCheckpointImportTests
             // Frame by frame through our stream session, as the official buffers after the last frame.
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            using var stream = network.CreateStream();
+            using var stream = network.CreateStream(CPU);
             Tensor? last = null;
             for (long t = 0; t < input.shape[2]; t++)
                 last = stream.Push(input.narrow(2, t, 1));

@@ -74,7 +74,7 @@ public sealed class MoViNetOnnxExportTests
         Assert.IsTrue(states.Any(s => s.Key.EndsWith(".stream_buffer", StringComparison.Ordinal)), "causal conv buffers are inputs");
         Assert.IsTrue(states.Any(s => s.Key == "head.pool_sum"), "the head's running sum is an input");
 
-        using var stream = network.CreateStream();
+        using var stream = network.CreateStream(torch.CPU);
         using var scope = NewDisposeScope();
         var current = states.ToDictionary(s => s.Key, s => zeros(s.Value.Select(d => d < 0 ? 2L : d).ToArray()));
         float seen = 0;

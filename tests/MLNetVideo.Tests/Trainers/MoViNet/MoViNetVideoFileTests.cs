@@ -65,13 +65,13 @@ public sealed class MoViNetVideoFileTests
         Assert.AreEqual(Frames * 3 * 32 * 32, clip.Length);
 
         using var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Stream);
-        using var manual = network.CreateStream();
+        using var manual = network.CreateStream(CPU);
         var expected = new List<float[]>();
         for (int t = 0; t < Frames; t++)
             expected.Add(manual.Push(clip[(t * 3 * 32 * 32)..((t + 1) * 3 * 32 * 32)], 32, 32));
         Assert.IsTrue(expected[0].Zip(expected[^1]).Max(p => Math.Abs(p.First - p.Second)) > 1e-2, "the logits should move with the video");
 
-        using var stream = network.CreateStream();
+        using var stream = network.CreateStream(CPU);
         stream.InputFormat = MoViNetFrameFormat.FromLoader(loaderOptions);
         stream.Push(new float[3 * 32 * 32], 32, 32);   // the file route starts a fresh video
         var predictions = stream.StreamVideoFile(_video).ToList();
@@ -95,7 +95,7 @@ public sealed class MoViNetVideoFileTests
     public void StreamVideoFile_InChunks_YieldsOnePredictionPerPush_WithTheLastFramesIndexAndTime()
     {
         using var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Stream);
-        using var stream = network.CreateStream();
+        using var stream = network.CreateStream(CPU);
         var options = new MoViNetVideoFileOptions { Format = new MoViNetFrameFormat { Height = 32, Width = 40 }, FramesPerPush = 8 };
         var single = stream.StreamVideoFile(_video, new MoViNetVideoFileOptions { Format = options.Format }).ToList();
         var chunked = stream.StreamVideoFile(_video, options).ToList();
@@ -114,7 +114,7 @@ public sealed class MoViNetVideoFileTests
     public void StreamVideoFile_BadFiles_NameTheFile()
     {
         using var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Stream);
-        using var stream = network.CreateStream();
+        using var stream = network.CreateStream(CPU);
         var options = new MoViNetVideoFileOptions { Format = new MoViNetFrameFormat { Height = 32, Width = 32 } };
 
         string missing = Path.Combine(_folder, "missing.mp4");
@@ -138,7 +138,7 @@ public sealed class MoViNetVideoFileTests
     public void StreamVideoFile_StopsOnCancellation_AndKillsTheDecoder()
     {
         using var network = MoViNetTestNetworks.TinyA0(MoViNetMode.Stream);
-        using var stream = network.CreateStream();
+        using var stream = network.CreateStream(CPU);
         using var cancellation = new CancellationTokenSource();
         var options = new MoViNetVideoFileOptions { Format = new MoViNetFrameFormat { Height = 32, Width = 32 } };
         int seen = 0;
