@@ -185,6 +185,14 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
         }
     }
 
+    private ScoringRowBuffers? _spareRowBuffers;
+
+    /// <summary>The row buffers the last scoring cursor left, or new ones.</summary>
+    private ScoringRowBuffers TakeRowBuffers() => Interlocked.Exchange(ref _spareRowBuffers, null) ?? new ScoringRowBuffers();
+
+    /// <summary>Keeps a disposed cursor's row buffers for the next cursor (one pair is kept).</summary>
+    private void ReturnRowBuffers(ScoringRowBuffers buffers) => Volatile.Write(ref _spareRowBuffers, buffers);
+
     /// <summary>The background preparation started by the last cursor, if any (tests).</summary>
     internal Task? ScoringPreparation
     {
@@ -437,16 +445,18 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
                 return getters;
             _owner.PrepareScoring();
             var clipGetter = input.GetGetter<VBuffer<float>>(_clip);
-            var buffer = default(VBuffer<float>);
+            var rowBuffers = _owner.TakeRowBuffers();
             long cachedPosition = -1;
             float[] probabilities = [];
             float[] extras = [];
-            float[] values = [];
             var owner = _owner;
             var batches = Batches(input);
             ValueGetter<DataViewRowId>? idGetter = batches is null ? null : input.GetIdGetter();
-            if (batches is not null)
-                disposer = batches.Dispose;
+            disposer = () =>
+            {
+                batches?.Dispose();
+                owner.ReturnRowBuffers(rowBuffers);
+            };
 
             float[] Compute()
             {
@@ -463,13 +473,8 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
                             return probabilities;
                         }
                     }
-                    clipGetter(ref buffer);
-                    // One array per cursor, reused row after row: a fresh multi-megabyte array per row costs as much as a
-                    // small network's forward (new memory is page-faulted in on first write).
-                    if (values.Length != buffer.Length)
-                        values = new float[buffer.Length];
-                    buffer.CopyTo(values);
-                    var (p, e) = owner.PredictRows([values]);
+                    clipGetter(ref rowBuffers.Clip);
+                    var (p, e) = owner.PredictRows([rowBuffers.CopyClip()]);
                     (probabilities, extras) = (p[0], e[0]);
                     cachedPosition = input.Position;
                 }
