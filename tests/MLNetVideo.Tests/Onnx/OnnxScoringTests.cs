@@ -246,6 +246,13 @@ public sealed class OnnxScoringTests
         model.ScoringBackend = ScoringBackend.TorchSharp;
         AssertSameScores(Scores(model.Transform(data)), onnx, "ONNX Runtime after its warm-up vs TorchSharp");
         AssertSameScores([onnx[0]], [single], "one row through PredictProbabilities vs the cursor");
+
+        // A service's PredictionEngine, made at start-up, starts the preparation there, before its first request.
+        using var fresh = TinyS3D(mlContext);
+        using var engine = mlContext.Model.CreatePredictionEngine<ClipRow, Prediction>(fresh, inputSchemaDefinition: SyntheticClips.Definition(Frames, Size));
+        Assert.IsNotNull(fresh.ScoringPreparation, "creating the engine starts the preparation");
+        Assert.IsTrue(fresh.ScoringPreparation.Wait(TimeSpan.FromSeconds(60)));
+        Assert.AreEqual(1, fresh.OnnxRuns, "warmed up before the first Predict");
     }
 
     [TestMethod]
