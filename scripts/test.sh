@@ -46,7 +46,8 @@ status=0
 # hosts side by side: the tests in the categories Process, Package, Soak and Learning (child processes, fuzzing, tiny
 # trainings; tests/MLNetVideo.Tests/TestSupport/TestCategories.cs) and all the others. One host alone keeps about 1.3 of
 # the 2 cores busy; each host has its own TorchSharp state, so the tests inside a host still run one at a time. Then the
-# MLNetInterop pin and persistence tests again on ML.NET 6.0.0 (tests/MLNetVideo.Tests.MLNet6).
+# MLNetInterop pin and persistence tests and the libtorch-free zip's ML.NET part again on ML.NET 6.0.0
+# (tests/MLNetVideo.Tests.MLNet6).
 # One torch thread per host (MLNETVIDEO_THREADS, inherited by the processes the tests start): two hosts of two threads
 # each on two cores wait on each other's descheduled threads; measured on the learning tests, two hosts side by side took
 # 40 s with one thread each against 57 s with the default (issue 16). A thread count set by the caller is kept.

@@ -7,9 +7,9 @@ using static TorchSharp.torch;
 namespace MLNetVideo.Featurizers.Onnx;
 
 /// <summary>
-/// Writes a CLIP image tower (<see cref="ClipVisionNetwork"/>) as an ONNX graph that the ONNX route
-/// (<c>mlContext.Transforms.FeaturizeVideoWithOnnxClip</c>) can run, without Python: load a CLIP safetensors (or PyTorch)
-/// file, export, deploy with ONNX Runtime.
+/// Writes a CLIP image tower as an ONNX graph that the ONNX route (<c>mlContext.Transforms.FeaturizeVideoWithOnnxClip</c>)
+/// can run, without Python: from a CLIP safetensors (or PyTorch) file, or from the tower of a fitted
+/// <see cref="ClipFeaturizingTransformer"/> (<c>mlContext.Transforms.FeaturizeVideoWithClip</c>); deploy with ONNX Runtime.
 /// </summary>
 /// <remarks>
 /// <format type="text/markdown"><![CDATA[
@@ -39,11 +39,21 @@ public static class ClipOnnxExporter
     /// <summary>The opset the exporter writes.</summary>
     public const int Opset = 17;
 
-    /// <summary>Exports <paramref name="network"/> (its current weights) to <paramref name="onnxPath"/>.</summary>
-    /// <param name="network">The tower.</param>
+    /// <summary>Exports the tower of a fitted CLIP featurizer (its weights, preprocessing and weights checksum) to
+    /// <paramref name="onnxPath"/>: the graph <c>FeaturizeVideoWithOnnxClip</c> reads to compute the same features with ONNX
+    /// Runtime.</summary>
+    /// <param name="featurizer">A fitted (or loaded) CLIP featurizer.</param>
     /// <param name="onnxPath">The .onnx file to write (replaced if present).</param>
-    /// <param name="preprocessing">Preprocessing to record in the metadata; null = the OpenAI values.</param>
-    public static void Export(ClipVisionNetwork network, string onnxPath, ClipPreprocessing? preprocessing = null)
+    /// <exception cref="ObjectDisposedException">The featurizer is disposed.</exception>
+    public static void Export(ClipFeaturizingTransformer featurizer, string onnxPath)
+    {
+        ArgumentNullException.ThrowIfNull(featurizer);
+        Export(featurizer.Network, onnxPath, featurizer.Preprocessing, featurizer.WeightsSha256);
+    }
+
+    /// <summary>Exports a tower (its current weights) to <paramref name="onnxPath"/> (the in-memory ONNX tower, tests and
+    /// benchmarks).</summary>
+    internal static void Export(ClipVisionNetwork network, string onnxPath, ClipPreprocessing? preprocessing = null)
         => Export(network, onnxPath, preprocessing, weightsSha256: null);
 
     /// <summary>Loads a CLIP weights file (safetensors or PyTorch zip, OpenAI or Hugging Face layout, strictly) into a tower of

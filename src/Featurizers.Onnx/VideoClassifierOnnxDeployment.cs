@@ -35,11 +35,19 @@ public static class VideoClassifierOnnxDeployment
         ArgumentNullException.ThrowIfNull(inputSchema);
         VideoClassifierOnnx.ExportScoringGraph(transformer, onnxPath);
         var info = transformer.Info;
-        var shape = new Dictionary<string, int[]> { [info.ClipColumnName] = [1, info.Clip.Views, .. info.Clip.ViewDimensions().Select(d => (int)d)] };
-        var onnx = mlContext.Transforms.ApplyOnnxModel([info.ScoreColumnName], [info.ClipColumnName], onnxPath, shape, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100)
+        return CreateScorer(mlContext, onnxPath, inputSchema, info.ClipColumnName, [1, info.Clip.Views, .. info.Clip.ViewDimensions().Select(d => (int)d)],
+            info.ScoreColumnName, info.PredictedLabelColumnName, info.ClassNames);
+    }
+
+    /// <summary>The ML.NET part of <see cref="CreateOnnxScorer"/>, over any graph that reads <paramref name="inputColumn"/>
+    /// and writes the class probabilities as <paramref name="scoreColumn"/> (tested alone on each supported ML.NET).</summary>
+    internal static ITransformer CreateScorer(MLContext mlContext, string onnxPath, DataViewSchema inputSchema, string inputColumn, int[] inputShape,
+        string scoreColumn, string predictedLabelColumn, IReadOnlyList<string>? classNames)
+    {
+        var shape = new Dictionary<string, int[]> { [inputColumn] = inputShape };
+        var onnx = mlContext.Transforms.ApplyOnnxModel([scoreColumn], [inputColumn], onnxPath, shape, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100)
             .Fit(new EmptyData(inputSchema));
-        var scorer = Interop.MulticlassScoreBridge.Create(mlContext, onnx.GetOutputSchema(inputSchema), info.ScoreColumnName, info.ScoreColumnName,
-            info.PredictedLabelColumnName, info.ClassNames);
+        var scorer = Interop.MulticlassScoreBridge.Create(mlContext, onnx.GetOutputSchema(inputSchema), scoreColumn, scoreColumn, predictedLabelColumn, classNames);
         return new TransformerChain<ITransformer>(onnx, scorer);
     }
 

@@ -16,7 +16,8 @@ namespace MLNetVideo.Interop;
 /// </summary>
 /// <remarks>Both constructors are internal in ML.NET 5/6: the transformer's is reached through the publicized
 /// Microsoft.ML.Data (see README.md), the predictor's (Microsoft.ML.StandardTrainers, not publicized) by reflection, with
-/// a clear error if a later ML.NET changes it.</remarks>
+/// a clear error if a later ML.NET changes it. The predictor's constructor is the same in 5.0.1 and 6.0.0
+/// (OnnxOnlyZipTests, run on both).</remarks>
 internal static class MulticlassScoreBridge
 {
     /// <summary>Creates the scorer.</summary>

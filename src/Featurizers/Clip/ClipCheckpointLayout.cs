@@ -13,6 +13,6 @@ public enum ClipCheckpointLayout
     /// separate q/k/v, <c>visual_projection.weight</c>.</summary>
     HuggingFace,
 
-    /// <summary>The network's own names (OpenAI without <c>visual.</c>), as <see cref="ClipVisionNetwork"/>'s state dict.</summary>
+    /// <summary>The network's own names (OpenAI without <c>visual.</c>), as the CLIP tower's state dict.</summary>
     Native,
 }

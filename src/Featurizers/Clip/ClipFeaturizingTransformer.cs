@@ -80,7 +80,15 @@ public sealed class ClipFeaturizingTransformer : RowMappingTransformerBase, IPer
     /// <summary>The output column.</summary>
     public string OutputColumnName => _options.OutputColumnName;
 
-    internal ClipVisionNetwork Network => _network;
+    /// <summary>The tower; refused once the transformer is disposed (its native memory is released then).</summary>
+    internal ClipVisionNetwork Network
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _network;
+        }
+    }
 
     /// <summary>What runs the tower (default <see cref="ClipTowerBackend.Auto"/>: ONNX Runtime on the CPU when
     /// MLNetVideo.Featurizers.Onnx is deployed). Not saved in the model zip; the features differ from TorchSharp's in their

@@ -12,7 +12,7 @@ namespace MLNetVideo.Featurizers.Clip;
 /// attn.out_proj.*, ln_1.*, mlp.c_fc.*, mlp.c_proj.*, ln_2.*}</c>, <c>ln_post.*</c>, <c>proj</c>. <see cref="ClipWeights"/>
 /// maps the OpenAI and Hugging Face (<c>vision_model.*</c>) checkpoints onto these names.
 /// </summary>
-public sealed class ClipVisionNetwork : Module<Tensor, Tensor>
+internal sealed class ClipVisionNetwork : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
     private readonly Parameter class_embedding;

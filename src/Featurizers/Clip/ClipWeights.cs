@@ -2,7 +2,7 @@ using MLNetVideo.Weights;
 
 namespace MLNetVideo.Featurizers.Clip;
 
-/// <summary>Key mappings from the public CLIP checkpoints to <see cref="ClipVisionNetwork"/> (openai/CLIP and Hugging Face CLIPVisionModel), and loading.</summary>
+/// <summary>Key mappings from the public CLIP checkpoints to the CLIP tower's own names (openai/CLIP and Hugging Face CLIPVisionModel), and loading.</summary>
 public static class ClipWeights
 {
     /// <summary>OpenAI layout → network: strips <c>visual.</c> and drops the text tower and JIT extras.</summary>
@@ -75,7 +75,7 @@ public static class ClipWeights
     /// <returns>The import report and the preprocessing read from the file's metadata (OpenAI values where absent).</returns>
     /// <exception cref="InvalidDataException">The file is damaged, or its tower does not match the network (the message
     /// lists missing/unexpected keys and shape mismatches).</exception>
-    public static (ImportReport Report, ClipPreprocessing Preprocessing) Load(ClipVisionNetwork network, string path, ClipCheckpointLayout layout = ClipCheckpointLayout.Auto)
+    internal static (ImportReport Report, ClipPreprocessing Preprocessing) Load(ClipVisionNetwork network, string path, ClipCheckpointLayout layout = ClipCheckpointLayout.Auto)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.ML;
 using MLNetVideo.Cli;
+using MLNetVideo.Tests.TestSupport;
 using MLNetVideo.Trainers;
 
 namespace MLNetVideo.Tests.Docs;
@@ -157,5 +158,45 @@ public sealed class ComponentDocsTests
             Assert.IsNull(Compare(cells[5], entry.DefaultEpochs), $"{entry.Name} epochs: {Compare(cells[5], entry.DefaultEpochs)}");
             Assert.AreEqual(entry.DefaultEpochs, options.Epochs, entry.Name);
         }
+    }
+
+    /// <summary>Issue 16: the networks and per-family machinery are internal, so the user docs (README.md, docs/nuget,
+    /// docs/components) must not show them as something to call. A line may still name an internal type when it says so
+    /// ("the internal `AFNetNetwork`").</summary>
+    [TestMethod]
+    public void UserDocs_ShowNoInternalTypeAsApi()
+    {
+        static string Bare(Type t) => t.Name.Split('`')[0];
+        var types = PackagedLibraries.Load().SelectMany(a => a.GetTypes())
+            .Where(t => !t.IsNested && t.Namespace?.StartsWith("MLNetVideo", StringComparison.Ordinal) == true && !t.Name.Contains('<')).ToList();
+        var publicNames = types.Where(t => t.IsPublic).Select(Bare).ToHashSet();
+        // Names the official code uses too, quoted as such (MoViNet.md cites TF Model Garden's ConvBlock and Keras' Activation).
+        string[] upstream = ["ConvBlock", "Activation"];
+        var internalNames = types.Where(t => !t.IsPublic).Select(Bare).Where(n => !publicNames.Contains(n) && !upstream.Contains(n)).ToHashSet();
+        Assert.IsTrue(internalNames.Contains("S3DNetwork") && internalNames.Contains("ClipVisionNetwork"), "the internal networks were found");
+
+        string root = ChildProcess.RepositoryRoot;
+        var files = Directory.GetFiles(Docs(), "*.md").Append(Path.Combine(root, "README.md")).Append(Path.Combine(root, "docs", "nuget", "README.md"));
+        // A type name in code (a span or a fenced block), not a file path (`src/.../OnnxGraph.cs`).
+        var name = new Regex(@"(?<![/\w])[A-Z][A-Za-z0-9]+(?![\w]|\.cs\b)");
+        var problems = new List<string>();
+        foreach (var file in files)
+        {
+            bool fenced = false;
+            var lines = File.ReadAllLines(file);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].TrimStart().StartsWith("```", StringComparison.Ordinal))
+                {
+                    fenced = !fenced;
+                    continue;
+                }
+                if (lines[i].Contains("internal", StringComparison.OrdinalIgnoreCase)) continue;
+                var code = fenced ? [lines[i]] : Regex.Matches(lines[i], "`([^`]+)`").Select(m => m.Groups[1].Value);
+                foreach (var hit in code.SelectMany(c => name.Matches(c)).Select(m => m.Value).Where(internalNames.Contains).Distinct())
+                    problems.Add($"{Path.GetRelativePath(root, file)}:{i + 1}: `{hit}` is internal");
+            }
+        }
+        Assert.IsEmpty(problems, "user docs show internal types as API (name what users hold, or say the type is internal):\n" + string.Join("\n", problems));
     }
 }

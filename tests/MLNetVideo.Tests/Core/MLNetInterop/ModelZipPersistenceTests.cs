@@ -101,22 +101,9 @@ public sealed class ModelZipPersistenceTests
         mlContext.Model.Save(model, data.Schema, zip);
         var expected = Outputs(mlContext, model, data);
 
-        var consumer = ConsumerPath();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(consumer);
-        start.ArgumentList.Add(zip);
-        start.ArgumentList.Add("Features");
-        start.ArgumentList.Add("Output");
-        foreach (var row in Rows)
-            start.ArgumentList.Add(string.Join(",", row.Features.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.IsTrue(process.WaitForExit(120_000), "consumer process timed out");
-        Assert.AreEqual(0, process.ExitCode, stderr.Result);
-
-        var lines = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.AreEqual(expected.Length, lines.Length, stdout.Result);
+        var output = RunConsumer([zip, "Features", "Output", .. Rows.Select(row => RowText(row.Features))]);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.AreEqual(expected.Length, lines.Length, output);
         for (int i = 0; i < lines.Length; i++)
             CollectionAssert.AreEqual(expected[i], lines[i].Split(',').Select(s => float.Parse(s, CultureInfo.InvariantCulture)).ToArray(), $"row {i}");
     }
@@ -205,6 +192,29 @@ public sealed class ModelZipPersistenceTests
         var weights = ZipEditing.EntryNames(zip).Single(n => n.EndsWith("/Weights.bin", StringComparison.Ordinal));
         var modelKey = weights[..weights.LastIndexOf('/')] + "/Model.key";
         return n => n == modelKey;
+    }
+
+    /// <summary>A row of floats as the zip consumer reads it (comma-separated, round-trip precision).</summary>
+    internal static string RowText(float[] values) => string.Join(",", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+
+    /// <summary>Runs the zip consumer (tests/ZipConsumer, ML.NET 5.0.1, never calling MLNetVideo) in a fresh process with
+    /// <paramref name="arguments"/>; fails the test unless it exits 0 within two minutes; returns its standard output.</summary>
+    internal static string RunConsumer(IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(ConsumerPath());
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("consumer process timed out");
+        }
+        Assert.AreEqual(0, process.ExitCode, stderr.Result);
+        return stdout.Result;
     }
 
     internal static string ConsumerPath()

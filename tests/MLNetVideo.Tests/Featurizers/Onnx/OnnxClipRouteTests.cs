@@ -40,12 +40,27 @@ public sealed class OnnxClipRouteTests
     private static float[][] Read(IDataView view, string column = "ClipFeatures")
         => view.GetColumn<VBuffer<float>>(column).Select(v => v.DenseValues().ToArray()).ToArray();
 
-    /// <summary>Exports the random-init tiny tower of <see cref="TorchOptions"/> (seed) and returns the TorchSharp featurizer.</summary>
+    /// <summary>Exports the random-init tiny tower of <see cref="TorchOptions"/> (seed) through the public entry point (the
+    /// fitted featurizer) and returns the TorchSharp featurizer.</summary>
     private static ClipFeaturizingTransformer ExportTiny(MLContext mlContext, IDataView data, string onnxPath, int seed = 4)
     {
         var torchModel = mlContext.Transforms.FeaturizeVideoWithClip(TorchOptions(seed)).Fit(data);
-        ClipOnnxExporter.Export(torchModel.Network, onnxPath, torchModel.Preprocessing);
+        ClipOnnxExporter.Export(torchModel, onnxPath);
         return torchModel;
+    }
+
+    [TestMethod]
+    public void Export_OfNullOrDisposedFeaturizer_IsRefusedByName()
+    {
+        using var folder = new TempFolder();
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(1, seed: 1, frames: 4, size: 40), frames: 4, size: 40);
+        Assert.AreEqual("featurizer", Assert.ThrowsExactly<ArgumentNullException>(() => ClipOnnxExporter.Export(null!, folder.File("a.onnx"))).ParamName);
+        var torchModel = mlContext.Transforms.FeaturizeVideoWithClip(TorchOptions(4)).Fit(data);
+        Assert.ThrowsExactly<ArgumentException>(() => ClipOnnxExporter.Export(torchModel, " "));
+        torchModel.Dispose();
+        Assert.ThrowsExactly<ObjectDisposedException>(() => ClipOnnxExporter.Export(torchModel, folder.File("b.onnx")));
+        Assert.IsFalse(File.Exists(folder.File("b.onnx")), "nothing is written for a disposed featurizer");
     }
 
     [TestMethod]
