@@ -41,7 +41,7 @@ namespace MLNetVideo.Trainers.Tsm;
 internal sealed class TsmNetwork : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly GcSafeBatchNorm bn1;
     private readonly ModuleList<TsmBlock> layer1;
     private readonly ModuleList<TsmBlock> layer2;
     private readonly ModuleList<TsmBlock> layer3;
@@ -58,7 +58,7 @@ internal sealed class TsmNetwork : Module<Tensor, Tensor>
         var bn = spec.BatchNorm;
         var (stem, planes) = spec.Widths();
         conv1 = Conv2d(3, stem, 7, stride: 2, padding: 3, bias: false);
-        bn1 = BatchNorm2d(stem, eps: bn.Eps, momentum: bn.Momentum);
+        bn1 = GcSafeBatchNorm.For2d(stem, eps: bn.Eps, momentum: bn.Momentum);
         long channels = stem;
         var stages = new ModuleList<TsmBlock>[4];
         for (int s = 0; s < 4; s++)

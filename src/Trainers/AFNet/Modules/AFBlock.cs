@@ -30,7 +30,7 @@ internal abstract class AFBlock : Module
     protected abstract Sequential? Shortcut { get; }
 
     /// <summary>The last batch norm of the residual branch (zero-initialised in ample blocks).</summary>
-    internal abstract BatchNorm2d LastNorm { get; }
+    internal abstract GcSafeBatchNorm LastNorm { get; }
 
     /// <summary>The residual branch up to its last BN, counted in <paramref name="trace"/> for <paramref name="framesPerClip"/>
     /// frames per clip (null = all frames).</summary>
@@ -231,7 +231,7 @@ internal abstract class AFBlock : Module
         if (inChannels != outChannels)
         {
             layers.Add(Conv2d(inChannels, outChannels, 1, bias: false));
-            layers.Add(BatchNorm2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
+            layers.Add(GcSafeBatchNorm.For2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
         }
         return layers.Count == 0 ? null : Sequential(layers);
     }

@@ -44,7 +44,7 @@ internal sealed class AFModule : Module
         refine_module = new ModuleList<AFBlock>([.. focalBlocks]);
         base_transform = spec.Alpha == 1
             ? null
-            : Sequential(Conv2d(ample, outChannels, 1, bias: false), BatchNorm2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
+            : Sequential(Conv2d(ample, outChannels, 1, bias: false), GcSafeBatchNorm.For2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
         att_gen = new DynamicFusion(outChannels, spec.FusionReduction);
         fusion = new ModuleList<AFBlock>(Block(spec, outChannels, outChannels, stride, 1, true, bn));
         RegisterComponents();
