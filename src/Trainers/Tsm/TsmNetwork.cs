@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using MLNetVideo.Trainers.Tsm.Modules;
 using MLNetVideo.Transforms.TemporalClustering;
 using TorchSharp.Modules;
@@ -297,7 +298,7 @@ internal sealed class TsmNetwork : Module<Tensor, Tensor>
                 if (sums[i] is null)
                     sums[i] = g.MoveToOuterDisposeScope();
                 else
-                    sums[i]!.add_(g);
+                    sums[i]!.add_(g, HeldScalars.One);   // held alpha: HeldScalars
             }
         }
         return [.. sums.Select((g, i) => g ?? zeros_like(parameters[i]))];

@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -134,7 +135,7 @@ internal sealed class AFModule : Module
         Tensor fused;
         if (h == 2 * ah && w == 2 * aw)
         {
-            var pooled = functional.adaptive_avg_pool2d(ample, 1).flatten(1) + functional.adaptive_avg_pool2d(focal, 1).flatten(1);
+            var pooled = functional.adaptive_avg_pool2d(ample, 1).flatten(1).add(functional.adaptive_avg_pool2d(focal, 1).flatten(1), HeldScalars.One);   // held alpha: HeldScalars
             var attention = att_gen.FromPooled(pooled, trace).reshape(n, c, 1, 1, 1, 1);
             fused = focal.reshape(n, c, ah, 2, aw, 2).lerp(ample.reshape(n, c, ah, 1, aw, 1), attention).reshape(n, c, h, w);
         }
@@ -143,7 +144,7 @@ internal sealed class AFModule : Module
             var upsampled = ample.shape[2] == h && ample.shape[3] == w
                 ? ample
                 : functional.interpolate(ample, size: [h, w], mode: InterpolationMode.Nearest);
-            var pooled = functional.adaptive_avg_pool2d(upsampled, 1).flatten(1) + functional.adaptive_avg_pool2d(focal, 1).flatten(1);
+            var pooled = functional.adaptive_avg_pool2d(upsampled, 1).flatten(1).add(functional.adaptive_avg_pool2d(focal, 1).flatten(1), HeldScalars.One);
             var attention = att_gen.FromPooled(pooled, trace).reshape(n, c, 1, 1);
             fused = focal.lerp(upsampled, attention);
         }

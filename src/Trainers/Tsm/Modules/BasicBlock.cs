@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,6 +38,6 @@ internal sealed class BasicBlock : TsmBlock
         var y = functional.relu(bn1.call(conv1.forward(x, segments)));
         y = bn2.call(conv2.call(y));
         var identity = Shortcut(downsample, x, _stride);
-        return functional.relu(y + identity);
+        return functional.relu(y.add(identity, HeldScalars.One));   // not y + identity: HeldScalars says why
     }
 }

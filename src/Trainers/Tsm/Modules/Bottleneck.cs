@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,6 +45,6 @@ internal sealed class Bottleneck : TsmBlock
         y = functional.relu(bn2.call(conv2.call(y)));
         y = bn3.call(conv3.call(y));
         var identity = Shortcut(downsample, x, _stride);
-        return functional.relu(y + identity);
+        return functional.relu(y.add(identity, HeldScalars.One));   // not y + identity: HeldScalars says why
     }
 }
