@@ -163,8 +163,8 @@ public sealed class GcSafeBatchNormTests
     /// run could free during the native call. Under this harness (<see cref="FinalizerPressure"/>), TorchSharp's
     /// <c>BatchNorm3d</c> failed 15 times in 438,323 calls (about 1 in 29,000; "For integral input tensors, argument alpha
     /// must not be a floating point number", the freed alpha), this module 0 times in 438,095 (BENCHMARKS.md, "Reliability:
-    /// batch norm under forced collections"; <c>ReliabilityBenchmarks bnstress</c>). The 2 s here are ~10,000 calls, so a
-    /// regression fails this test in roughly one run of three: the benchmark is the strong check, this the cheap tripwire.
+    /// batch norm under forced collections"; <c>ReliabilityBenchmarks bnstress</c>). The 2 s here are 15,000–25,000 calls, so a
+    /// regression fails this test in roughly one run of two: the benchmark is the strong check, this the cheap tripwire.
     /// </summary>
     [TestMethod]
     public void TrainingForward_UnderForcedCollectionsAndFinalizers_NeverFails()
