@@ -19,6 +19,7 @@ using static TorchSharp.torch;
 //   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- soak [--predictions 10000] [--work out/reliability]
 //   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- zipfuzz [--n 0 (all)] [--seed 20261124] [--work out/reliability]
 //   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- bnstress [--seconds 120] [--rounds 30]
+//   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- updatestress [--seconds 60]
 var invariant = CultureInfo.InvariantCulture;
 string command = args.Length > 0 ? args[0] : "";
 string Option(string name, string fallback)
@@ -38,10 +39,12 @@ switch (command)
         return Soak(int.Parse(Option("--predictions", "10000"), invariant));
     case "zipfuzz":
         return ZipFuzz(int.Parse(Option("--n", "0"), invariant), int.Parse(Option("--seed", "20261124"), invariant));
+    case "updatestress":
+        return UpdateStress(double.Parse(Option("--seconds", "60"), invariant));
     case "bnstress":
         return BatchNormStress(double.Parse(Option("--seconds", "120"), invariant), int.Parse(Option("--rounds", "30"), invariant));
     default:
-        Console.Error.WriteLine("usage: ReliabilityBenchmarks fuzz|soak|zipfuzz|bnstress [--n N] [--predictions N] [--seed S] [--seconds S] [--rounds N] [--work DIR]");
+        Console.Error.WriteLine("usage: ReliabilityBenchmarks fuzz|soak|zipfuzz|bnstress|updatestress [--n N] [--predictions N] [--seed S] [--seconds S] [--rounds N] [--work DIR]");
         return 2;
 }
 
@@ -329,6 +332,44 @@ int BatchNormStress(double seconds, int rounds)
     Console.WriteLine($"tiny S3D-G (width 0.125, 2 x 3 x 8 x 32², {swapped} batch norms) training step, median of {rounds} interleaved rounds: " +
         $"TorchSharp BatchNorm3d {Median(times[0]):F2} ms, GcSafeBatchNorm {Median(times[1]):F2} ms, ratio GcSafe / TorchSharp {Median(times[1]) / Median(times[0]):F3}");
     return failures[1] == 0 ? 0 : 1;
+}
+
+// The update TorchSharp's SGD makes for every parameter, param.add_(grad, alpha: −lr) with the alpha an implicit Scalar,
+// under the same forced collections: how often it throws, and whether a freed alpha ever gives a silently wrong update.
+// Not fixed in MLNetVideo (the optimizers' steps are TorchSharp's); reported so the risk has a number.
+int UpdateStress(double seconds)
+{
+    using var parameter = torch.zeros([8]);
+    using var gradient = torch.ones([8]);
+    using var expected = torch.full([8], 0.125f);
+    int thrown = 0, wrong = 0;
+    string? first = null;
+    long calls = 0;
+    Tensor Update(Tensor unused)
+    {
+        var before = parameter.clone();
+        try
+        {
+            parameter.add_(gradient, alpha: -0.125);
+        }
+        catch (Exception e)
+        {
+            thrown++;
+            first ??= $"{e.GetType().Name}: {e.Message.Split('\n')[0]}";
+            return before;
+        }
+        if (!before.sub(parameter).equal(expected).all().item<bool>())   // no implicit Scalar in the check itself
+        {
+            wrong++;
+            first ??= "a wrong update";
+        }
+        if (++calls % 1000 == 0)
+            parameter.zero_();   // stays in the range where multiples of 0.125 are exact
+        return before;
+    }
+    var outcome = FinalizerPressure.Run(Update, gradient, TimeSpan.FromSeconds(seconds));
+    Console.WriteLine($"param.add_(grad, alpha: -0.125), float32: {outcome.Calls:N0} calls, {thrown} threw, {wrong} wrong updates{(first is null ? "" : $"; first: {first}")}");
+    return 0;
 }
 
 static (long Tensors, long Rss, long Heap) Measure()
