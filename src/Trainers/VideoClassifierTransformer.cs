@@ -153,8 +153,8 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
         }
     }
 
-    /// <summary>Resolves the scoring backend (the ONNX export and session) on a background thread when a cursor opens, so
-    /// that it overlaps the first row's decoding instead of adding to it.</summary>
+    /// <summary>Resolves the scoring backend (the ONNX export and session) and runs it once on a blank row, on a background
+    /// thread when a cursor opens, so that both overlap the first row's decoding instead of adding to it.</summary>
     private void PrepareScoring()
     {
         lock (_scoringGate)
@@ -163,16 +163,38 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
                 return;
             _scoringWarmUp = Task.Run(() =>
             {
+                OnnxClassifierScoring? scoring;
                 try
                 {
-                    OnnxScoring();
+                    scoring = OnnxScoring();
                 }
                 catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
                 {
                     // Cached by the Lazy: the first row that needs the backend meets the same error, attributed to it.
+                    return;
+                }
+                try
+                {
+                    scoring?.WarmUp();
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // Only a warm-up: a real row that fails the same way reports it on its own row.
                 }
             });
         }
+    }
+
+    /// <summary>The background preparation started by the last cursor, if any (tests).</summary>
+    internal Task? ScoringPreparation
+    {
+        get { lock (_scoringGate) return _scoringWarmUp; }
+    }
+
+    /// <summary>Runs of the ONNX Runtime session so far, its warm-up included; 0 before it exists (tests).</summary>
+    internal long OnnxRuns
+    {
+        get { lock (_scoringGate) return _onnx is { IsValueCreated: true } onnx ? onnx.Value?.Runs ?? 0 : 0; }
     }
 
     private OnnxClassifierScoring? OnnxScoring()
@@ -242,14 +264,19 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
         int views = rows[0].Length / viewSize;
         if (views < 1 || rows.Any(r => r.Length != views * viewSize))
             throw new ArgumentException($"Each row must hold K × {viewSize} floats ({Info.Clip with { Views = 1 }}) with the same K.", nameof(rows));
-        var flat = new float[(long)rows.Count * views * viewSize];
-        for (int i = 0; i < rows.Count; i++)
-            rows[i].CopyTo(flat, (long)i * views * viewSize);
+        float[] Flat()
+        {
+            var flat = new float[(long)rows.Count * views * viewSize];
+            for (int i = 0; i < rows.Count; i++)
+                rows[i].CopyTo(flat, (long)i * views * viewSize);
+            return flat;
+        }
+        // ONNX Runtime only reads its input, so one row is scored from its own array, not a copy.
         if (OnnxScoring() is { } onnx)
-            return (onnx.Predict(flat, rows.Count, views), [.. rows.Select(_ => Array.Empty<float>())]);
+            return (onnx.Predict(rows.Count == 1 ? rows[0] : Flat(), rows.Count, views), [.. rows.Select(_ => Array.Empty<float>())]);
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
-        var x = Info.Clip.ToTensor(flat, (long)rows.Count * views, Info.NetworkLayout, _device);
+        var x = Info.Clip.ToTensor(Flat(), (long)rows.Count * views, Info.NetworkLayout, _device);
         var (logits, extras) = RunNetwork(x);
         var probabilities = nn.functional.softmax(logits, 1).view(rows.Count, views, Info.NumClasses).mean([1L]).cpu();
         var data = probabilities.data<float>().ToArray();
@@ -414,6 +441,7 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
             long cachedPosition = -1;
             float[] probabilities = [];
             float[] extras = [];
+            float[] values = [];
             var owner = _owner;
             var batches = Batches(input);
             ValueGetter<DataViewRowId>? idGetter = batches is null ? null : input.GetIdGetter();
@@ -436,7 +464,10 @@ public sealed class VideoClassifierTransformer<TSpec> : RowMappingTransformerBas
                         }
                     }
                     clipGetter(ref buffer);
-                    var values = new float[buffer.Length];
+                    // One array per cursor, reused row after row: a fresh multi-megabyte array per row costs as much as a
+                    // small network's forward (new memory is page-faulted in on first write).
+                    if (values.Length != buffer.Length)
+                        values = new float[buffer.Length];
                     buffer.CopyTo(values);
                     var (p, e) = owner.PredictRows([values]);
                     (probabilities, extras) = (p[0], e[0]);

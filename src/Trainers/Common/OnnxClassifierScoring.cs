@@ -11,11 +11,19 @@ internal sealed class OnnxClassifierScoring : IDisposable
 {
     private readonly IOnnxScoringSession _session;
     private readonly int _classes;
+    private readonly int _viewSize;
+    private readonly object _lifetime = new();
+    private bool _disposed;
+    private long _runs;
 
-    private OnnxClassifierScoring(IOnnxScoringSession session, int classes)
+    /// <summary>Session runs so far, the warm-up included (tests).</summary>
+    internal long Runs => Interlocked.Read(ref _runs);
+
+    private OnnxClassifierScoring(IOnnxScoringSession session, int classes, int viewSize)
     {
         _session = session;
         _classes = classes;
+        _viewSize = viewSize;
     }
 
     /// <summary>The ONNX route for <paramref name="backend"/>, or null when TorchSharp scores.</summary>
@@ -53,7 +61,8 @@ internal sealed class OnnxClassifierScoring : IDisposable
         {
             // A one-view graph: rows may hold any number of views (K × view floats), averaged here.
             var model = VideoClassifierOnnx.ExportBytes(network, info with { Clip = info.Clip with { Views = 1 } });
-            return new OnnxClassifierScoring(factory!(model, info.ClipColumnName, info.ScoreColumnName, OnnxScoringRuntime.IntraOpThreads), info.NumClasses);
+            return new OnnxClassifierScoring(factory!(model, info.ClipColumnName, info.ScoreColumnName, OnnxScoringRuntime.IntraOpThreads),
+                info.NumClasses, info.Clip.ViewSize);
         }
         catch (Exception e) when (backend == ScoringBackend.Auto && e is not OutOfMemoryException)
         {
@@ -70,6 +79,7 @@ internal sealed class OnnxClassifierScoring : IDisposable
     /// <returns>One array of class probabilities per row.</returns>
     public float[][] Predict(float[] rows, int rowCount, int views)
     {
+        Interlocked.Increment(ref _runs);
         var data = _session.Run(rows, rowCount * views);
         var result = new float[rowCount][];
         for (int i = 0; i < rowCount; i++)
@@ -91,5 +101,27 @@ internal sealed class OnnxClassifierScoring : IDisposable
         return result;
     }
 
-    public void Dispose() => _session.Dispose();
+    /// <summary>Scores one all-zero view and drops the result: ONNX Runtime's first run of a session plans its memory and
+    /// grows its arena, which would otherwise fall on the first real row. A no-op once disposed.</summary>
+    public void WarmUp()
+    {
+        lock (_lifetime)
+        {
+            if (_disposed)
+                return;
+            Interlocked.Increment(ref _runs);
+            _session.Run(new float[_viewSize], 1);
+        }
+    }
+
+    public void Dispose()
+    {
+        // Waits for a warm-up still running: the session is never freed under a run.
+        lock (_lifetime)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _session.Dispose();
+        }
+    }
 }

@@ -9,8 +9,9 @@ namespace MLNetVideo.Transforms.Decoding;
 /// so the next videos' decoder processes run while the caller computes on the current row (issue 22). At most
 /// <c>depth</c> rows are decoded or waiting at a time, in reused buffers; up to one worker per core (at most
 /// <c>depth</c>) decodes them, each row by its own process — process start-up, not decoding, is most of a short
-/// video's cost, and it does not parallelise inside one process. Only one worker runs until the first row is served, so
-/// the first row does not share the cores with the next rows' decoders.
+/// video's cost, and it does not parallelise inside one process. The first row has the cores to itself: one worker
+/// decodes it, and the next rows start only when the caller asks for the second row, so neither the first row's decode
+/// nor the caller's work on it (a network's first forward) shares the cores with the next rows' decoders.
 /// </summary>
 /// <remarks>
 /// Rows are matched by row id and position; rows the caller never asks for are dropped. Only decoding failures
@@ -41,6 +42,9 @@ internal sealed class ClipReadAhead : IDisposable
     private readonly ValueGetter<ReadOnlyMemory<char>> _path;
     private readonly Func<double> _start, _end;
     private readonly List<Thread> _workers = [];
+    /// <summary>Set when the caller asks for a second row (or skips one): until then the first worker stops after the first
+    /// row.</summary>
+    private readonly ManualResetEventSlim _firstRowDone = new();
     private long _nextRead, _nextServe;
     private int _activeWorkers;
     private bool _sourceEnded, _failed, _disposed;
@@ -79,10 +83,12 @@ internal sealed class ClipReadAhead : IDisposable
         error = null;
         if (!Active || _disposed)
             return false;
-        // One worker until the first row is served: a second decoder started at once would share the cores with the
-        // first row's decode and delay it; the others join once the caller has its first row.
+        // One worker decodes the first row; the others join, and the first one goes on, when the caller asks for the
+        // second row (it has then finished with the first).
         if (_workers.Count == 0)
             StartWorkers(1);
+        else
+            ReleaseNextRows();
         // Rows skipped by the caller are dropped; a row that is not among the next few is not coming (another order).
         for (int dropped = 0; dropped <= _depth + 1; dropped++)
         {
@@ -92,8 +98,6 @@ internal sealed class ClipReadAhead : IDisposable
             if (item.Id.Equals(id) && item.Position == position && item.Path == path)
             {
                 Served++;
-                if (_workers.Count < _workerCount)
-                    StartWorkers(_workerCount - _workers.Count);
                 if (item.Error is not null)
                 {
                     error = item.Error;
@@ -105,8 +109,18 @@ internal sealed class ClipReadAhead : IDisposable
             }
             if (item.Clip is not null)
                 _free.Add(item.Clip);
+            ReleaseNextRows();   // the caller skipped a row: the one it wants comes after
         }
         return GiveUp();
+    }
+
+    private void ReleaseNextRows()
+    {
+        if (_firstRowDone.IsSet)
+            return;
+        _firstRowDone.Set();
+        if (_workers.Count < _workerCount)
+            StartWorkers(_workerCount - _workers.Count);
     }
 
     /// <summary>The next row in the source's order, once a worker has it; null when there is none to come.</summary>
@@ -156,6 +170,8 @@ internal sealed class ClipReadAhead : IDisposable
             while (!_stop.IsCancellationRequested)
             {
                 _space.Wait(_stop.Token);
+                if (_nextRead > 0)
+                    _firstRowDone.Wait(_stop.Token);
                 long sequence, position;
                 string path;
                 double start, end;
@@ -233,6 +249,7 @@ internal sealed class ClipReadAhead : IDisposable
         Stop();
         _cursor.Dispose();
         _space.Dispose();
+        _firstRowDone.Dispose();
         _stop.Dispose();
     }
 }

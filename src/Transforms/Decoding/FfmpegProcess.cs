@@ -34,7 +34,11 @@ internal sealed class FfmpegProcess : IDisposable
     /// <summary>Number of decoder processes currently running (started and not yet disposed).</summary>
     internal static int Running => _running;
 
+    /// <summary>Decoder processes started in this process so far (tests).</summary>
+    internal static long Started => Interlocked.Read(ref _started);
+
     private static int _running;
+    private static long _started;
 
     public static FfmpegProcess Start(string executable, IEnumerable<string> arguments, string? stdin, TimeSpan timeout, string path,
         CancellationToken cancellation)
@@ -69,6 +73,7 @@ internal sealed class FfmpegProcess : IDisposable
                 $"could not start '{executable}' ({e.Message}). Install FFmpeg (Debian/Ubuntu: apt-get install ffmpeg) or name the programs with VideoDecoding.FfmpegPath/FfprobePath or MLNETVIDEO_FFMPEG/MLNETVIDEO_FFPROBE.", inner: e);
         }
         Interlocked.Increment(ref _running);
+        Interlocked.Increment(ref _started);
         wrapper = new FfmpegProcess(process, timeout, path, cancellation);
         process.BeginErrorReadLine();
         try

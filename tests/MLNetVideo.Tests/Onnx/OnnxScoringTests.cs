@@ -217,6 +217,38 @@ public sealed class OnnxScoringTests
     }
 
     [TestMethod]
+    public void AFreshModel_OpensAndWarmsUpItsOnnxSession_InTheBackground_WhenItsFirstCursorOpens()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = SyntheticClips.Load(mlContext, SyntheticClips.Motion(2, seed: 7, frames: Frames, size: Size), Frames, Size);
+        using var model = TinyS3D(mlContext);
+        var scored = model.Transform(data);
+        Assert.IsNull(model.ScoringPreparation, "nothing is prepared before a cursor opens");
+        Assert.AreEqual(0, model.OnnxRuns);
+        var column = scored.Schema["Score"];
+        using (var cursor = scored.GetRowCursor([column]))
+        {
+            Assert.IsNotNull(model.ScoringPreparation, "opening the cursor starts the preparation");
+            Assert.IsTrue(model.ScoringPreparation.Wait(TimeSpan.FromSeconds(60)), "the preparation ends");
+            Assert.AreEqual(1, model.OnnxRuns, "the session ran once on a blank row before any row was read");
+            var getter = cursor.GetGetter<VBuffer<float>>(column);
+            var value = default(VBuffer<float>);
+            Assert.IsTrue(cursor.MoveNext());
+            getter(ref value);
+            Assert.AreEqual(2, model.OnnxRuns, "the first row is the session's second run");
+        }
+        // The warm-up leaves the scores as they are, and a row handed to the ONNX route is only read.
+        var onnx = Scores(scored);
+        var row = data.GetColumn<VBuffer<float>>("Frames").First().DenseValues().ToArray();
+        var copy = (float[])row.Clone();
+        var single = model.PredictProbabilities([row])[0];
+        CollectionAssert.AreEqual(copy, row, "the caller's row is unchanged");
+        model.ScoringBackend = ScoringBackend.TorchSharp;
+        AssertSameScores(Scores(model.Transform(data)), onnx, "ONNX Runtime after its warm-up vs TorchSharp");
+        AssertSameScores([onnx[0]], [single], "one row through PredictProbabilities vs the cursor");
+    }
+
+    [TestMethod]
     public void ScoringBackend_AutoOnCpu_MoViNetTemporalEnsemble_IsOnnxRuntime_AndScoresAsTorchSharp()
     {
         var mlContext = new MLContext(seed: 1);

@@ -144,7 +144,28 @@ public sealed class ReadAheadTests
 
     [TestMethod]
     public void AnEarlyDispose_LeavesNoDecoderOrWorkerRunning()
-        => AfterTheFirstRow(4, (_, _, _) => Assert.IsGreaterThanOrEqualTo(1, ClipReadAhead.RunningWorkers, "workers are decoding the next rows"));
+        => AfterTheFirstRow(4, (_, cursor, getter) =>
+        {
+            var value = default(VBuffer<float>);
+            Assert.IsTrue(cursor.MoveNext());
+            getter(ref value);   // asking for the second row lets the workers decode the next ones
+            Assert.IsGreaterThanOrEqualTo(1, ClipReadAhead.RunningWorkers, "workers are decoding the next rows");
+        });
+
+    [TestMethod]
+    public void WhileTheCallerWorksOnTheFirstRow_NoOtherDecoderStarts()
+        => AfterTheFirstRow(4, (_, cursor, getter) =>
+        {
+            long started = FfmpegProcess.Started;
+            Thread.Sleep(400);   // the caller's work on the first row (a network's first forward)
+            Assert.AreEqual(started, FfmpegProcess.Started, "the next rows wait until the caller asks for the second row");
+            Assert.AreEqual(0, FfmpegProcess.Running);
+            var value = default(VBuffer<float>);
+            Assert.IsTrue(cursor.MoveNext());
+            getter(ref value);
+            Assert.AreEqual(4 * 20 / 255.0, TestVideos.FrameMean(value.DenseValues().ToArray(), 1, 0, 32), 0.02, "the second row is its own video (level 4 × 20)");
+            Assert.IsGreaterThan(started, FfmpegProcess.Started, "asking for the second row starts the decoders");
+        });
 
     [TestMethod]
     public void CancellingTheContext_StopsTheCursorAndTheWorker()
