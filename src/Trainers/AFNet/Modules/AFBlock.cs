@@ -191,13 +191,15 @@ internal abstract class AFBlock : Module
         }
         else
         {
-            var frame = index.remainder(context.Frames);
-            var hasNext = frame.lt(context.Frames - 1);
-            var hasPrevious = frame.gt(0);
-            var fromNext = x.narrow(1, 0, fold).index_select(0, index + hasNext.to(index.dtype))
-                .masked_fill_(hasNext.logical_not().reshape(-1, 1, 1, 1), 0);
+            using var frames = context.Frames.ToScalar();   // held, not implicit: HeldScalars
+            using var lastFrame = (context.Frames - 1).ToScalar();
+            var frame = index.remainder(frames);
+            var hasNext = frame.lt(lastFrame);
+            var hasPrevious = frame.gt(HeldScalars.Zero);
+            var fromNext = x.narrow(1, 0, fold).index_select(0, index.add(hasNext.to(index.dtype), HeldScalars.One))
+                .masked_fill_(hasNext.logical_not().reshape(-1, 1, 1, 1), HeldScalars.Zero);
             var fromPrevious = x.narrow(1, fold, fold).index_select(0, index - hasPrevious.to(index.dtype))
-                .masked_fill_(hasPrevious.logical_not().reshape(-1, 1, 1, 1), 0);
+                .masked_fill_(hasPrevious.logical_not().reshape(-1, 1, 1, 1), HeldScalars.Zero);
             var unchanged = x.narrow(1, 2 * fold, channels - (2 * fold)).index_select(0, index);
             gathered = cat([fromNext, fromPrevious, unchanged], 1);
         }
