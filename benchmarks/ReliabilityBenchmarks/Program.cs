@@ -5,7 +5,10 @@ using Microsoft.ML.Data;
 using MLNetVideo;
 using MLNetVideo.Tests.Reliability;
 using MLNetVideo.Tests.Trainers;
+using MLNetVideo.Tests.TestSupport;
+using MLNetVideo.Trainers.Blocks;
 using MLNetVideo.Trainers.S3D;
+using TorchSharp.Modules;
 using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Transforms.SampleData;
 using TorchSharp;
@@ -15,6 +18,8 @@ using static TorchSharp.torch;
 //   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- fuzz [--n 500] [--seed 20261124] [--work out/reliability]
 //   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- soak [--predictions 10000] [--work out/reliability]
 //   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- zipfuzz [--n 0 (all)] [--seed 20261124] [--work out/reliability]
+//   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- bnstress [--seconds 120] [--rounds 30]
+//   dotnet run -c Release --project benchmarks/ReliabilityBenchmarks -- updatestress [--seconds 60]
 var invariant = CultureInfo.InvariantCulture;
 string command = args.Length > 0 ? args[0] : "";
 string Option(string name, string fallback)
@@ -34,8 +39,12 @@ switch (command)
         return Soak(int.Parse(Option("--predictions", "10000"), invariant));
     case "zipfuzz":
         return ZipFuzz(int.Parse(Option("--n", "0"), invariant), int.Parse(Option("--seed", "20261124"), invariant));
+    case "updatestress":
+        return UpdateStress(double.Parse(Option("--seconds", "60"), invariant));
+    case "bnstress":
+        return BatchNormStress(double.Parse(Option("--seconds", "120"), invariant), int.Parse(Option("--rounds", "30"), invariant));
     default:
-        Console.Error.WriteLine("usage: ReliabilityBenchmarks fuzz|soak|zipfuzz [--n N] [--predictions N] [--seed S] [--work DIR]");
+        Console.Error.WriteLine("usage: ReliabilityBenchmarks fuzz|soak|zipfuzz|bnstress|updatestress [--n N] [--predictions N] [--seed S] [--seconds S] [--rounds N] [--work DIR]");
         return 2;
 }
 
@@ -247,6 +256,120 @@ int ZipFuzz(int limit, int seed)
     bool ok = outcomes.All(o => o.Violations.Count == 0) && ChildDecoders() == 0;
     Console.WriteLine(ok ? "RESULT: pass" : "RESULT: FAIL");
     return ok ? 0 : 1;
+}
+
+// TorchSharp's BatchNorm3d against GcSafeBatchNorm: training forwards while a thread forces collections and finalizers
+// (alternating 10 s slices, so both see the same load), then a tiny S3D-G training step (forward + backward) with each
+// kind of batch norm, interleaved, as a cost ratio. Exit code 1 when GcSafeBatchNorm fails at all.
+int BatchNormStress(double seconds, int rounds)
+{
+    torch.manual_seed(1);
+    using var x = torch.randn([2, 2, 1, 1, 1]);
+    using var reference = nn.BatchNorm3d(2, 1e-3, 0.1);
+    using var safe = GcSafeBatchNorm.For3d(2, 1e-3, 0.1);
+    reference.train();
+    safe.train();
+    var names = new[] { "TorchSharp BatchNorm3d", "GcSafeBatchNorm" };
+    var forwards = new Func<Tensor, Tensor>[] { reference.call, safe.call };
+    var calls = new long[2];
+    var failures = new int[2];
+    var first = new string?[2];
+    var slice = TimeSpan.FromSeconds(Math.Min(10, seconds / 2));
+    for (var clock = Stopwatch.StartNew(); clock.Elapsed.TotalSeconds < seconds;)
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            var outcome = FinalizerPressure.Run(forwards[i], x, slice);
+            calls[i] += outcome.Calls;
+            failures[i] += outcome.Failures;
+            first[i] ??= outcome.FirstError;
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        Console.WriteLine($"{names[i]}: {failures[i]} failures in {calls[i]:N0} training forwards ({(failures[i] == 0 ? "none" : $"1 per {calls[i] / failures[i]:N0}")}){(first[i] is null ? "" : $"; first: {first[i]}")}");
+
+    var input = torch.randn([2, 3, 8, 32, 32]);
+    var spec = S3DSpecs.For(S3DVariant.S3DG, 5, 0.125);
+    torch.manual_seed(2);
+    using var safeNetwork = new S3DNetwork(spec);
+    torch.manual_seed(2);
+    using var referenceNetwork = new S3DNetwork(spec);
+    int swapped = 0;
+    foreach (var (_, module) in referenceNetwork.named_modules())
+    {
+        foreach (var field in module.GetType().GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic))
+        {
+            if (field.GetValue(module) is not GcSafeBatchNorm norm)
+                continue;
+            var replacement = nn.BatchNorm3d(norm.num_features, norm.eps, norm.momentum ?? 0.1);
+            replacement.load_state_dict(norm.state_dict());
+            field.SetValue(module, replacement);
+            swapped++;
+        }
+    }
+    var networks = new (string Name, nn.Module<Tensor, Tensor> Network)[] { ("TorchSharp BatchNorm3d", referenceNetwork), ("GcSafeBatchNorm", safeNetwork) };
+    double Step(nn.Module<Tensor, Tensor> network)
+    {
+        var watch = Stopwatch.StartNew();
+        using (torch.NewDisposeScope())
+        {
+            network.train();
+            network.call(input).square().sum().backward();
+        }
+        network.zero_grad();
+        return watch.Elapsed.TotalMilliseconds;
+    }
+    foreach (var (_, network) in networks)
+        Step(network);   // warm-up
+    var times = new List<double>[] { [], [] };
+    for (int round = 0; round < rounds; round++)
+        for (int k = 0; k < 2; k++)
+        {
+            int i = (round + k) % 2;   // alternate which goes first
+            times[i].Add(Step(networks[i].Network));
+        }
+    static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+    Console.WriteLine($"tiny S3D-G (width 0.125, 2 x 3 x 8 x 32², {swapped} batch norms) training step, median of {rounds} interleaved rounds: " +
+        $"TorchSharp BatchNorm3d {Median(times[0]):F2} ms, GcSafeBatchNorm {Median(times[1]):F2} ms, ratio GcSafe / TorchSharp {Median(times[1]) / Median(times[0]):F3}");
+    return failures[1] == 0 ? 0 : 1;
+}
+
+// The update TorchSharp's SGD makes for every parameter, param.add_(grad, alpha: −lr) with the alpha an implicit Scalar,
+// under the same forced collections: how often it throws, and whether a freed alpha ever gives a silently wrong update.
+// Not fixed in MLNetVideo (the optimizers' steps are TorchSharp's); reported so the risk has a number.
+int UpdateStress(double seconds)
+{
+    using var parameter = torch.zeros([8]);
+    using var gradient = torch.ones([8]);
+    using var expected = torch.full([8], 0.125f);
+    int thrown = 0, wrong = 0;
+    string? first = null;
+    long calls = 0;
+    Tensor Update(Tensor unused)
+    {
+        var before = parameter.clone();
+        try
+        {
+            parameter.add_(gradient, alpha: -0.125);
+        }
+        catch (Exception e)
+        {
+            thrown++;
+            first ??= $"{e.GetType().Name}: {e.Message.Split('\n')[0]}";
+            return before;
+        }
+        if (!before.sub(parameter).equal(expected).all().item<bool>())   // no implicit Scalar in the check itself
+        {
+            wrong++;
+            first ??= "a wrong update";
+        }
+        if (++calls % 1000 == 0)
+            parameter.zero_();   // stays in the range where multiples of 0.125 are exact
+        return before;
+    }
+    var outcome = FinalizerPressure.Run(Update, gradient, TimeSpan.FromSeconds(seconds));
+    Console.WriteLine($"param.add_(grad, alpha: -0.125), float32: {outcome.Calls:N0} calls, {thrown} threw, {wrong} wrong updates{(first is null ? "" : $"; first: {first}")}");
+    return 0;
 }
 
 static (long Tensors, long Rss, long Heap) Measure()

@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using MLNetVideo.Featurizers.Clip.Modules;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -92,7 +93,7 @@ internal sealed class ClipVisionNetwork : Module<Tensor, Tensor>
         long n = images.shape[0];
         var x = conv1.call(images).flatten(2).transpose(1, 2);                       // [N, grid², W]
         var cls = class_embedding.view(1, 1, -1).expand(n, 1, Spec.Width);
-        x = cat([cls, x], 1) + positional_embedding;
+        x = cat([cls, x], 1).add(positional_embedding, HeldScalars.One);   // held alpha: HeldScalars
         return ln_pre.call(x);
     }
 

@@ -30,7 +30,7 @@ namespace MLNetVideo.Trainers.AFNet;
 internal sealed class AFNetNetwork : Module<Tensor, Tensor>, IVideoNetworkWithExtras
 {
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly GcSafeBatchNorm bn1;
     private readonly AFModule layer1;
     private readonly AFModule layer2;
     private readonly AFModule layer3;
@@ -49,7 +49,7 @@ internal sealed class AFNetNetwork : Module<Tensor, Tensor>, IVideoNetworkWithEx
         var (stem, outputs) = spec.Widths();
         var blocks = spec.BlocksPerStage;
         conv1 = Conv2d(3, stem, 7, stride: 2, padding: 3, bias: false);
-        bn1 = BatchNorm2d(stem, eps: bn.Eps, momentum: bn.Momentum);
+        bn1 = GcSafeBatchNorm.For2d(stem, eps: bn.Eps, momentum: bn.Momentum);
         layer1 = new AFModule(spec, stem, outputs[0], blocks[0], stride: 2);
         layer2 = new AFModule(spec, outputs[0], outputs[1], blocks[1], stride: 2);
         layer3 = new AFModule(spec, outputs[1], outputs[2], blocks[2], stride: 1);

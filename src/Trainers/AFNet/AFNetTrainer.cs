@@ -3,6 +3,8 @@ using MLNetVideo.Errors;
 using MLNetVideo.Weights;
 using MLNetVideo.Transforms.Decoding;
 using MLNetVideo.Transforms.TemporalClustering;
+using MLNetVideo.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 using MLNetVideo.Trainers.Blocks;
 
@@ -380,7 +382,12 @@ public sealed class AFNetTrainer : VideoClassifierTrainerBase<AFNetTrainer.Optio
         if (masks.Count == 0)
             throw new ArgumentException("At least one mask is needed.", nameof(masks));
         var means = stack([.. masks.Select(m => m.mean())]);
-        return (target - means).pow(2).mean() * weight;
+        // Scalars held across their native calls (not implicit: MLNetVideo.Runtime.HeldScalars says why); target − means is
+        // computed as TorchSharp's operator does, −means + target.
+        using var targetScalar = target.ToScalar();
+        using var two = 2.ToScalar();
+        using var weightScalar = weight.ToScalar();
+        return means.negative().add(targetScalar, HeldScalars.One).pow(two).mean().mul(weightScalar);
     }
 
     /// <inheritdoc />

@@ -1,3 +1,5 @@
+using TorchSharp;
+using MLNetVideo.Runtime;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Trainers.AFNet;
@@ -30,11 +32,15 @@ internal static class GumbelSoftmax
         if (noise)
         {
             // Drawn even at scale 0, so that the random stream (and every later draw) does not depend on the scale.
+            // logits − log(ε − log(u + ε))·scale, with every Scalar held across its native call (HeldScalars says why).
             var u = rand_like(logits).detach();
-            z = logits - ((Epsilon - (u + Epsilon).log()).log() * noiseScale);
+            using var epsilon = Epsilon.ToScalar();
+            using var scale = noiseScale.ToScalar();
+            z = logits - u.add(epsilon, HeldScalars.One).log().negative().add(epsilon, HeldScalars.One).log().mul(scale);
         }
-        var soft = nn.functional.softmax(z / temperature, -1);
+        using var temperatureScalar = temperature.ToScalar();
+        var soft = nn.functional.softmax(z.div(temperatureScalar), -1);
         var hard = nn.functional.one_hot(soft.argmax(-1), soft.shape[^1]).to(soft.dtype);
-        return (hard - soft.detach() + soft).MoveToOuterDisposeScope();
+        return (hard - soft.detach()).add(soft, HeldScalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -7,7 +7,7 @@ namespace MLNetVideo.Trainers.Blocks;
 /// <summary>torchvision's ResNet initialisation, shared by the ResNet-based families (TSM, AFNet).</summary>
 internal static class ResNetInitialisation
 {
-    /// <summary>Kaiming-normal (fan-out, ReLU) for every 2-D convolution; weight 1 and bias 0 for every 2-D batch norm.</summary>
+    /// <summary>Kaiming-normal (fan-out, ReLU) for every 2-D convolution; weight 1 and bias 0 for every batch norm.</summary>
     /// <param name="network">The network whose submodules are initialised in place.</param>
     public static void ConvolutionsAndNorms(Module network)
     {
@@ -19,7 +19,7 @@ internal static class ResNetInitialisation
                 case Conv2d conv:
                     init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
                     break;
-                case BatchNorm2d norm:
+                case BatchNorm norm:
                     init.ones_(norm.weight);
                     init.zeros_(norm.bias);
                     break;

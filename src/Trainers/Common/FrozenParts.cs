@@ -60,7 +60,7 @@ internal sealed class FrozenParts
         var normNames = new List<string>();
         foreach (var (name, module) in network.named_modules())
         {
-            if (module is not (BatchNorm1d or BatchNorm2d or BatchNorm3d))
+            if (module is not BatchNorm)
                 continue;
             var own = module.named_parameters(recurse: false).Select(p => name + "." + p.name).ToList();
             if (frozenNorms.Contains(name) || (own.Count > 0 && own.All(frozenSet.Contains)))

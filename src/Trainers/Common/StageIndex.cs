@@ -25,5 +25,5 @@ internal static class StageIndex
 
     /// <summary>Every batch norm of the network except the first one in module order (TSN's partialBN).</summary>
     public static IReadOnlyCollection<string> AllButFirstBatchNorm(nn.Module network)
-        => network.named_modules().Where(m => m.module is BatchNorm1d or BatchNorm2d or BatchNorm3d).Skip(1).Select(m => m.name).ToList();
+        => network.named_modules().Where(m => m.module is BatchNorm).Skip(1).Select(m => m.name).ToList();
 }

@@ -3,6 +3,8 @@ using System.Globalization;
 using Microsoft.ML;
 using MLNetVideo.Determinism;
 using MLNetVideo.Interop;
+using MLNetVideo.Runtime;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -14,6 +16,9 @@ namespace MLNetVideo.Trainers.Common;
 /// </summary>
 internal static class TorchTrainingLoop
 {
+    // The floor under a validation probability before its log (held, not implicit: HeldScalars).
+    private static readonly Scalar SmallestProbability = 1e-12.ToScalar();
+
     public static TrainingProgress Run(TrainingRun run, IDataView train)
     {
         ThrowIfCancelled(run);
@@ -102,9 +107,11 @@ internal static class TorchTrainingLoop
                     var y = tensor(RepeatLabels(batch, run.Clip.Views), ScalarType.Int64, run.Device);
                     var logits = network.call(x);
                     var loss = nn.functional.cross_entropy(logits, y, label_smoothing: o.LabelSmoothing);
+                    // Scalars held across their native calls, not implicit (HeldScalars says why).
                     if (run.AuxiliaryLoss(network, logits, y) is { } auxiliary)
-                        loss = loss + auxiliary;
-                    (o.GradientAccumulationSteps > 1 ? loss / o.GradientAccumulationSteps : loss).backward();
+                        loss = loss.add(auxiliary, HeldScalars.One);
+                    using var accumulation = o.GradientAccumulationSteps.ToScalar();
+                    (o.GradientAccumulationSteps > 1 ? loss.div(accumulation) : loss).backward();
                     if (run.BatchFamilyMetrics?.Invoke(network) is { Count: > 0 } perStep)
                         tensorBoard?.WriteStep(perStep, (position.Epoch * position.BatchesPerEpoch) + position.Batch);
                     lossSum += loss.item<float>() * n;
@@ -183,7 +190,7 @@ internal static class TorchTrainingLoop
                 var x = run.Clip.ToTensor(batch.Clips, (long)batch.Count * run.Clip.Views, run.NetworkLayout, run.Device);
                 var y = tensor(batch.Labels.AsSpan(0, batch.Count).ToArray(), ScalarType.Int64, run.Device);
                 var p = nn.functional.softmax(run.Network.call(x), 1).view(batch.Count, run.Clip.Views, run.NumClasses).mean([1L]);
-                lossSum += -p.gather(1, y.unsqueeze(1)).clamp_min(1e-12).log().sum().item<float>();
+                lossSum += -p.gather(1, y.unsqueeze(1)).clamp_min(SmallestProbability).log().sum().item<float>();
                 correct += p.argmax(1).eq(y).sum().item<long>();
                 topK += p.topk(k, 1).indexes.eq(y.unsqueeze(1)).any(1).sum().item<long>();
                 rows += batch.Count;

@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using MLNetVideo.Trainers.Evl.Modules;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -90,16 +91,16 @@ internal sealed class EvlNetwork : Module<Tensor, Tensor>
                 if (s.UseTemporalConv)
                 {
                     var seq = f.permute(0, 2, 3, 1).reshape(n * l, c, t);
-                    f = f + temporal_conv[i].call(seq).view(n, l, c, t).permute(0, 3, 1, 2);
+                    f = f.add(temporal_conv[i].call(seq).view(n, l, c, t).permute(0, 3, 1, 2), HeldScalars.One);   // held alpha: HeldScalars
                 }
                 if (s.UseTemporalPositionEmbedding)
-                    f = f + ((Tensor)temporal_pos_embed[i]).view(1, t, 1, c);
+                    f = f.add(((Tensor)temporal_pos_embed[i]).view(1, t, 1, c), HeldScalars.One);
                 if (s.UseInterFrameAttention)
                 {
                     var q = features.select(1, s.Layers + i);
                     var k = features.select(1, 2 * s.Layers + i);
                     var extra = cross_attention[i].call(q, k);                                    // [N, T, L-1, C]
-                    f = f + cat([zeros(n, t, 1, c, dtype: extra.dtype, device: extra.device), extra], 2);
+                    f = f.add(cat([zeros(n, t, 1, c, dtype: extra.dtype, device: extra.device), extra], 2), HeldScalars.One);
                 }
                 x = decoder_layers[i].call(x, f.reshape(n, t * l, c));
             }

@@ -1,3 +1,5 @@
+using TorchSharp;
+using MLNetVideo.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -40,7 +42,8 @@ internal sealed class MoViNetEnsembleNetwork : Module<Tensor, Tensor>, IMoViNetS
         long t = clips.shape[2];
         var even = model_0.call(clips.slice(2, 0, t, 2));
         var odd = model_1.call(clips.slice(2, 1, t, 2));
-        return ((even + odd) / 2).MoveToOuterDisposeScope();
+        using var two = 2.ToScalar();   // held, as the alpha: HeldScalars says why
+        return even.add(odd, HeldScalars.One).div(two).MoveToOuterDisposeScope();
     }
 
     /// <summary>Opens a streaming session that feeds even frames to <c>model_0</c> and odd frames to <c>model_1</c> and

@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using MLNetVideo.Transforms.TemporalClustering;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -100,7 +101,7 @@ internal sealed class OnlineClusteredShallowStage : autograd.SingleTensorFunctio
                 {
                     using var chunkScope = NewDisposeScope();
                     int length = Math.Min(chunk, frames - start);
-                    var signs = network.ShallowChunk(x, start, length).reshape(videos, length, -1).gt(0);
+                    var signs = network.ShallowChunk(x, start, length).reshape(videos, length, -1).gt(HeldScalars.Zero);   // held: HeldScalars
                     var parts = new List<Tensor>(2);
                     if (previous is not null)
                         parts.Add(signs.select(1, 0).not_equal(previous).sum(1, type: ScalarType.Int64).unsqueeze(1));
@@ -155,7 +156,7 @@ internal sealed class OnlineClusteredShallowStage : autograd.SingleTensorFunctio
                 sums = zeros(videos * g, flat.shape[1], dtype: flat.dtype, device: flat.device).MoveToOuterDisposeScope();
             var (sources, targets) = Members(clusters, g, start, length);
             if (sources.Length > 0)
-                sums.index_add_(0, tensor(targets).to(flat.device), flat.index_select(0, tensor(sources).to(flat.device)), 1);
+                sums.index_add_(0, tensor(targets).to(flat.device), flat.index_select(0, tensor(sources).to(flat.device)), HeldScalars.One);
         }
         if (network.Spec.Aggregation == ClusterAggregation.Mean)
             sums = sums! / Lengths(clusters, g, sums!.dtype, sums.device).unsqueeze(1);
@@ -202,10 +203,10 @@ internal sealed class OnlineClusteredShallowStage : autograd.SingleTensorFunctio
                 if (sums[i] is null)
                     sums[i] = gradient.MoveToOuterDisposeScope();
                 else
-                    sums[i]!.add_(gradient);
+                    sums[i]!.add_(gradient, HeldScalars.One);
             }
             if (clipGrad is not null && gradients[^1] is { IsInvalid: false } windowGradient)
-                clipGrad.narrow(1, lo, hi - lo).add_(windowGradient);
+                clipGrad.narrow(1, lo, hi - lo).add_(windowGradient, HeldScalars.One);
         }
         Tensor[] result = [.. sums.Select((gradient, i) => (gradient ?? zeros_like(parameters[i])).MoveToOuterDisposeScope())];
         return (result, clipGrad?.MoveToOuterDisposeScope());

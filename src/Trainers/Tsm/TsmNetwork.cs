@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using MLNetVideo.Trainers.Tsm.Modules;
 using MLNetVideo.Transforms.TemporalClustering;
 using TorchSharp.Modules;
@@ -41,7 +42,7 @@ namespace MLNetVideo.Trainers.Tsm;
 internal sealed class TsmNetwork : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly GcSafeBatchNorm bn1;
     private readonly ModuleList<TsmBlock> layer1;
     private readonly ModuleList<TsmBlock> layer2;
     private readonly ModuleList<TsmBlock> layer3;
@@ -58,7 +59,7 @@ internal sealed class TsmNetwork : Module<Tensor, Tensor>
         var bn = spec.BatchNorm;
         var (stem, planes) = spec.Widths();
         conv1 = Conv2d(3, stem, 7, stride: 2, padding: 3, bias: false);
-        bn1 = BatchNorm2d(stem, eps: bn.Eps, momentum: bn.Momentum);
+        bn1 = GcSafeBatchNorm.For2d(stem, eps: bn.Eps, momentum: bn.Momentum);
         long channels = stem;
         var stages = new ModuleList<TsmBlock>[4];
         for (int s = 0; s < 4; s++)
@@ -297,7 +298,7 @@ internal sealed class TsmNetwork : Module<Tensor, Tensor>
                 if (sums[i] is null)
                     sums[i] = g.MoveToOuterDisposeScope();
                 else
-                    sums[i]!.add_(g);
+                    sums[i]!.add_(g, HeldScalars.One);   // held alpha: HeldScalars
             }
         }
         return [.. sums.Select((g, i) => g ?? zeros_like(parameters[i]))];

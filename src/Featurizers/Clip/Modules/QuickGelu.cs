@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetVideo.Featurizers.Clip.Modules;
@@ -9,5 +10,7 @@ internal sealed class QuickGelu : nn.Module<Tensor, Tensor>
     {
     }
 
-    public override Tensor forward(Tensor x) => x * sigmoid(x * 1.702);
+    private static readonly Scalar Sharpness = 1.702.ToScalar();   // held, not implicit (MLNetVideo.Runtime.HeldScalars)
+
+    public override Tensor forward(Tensor x) => x * sigmoid(x.mul(Sharpness));
 }

@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -29,9 +30,9 @@ internal sealed class ResidualAttentionBlock : Module<Tensor, Tensor>
     {
         using var normed = ln_1.call(x);
         using var attended = attn.Forward(normed, out q, out k, keepQk);
-        using var h = x + attended;
+        using var h = x.add(attended, HeldScalars.One);   // not x + attended: HeldScalars says why
         using var normed2 = ln_2.call(h);
         using var m = mlp.call(normed2);
-        return h + m;
+        return h.add(m, HeldScalars.One);
     }
 }

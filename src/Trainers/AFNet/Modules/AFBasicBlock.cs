@@ -12,25 +12,25 @@ namespace MLNetVideo.Trainers.AFNet.Modules;
 internal sealed class AFBasicBlock : AFBlock
 {
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly GcSafeBatchNorm bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly GcSafeBatchNorm bn2;
     private readonly Sequential? downsample;
 
     public AFBasicBlock(long inChannels, long outChannels, long stride, long groups, bool lastRelu, TsmBatchNorm bn)
         : base(nameof(AFBasicBlock), lastRelu)
     {
         conv1 = Conv2d(inChannels, outChannels, 3, stride: stride, padding: 1, bias: false, groups: groups);
-        bn1 = BatchNorm2d(outChannels, eps: bn.Eps, momentum: bn.Momentum);
+        bn1 = GcSafeBatchNorm.For2d(outChannels, eps: bn.Eps, momentum: bn.Momentum);
         conv2 = Conv2d(outChannels, outChannels, 3, padding: 1, bias: false, groups: groups);
-        bn2 = BatchNorm2d(outChannels, eps: bn.Eps, momentum: bn.Momentum);
+        bn2 = GcSafeBatchNorm.For2d(outChannels, eps: bn.Eps, momentum: bn.Momentum);
         downsample = Downsample(inChannels, outChannels, stride, bn);
         RegisterComponents();
     }
 
     protected override Sequential? Shortcut => downsample;
 
-    internal override BatchNorm2d LastNorm => bn2;
+    internal override GcSafeBatchNorm LastNorm => bn2;
 
     protected override Tensor Branch(Tensor x, AFNetExecutionTrace? trace, long[]? framesPerClip)
     {

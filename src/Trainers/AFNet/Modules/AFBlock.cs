@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using MLNetVideo.Runtime;
 using MLNetVideo.Trainers.Blocks;
 
 namespace MLNetVideo.Trainers.AFNet.Modules;
@@ -30,7 +31,7 @@ internal abstract class AFBlock : Module
     protected abstract Sequential? Shortcut { get; }
 
     /// <summary>The last batch norm of the residual branch (zero-initialised in ample blocks).</summary>
-    internal abstract BatchNorm2d LastNorm { get; }
+    internal abstract GcSafeBatchNorm LastNorm { get; }
 
     /// <summary>The residual branch up to its last BN, counted in <paramref name="trace"/> for <paramref name="framesPerClip"/>
     /// frames per clip (null = all frames).</summary>
@@ -39,7 +40,8 @@ internal abstract class AFBlock : Module
     /// <summary>Ample block: every frame, shift (when on) before the branch.</summary>
     public Tensor Ample(Tensor x, AFContext context)
     {
-        var y = Branch(Shifted(x, context), context.Trace, null) + Residual(x, context);
+        // Sums pass a held alpha (not a + b, whose implicit Scalar can be freed mid-call: HeldScalars).
+        var y = Branch(Shifted(x, context), context.Trace, null).add(Residual(x, context), HeldScalars.One);
         return _lastRelu ? functional.relu(y) : y;
     }
 
@@ -47,7 +49,7 @@ internal abstract class AFBlock : Module
     public Tensor FocalMasked(Tensor x, Tensor mask, AFContext context)
     {
         var shifted = Shifted(x, context);
-        var y = Branch(shifted * mask.reshape(-1, 1, 1, 1).to(shifted.dtype), null, null) + Residual(x, context);
+        var y = Branch(shifted * mask.reshape(-1, 1, 1, 1).to(shifted.dtype), null, null).add(Residual(x, context), HeldScalars.One);
         return _lastRelu ? functional.relu(y) : y;
     }
 
@@ -77,14 +79,14 @@ internal abstract class AFBlock : Module
             profile?.Mark("focal shift and gather");
             var branch = Branch(shifted, context.Trace, perClip);
             profile?.Mark("focal branch (convs, BN, ReLU)");
-            y = inPlace ? branch.add_(residual) : branch + residual;
+            y = inPlace ? branch.add_(residual, HeldScalars.One) : branch.add(residual, HeldScalars.One);
         }
         else if (rows == 0)
         {
             // No frame selected: every frame gets the branch's response to a zero frame (not traced: one frame per call).
             var skipped = SmallZeroMap(x, context) ? ZeroFrameResponse(x) : Branch(zeros_like(x.narrow(0, 0, 1)), null, null);
             profile?.Mark("focal branch (convs, BN, ReLU)");
-            y = inPlace ? Writable().add_(skipped) : residual + skipped;
+            y = inPlace ? Writable().add_(skipped, HeldScalars.One) : residual.add(skipped, HeldScalars.One);
         }
         else
         {
@@ -112,20 +114,20 @@ internal abstract class AFBlock : Module
                 // Every row gets the zero frame's response by one in-place broadcast add (as cheap as the all-skipped case),
                 // then the selected rows the difference to their own result: one index_add over the selected rows only, instead
                 // of an index_add of an expanded tensor over the skipped rows (BENCHMARKS.md, AFNet, part 4 of issue 19).
-                y = Writable().add_(skipped).index_add_(0, selected, branch.sub_(skipped), 1);
+                y = Writable().add_(skipped, HeldScalars.One).index_add_(0, selected, branch.sub_(skipped), HeldScalars.One);
             }
             else if (inPlace && large)
             {
                 // Two index_adds (the selected rows' results, and the zero frame's response on the other rows) rather than a
                 // broadcast sum over all rows: libtorch's CPU kernel for a fresh broadcast sum was measured ~10× slower than an
                 // in-place add of the same size (36 ms per AF-ResNet-50 clip at 112², issue 19).
-                var unselected = mask.eq(0).nonzero().reshape(-1);
-                y = Writable().index_add_(0, selected, branch, 1).index_add_(0, unselected, skipped.expand(unselected.shape[0], -1, -1, -1), 1);
+                var unselected = mask.eq(HeldScalars.Zero).nonzero().reshape(-1);
+                y = Writable().index_add_(0, selected, branch, HeldScalars.One).index_add_(0, unselected, skipped.expand(unselected.shape[0], -1, -1, -1), HeldScalars.One);
             }
             else
             {
-                y = residual + skipped;
-                y = inPlace ? y.index_add_(0, selected, branch - skipped, 1) : y.index_add(0, selected, branch - skipped, 1);
+                y = residual.add(skipped, HeldScalars.One);
+                y = inPlace ? y.index_add_(0, selected, branch - skipped, HeldScalars.One) : y.index_add(0, selected, branch - skipped, HeldScalars.One);
             }
         }
         // y is a tensor made here when computed with autograd, and never a tensor the caller still holds: rectified in place.
@@ -189,13 +191,15 @@ internal abstract class AFBlock : Module
         }
         else
         {
-            var frame = index.remainder(context.Frames);
-            var hasNext = frame.lt(context.Frames - 1);
-            var hasPrevious = frame.gt(0);
-            var fromNext = x.narrow(1, 0, fold).index_select(0, index + hasNext.to(index.dtype))
-                .masked_fill_(hasNext.logical_not().reshape(-1, 1, 1, 1), 0);
+            using var frames = context.Frames.ToScalar();   // held, not implicit: HeldScalars
+            using var lastFrame = (context.Frames - 1).ToScalar();
+            var frame = index.remainder(frames);
+            var hasNext = frame.lt(lastFrame);
+            var hasPrevious = frame.gt(HeldScalars.Zero);
+            var fromNext = x.narrow(1, 0, fold).index_select(0, index.add(hasNext.to(index.dtype), HeldScalars.One))
+                .masked_fill_(hasNext.logical_not().reshape(-1, 1, 1, 1), HeldScalars.Zero);
             var fromPrevious = x.narrow(1, fold, fold).index_select(0, index - hasPrevious.to(index.dtype))
-                .masked_fill_(hasPrevious.logical_not().reshape(-1, 1, 1, 1), 0);
+                .masked_fill_(hasPrevious.logical_not().reshape(-1, 1, 1, 1), HeldScalars.Zero);
             var unchanged = x.narrow(1, 2 * fold, channels - (2 * fold)).index_select(0, index);
             gathered = cat([fromNext, fromPrevious, unchanged], 1);
         }
@@ -231,7 +235,7 @@ internal abstract class AFBlock : Module
         if (inChannels != outChannels)
         {
             layers.Add(Conv2d(inChannels, outChannels, 1, bias: false));
-            layers.Add(BatchNorm2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
+            layers.Add(GcSafeBatchNorm.For2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
         }
         return layers.Count == 0 ? null : Sequential(layers);
     }

@@ -13,11 +13,11 @@ namespace MLNetVideo.Trainers.AFNet.Modules;
 internal sealed class AFBottleneck : AFBlock
 {
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly GcSafeBatchNorm bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly GcSafeBatchNorm bn2;
     private readonly Conv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private readonly GcSafeBatchNorm bn3;
     private readonly Sequential? downsample;
 
     public AFBottleneck(long inChannels, long outChannels, long stride, long groups, Sequential? shortcut, bool lastRelu, TsmBatchNorm bn)
@@ -25,11 +25,11 @@ internal sealed class AFBottleneck : AFBlock
     {
         long inner = outChannels / 4;
         conv1 = Conv2d(inChannels, inner, 1, bias: false, groups: groups);
-        bn1 = BatchNorm2d(inner, eps: bn.Eps, momentum: bn.Momentum);
+        bn1 = GcSafeBatchNorm.For2d(inner, eps: bn.Eps, momentum: bn.Momentum);
         conv2 = Conv2d(inner, inner, 3, stride: stride, padding: 1, bias: false, groups: groups);
-        bn2 = BatchNorm2d(inner, eps: bn.Eps, momentum: bn.Momentum);
+        bn2 = GcSafeBatchNorm.For2d(inner, eps: bn.Eps, momentum: bn.Momentum);
         conv3 = Conv2d(inner, outChannels, 1, bias: false, groups: groups);
-        bn3 = BatchNorm2d(outChannels, eps: bn.Eps, momentum: bn.Momentum);
+        bn3 = GcSafeBatchNorm.For2d(outChannels, eps: bn.Eps, momentum: bn.Momentum);
         downsample = shortcut;
         RegisterComponents();
     }
@@ -40,7 +40,7 @@ internal sealed class AFBottleneck : AFBlock
 
     protected override Sequential? Shortcut => downsample;
 
-    internal override BatchNorm2d LastNorm => bn3;
+    internal override GcSafeBatchNorm LastNorm => bn3;
 
     protected override Tensor Branch(Tensor x, AFNetExecutionTrace? trace, long[]? framesPerClip)
     {

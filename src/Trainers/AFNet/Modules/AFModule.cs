@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,7 +45,7 @@ internal sealed class AFModule : Module
         refine_module = new ModuleList<AFBlock>([.. focalBlocks]);
         base_transform = spec.Alpha == 1
             ? null
-            : Sequential(Conv2d(ample, outChannels, 1, bias: false), BatchNorm2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
+            : Sequential(Conv2d(ample, outChannels, 1, bias: false), GcSafeBatchNorm.For2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
         att_gen = new DynamicFusion(outChannels, spec.FusionReduction);
         fusion = new ModuleList<AFBlock>(Block(spec, outChannels, outChannels, stride, 1, true, bn));
         RegisterComponents();
@@ -134,7 +135,7 @@ internal sealed class AFModule : Module
         Tensor fused;
         if (h == 2 * ah && w == 2 * aw)
         {
-            var pooled = functional.adaptive_avg_pool2d(ample, 1).flatten(1) + functional.adaptive_avg_pool2d(focal, 1).flatten(1);
+            var pooled = functional.adaptive_avg_pool2d(ample, 1).flatten(1).add(functional.adaptive_avg_pool2d(focal, 1).flatten(1), HeldScalars.One);   // held alpha: HeldScalars
             var attention = att_gen.FromPooled(pooled, trace).reshape(n, c, 1, 1, 1, 1);
             fused = focal.reshape(n, c, ah, 2, aw, 2).lerp(ample.reshape(n, c, ah, 1, aw, 1), attention).reshape(n, c, h, w);
         }
@@ -143,7 +144,7 @@ internal sealed class AFModule : Module
             var upsampled = ample.shape[2] == h && ample.shape[3] == w
                 ? ample
                 : functional.interpolate(ample, size: [h, w], mode: InterpolationMode.Nearest);
-            var pooled = functional.adaptive_avg_pool2d(upsampled, 1).flatten(1) + functional.adaptive_avg_pool2d(focal, 1).flatten(1);
+            var pooled = functional.adaptive_avg_pool2d(upsampled, 1).flatten(1).add(functional.adaptive_avg_pool2d(focal, 1).flatten(1), HeldScalars.One);
             var attention = att_gen.FromPooled(pooled, trace).reshape(n, c, 1, 1);
             fused = focal.lerp(upsampled, attention);
         }

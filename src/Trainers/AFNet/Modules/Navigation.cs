@@ -15,7 +15,7 @@ namespace MLNetVideo.Trainers.AFNet.Modules;
 internal sealed class Navigation : Module
 {
     private readonly Conv2d conv_pool;
-    private readonly BatchNorm2d bn;
+    private readonly GcSafeBatchNorm bn;
     private readonly Conv2d conv_gs;
     private readonly int _frames;
 
@@ -23,7 +23,7 @@ internal sealed class Navigation : Module
     {
         _frames = frames;
         conv_pool = Conv2d(inChannels, 2, 1, bias: false);
-        bn = BatchNorm2d(2, eps: norm.Eps, momentum: norm.Momentum);
+        bn = GcSafeBatchNorm.For2d(2, eps: norm.Eps, momentum: norm.Momentum);
         conv_gs = Conv2d(2L * frames, 2L * frames, 1, bias: true, groups: frames);
         RegisterComponents();
     }

@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -36,8 +37,8 @@ internal sealed class EvlDecoderLayer : Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var yNorm = norm3.call(y);
-        x = x + attn.call(norm1.call(x), yNorm, yNorm);
-        x = x + mlp.call(norm2.call(x));
+        x = x.add(attn.call(norm1.call(x), yNorm, yNorm), HeldScalars.One);   // not x + …: HeldScalars says why
+        x = x.add(mlp.call(norm2.call(x)), HeldScalars.One);
         return x.MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,5 @@
+using TorchSharp;
+using MLNetVideo.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -45,13 +47,14 @@ internal sealed class TemporalCrossAttention : Module<Tensor, Tensor, Tensor>
         var edge = zeros(n, 1, l - 1, c, dtype: w1.dtype, device: w1.device);
         var fromPrevious = Half(q.narrow(1, 1, t - 1), k.narrow(1, 0, t - 1), w1, index);   // frames 1..T-1
         var fromNext = Half(q.narrow(1, 0, t - 1), k.narrow(1, 1, t - 1), w2, index);       // frames 0..T-2
-        return (cat([edge, fromPrevious], 1) + cat([fromNext, edge], 1)).MoveToOuterDisposeScope();
+        return cat([edge, fromPrevious], 1).add(cat([fromNext, edge], 1), HeldScalars.One).MoveToOuterDisposeScope();   // held alpha: HeldScalars
     }
 
     private Tensor Half(Tensor q, Tensor k, Tensor w, Tensor index)
     {
         long n = q.shape[0], t = q.shape[1], l = q.shape[2], c = q.shape[3], d = c / _heads;
-        var qh = q.narrow(2, 1, l - 1).reshape(n, t, l - 1, _heads, d) / Math.Sqrt(d);
+        using var scale = Math.Sqrt(d).ToScalar();
+        var qh = q.narrow(2, 1, l - 1).reshape(n, t, l - 1, _heads, d).div(scale);
         var kh = k.narrow(2, 1, l - 1).reshape(n, t, l - 1, _heads, d);
         var attn = einsum("ntqhd,ntkhd->ntqkh", qh, kh).softmax(-2).mean([-1]);        // [N, T, P, P]
         var unrolled = w.index_select(0, index).view(_patches, _patches, w.shape[1]);  // [P, P, C]

@@ -1,3 +1,5 @@
+using MLNetVideo.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -6,6 +8,11 @@ namespace MLNetVideo.Trainers.MoViNet.Modules;
 /// <summary>Parameterless activation (keeps its index in a Sequential, like <c>classifier.1</c> of the Atze00 port).</summary>
 internal sealed class Activation : Module<Tensor, Tensor>
 {
+    // Held, not implicit: HeldScalars says why.
+    private static readonly Scalar HardSigmoidSlope = 0.2.ToScalar();
+    private static readonly Scalar HardSigmoidOffset = 0.5.ToScalar();
+    private static readonly Scalar ClampLow = 0.0.ToScalar();
+    private static readonly Scalar ClampHigh = 1.0.ToScalar();
     private readonly MoViNetActivation _kind;
 
     public Activation(MoViNetActivation kind) : base(nameof(Activation)) => _kind = kind;
@@ -20,7 +27,7 @@ internal sealed class Activation : Module<Tensor, Tensor>
         MoViNetActivation.Swish => functional.silu(x),
         MoViNetActivation.HardSwish => functional.hardswish(x),
         MoViNetActivation.Sigmoid => x.sigmoid(),
-        MoViNetActivation.HardSigmoid => (x * 0.2 + 0.5).clamp(0.0, 1.0),
+        MoViNetActivation.HardSigmoid => x.mul(HardSigmoidSlope).add(HardSigmoidOffset, HeldScalars.One).clamp(ClampLow, ClampHigh),
         MoViNetActivation.TorchHardSigmoid => functional.hardsigmoid(x),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };

@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -63,6 +64,6 @@ internal sealed class BottleneckBlock : Module<Tensor, Tensor>
         y = deep.Forward(y, state);
         y = se.Forward(y, state);
         y = project.Forward(y, state);
-        return skip + (alpha * y);
+        return skip.add(alpha * y, HeldScalars.One);   // not skip + …: HeldScalars says why
     }
 }

@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.Blocks;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -9,7 +10,7 @@ namespace MLNetVideo.Trainers.MoViNet.Modules;
 internal sealed class ConvBlock : Module<Tensor, Tensor>
 {
     private readonly Conv3d conv3d;
-    private readonly BatchNorm3d? norm;
+    private readonly GcSafeBatchNorm? norm;
     private readonly MoViNetActivation _activation;
     private readonly long[] _stride;
     private readonly long _groups;
@@ -19,7 +20,7 @@ internal sealed class ConvBlock : Module<Tensor, Tensor>
         : base(nameof(ConvBlock))
     {
         conv3d = Conv3d(inChannels, outChannels, (kernel.T, kernel.H, kernel.W), stride: (stride.T, stride.H, stride.W), groups: groups, bias: bias);
-        norm = batchNorm ? BatchNorm3d(outChannels, eps: eps, momentum: momentum) : null;
+        norm = batchNorm ? GcSafeBatchNorm.For3d(outChannels, eps: eps, momentum: momentum) : null;
         _activation = activation;
         _stride = stride.ToArray();
         _groups = groups;

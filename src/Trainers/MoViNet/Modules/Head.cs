@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -46,7 +47,7 @@ internal sealed class Head
             var sums = frameMeans.cumsum(2);
             if (state is not null)
             {
-                sums = sums + state.GetOrZeros(PoolSumName, [x.shape[0], x.shape[1], 1, 1, 1], x);
+                sums = sums.add(state.GetOrZeros(PoolSumName, [x.shape[0], x.shape[1], 1, 1, 1], x), HeldScalars.One);   // held alpha: HeldScalars
                 state.Set(PoolSumName, sums.narrow(2, t - 1, 1));
             }
             pooled = sums / arange(seen + 1, seen + t + 1, dtype: x.dtype, device: x.device).view(1, 1, -1, 1, 1);
@@ -55,10 +56,11 @@ internal sealed class Head
         var sum = frameMeans.sum([2L], keepdim: true);
         if (state is not null)
         {
-            sum = sum + state.GetOrZeros(PoolSumName, [x.shape[0], x.shape[1], 1, 1, 1], x);
+            sum = sum.add(state.GetOrZeros(PoolSumName, [x.shape[0], x.shape[1], 1, 1, 1], x), HeldScalars.One);
             state.Set(PoolSumName, sum);
         }
-        pooled = sum / (seen + t);
+        using var frames = (seen + t).ToScalar();
+        pooled = sum.div(frames);
         return classifier.call(pooled).flatten(1);
     }
 }

@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -49,7 +50,7 @@ internal sealed class SqueezeExcitation : Module<Tensor, Tensor>
             {
                 seen = state.FramesSeen;
                 var previous = state.GetOrZeros(StateName, [x.shape[0], x.shape[1], 1, 1, 1], x);
-                sums = sums + previous;
+                sums = sums.add(previous, HeldScalars.One);   // held alpha: HeldScalars
                 state.Set(StateName, sums.narrow(2, sums.shape[2] - 1, 1));
             }
             var counts = arange(seen + 1, seen + x.shape[2] + 1, dtype: x.dtype, device: x.device).view(1, 1, -1, 1, 1);

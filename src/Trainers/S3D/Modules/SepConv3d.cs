@@ -1,3 +1,4 @@
+using MLNetVideo.Trainers.Blocks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,9 +15,9 @@ namespace MLNetVideo.Trainers.S3D.Modules;
 internal sealed class SepConv3d : Module<Tensor, Tensor>
 {
     private readonly Conv3d conv_s;
-    private readonly BatchNorm3d bn_s;
+    private readonly BatchNorm bn_s;   // GcSafeBatchNorm (base type: see BasicConv3d.bn)
     private readonly Conv3d conv_t;
-    private readonly BatchNorm3d bn_t;
+    private readonly BatchNorm bn_t;   // GcSafeBatchNorm (base type: see BasicConv3d.bn)
     private readonly SelfGating? gating;
     private readonly long[] _spatialStride;
     private readonly long[] _spatialPadding;
@@ -28,10 +29,10 @@ internal sealed class SepConv3d : Module<Tensor, Tensor>
         _spatialStride = [1, stride, stride];
         _spatialPadding = [0, padding, padding];
         conv_s = Conv3d(inChannels, outChannels, (1, kernel, kernel), stride: (1, stride, stride), padding: (0, padding, padding), bias: false);
-        bn_s = BatchNorm3d(outChannels, eps: batchNorm.Eps, momentum: batchNorm.Momentum);
+        bn_s = GcSafeBatchNorm.For3d(outChannels, eps: batchNorm.Eps, momentum: batchNorm.Momentum);
         long temporalPadding = temporalKernel == kernel ? padding : temporalKernel / 2;
         conv_t = Conv3d(outChannels, outChannels, (temporalKernel, 1, 1), stride: (stride, 1, 1), padding: (temporalPadding, 0, 0), bias: false);
-        bn_t = BatchNorm3d(outChannels, eps: batchNorm.Eps, momentum: batchNorm.Momentum);
+        bn_t = GcSafeBatchNorm.For3d(outChannels, eps: batchNorm.Eps, momentum: batchNorm.Momentum);
         gating = gated ? new SelfGating(outChannels) : null;
         RegisterComponents();
     }

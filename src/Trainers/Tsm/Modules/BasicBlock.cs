@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,18 +16,18 @@ namespace MLNetVideo.Trainers.Tsm.Modules;
 internal sealed class BasicBlock : TsmBlock
 {
     private readonly TemporalShift conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly GcSafeBatchNorm bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly GcSafeBatchNorm bn2;
     private readonly Sequential? downsample;
     private readonly long _stride;
 
     public BasicBlock(long inChannels, long planes, long stride, int shiftDivisor, TsmBatchNorm bn) : base(nameof(BasicBlock))
     {
         conv1 = new TemporalShift(Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: false), segmentCount: 1, shiftDivisor);
-        bn1 = BatchNorm2d(planes, eps: bn.Eps, momentum: bn.Momentum);
+        bn1 = GcSafeBatchNorm.For2d(planes, eps: bn.Eps, momentum: bn.Momentum);
         conv2 = Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false);
-        bn2 = BatchNorm2d(planes, eps: bn.Eps, momentum: bn.Momentum);
+        bn2 = GcSafeBatchNorm.For2d(planes, eps: bn.Eps, momentum: bn.Momentum);
         _stride = stride;
         downsample = Downsample(inChannels, planes, stride, bn);
         RegisterComponents();
@@ -37,6 +38,6 @@ internal sealed class BasicBlock : TsmBlock
         var y = functional.relu(bn1.call(conv1.forward(x, segments)));
         y = bn2.call(conv2.call(y));
         var identity = Shortcut(downsample, x, _stride);
-        return functional.relu(y + identity);
+        return functional.relu(y.add(identity, HeldScalars.One));   // not y + identity: HeldScalars says why
     }
 }

@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,22 +18,22 @@ internal sealed class Bottleneck : TsmBlock
     internal const int Expansion = 4;
 
     private readonly TemporalShift conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly GcSafeBatchNorm bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly GcSafeBatchNorm bn2;
     private readonly Conv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private readonly GcSafeBatchNorm bn3;
     private readonly Sequential? downsample;
     private readonly long _stride;
 
     public Bottleneck(long inChannels, long planes, long stride, int shiftDivisor, TsmBatchNorm bn) : base(nameof(Bottleneck))
     {
         conv1 = new TemporalShift(Conv2d(inChannels, planes, 1, bias: false), segmentCount: 1, shiftDivisor);
-        bn1 = BatchNorm2d(planes, eps: bn.Eps, momentum: bn.Momentum);
+        bn1 = GcSafeBatchNorm.For2d(planes, eps: bn.Eps, momentum: bn.Momentum);
         conv2 = Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
-        bn2 = BatchNorm2d(planes, eps: bn.Eps, momentum: bn.Momentum);
+        bn2 = GcSafeBatchNorm.For2d(planes, eps: bn.Eps, momentum: bn.Momentum);
         conv3 = Conv2d(planes, planes * Expansion, 1, bias: false);
-        bn3 = BatchNorm2d(planes * Expansion, eps: bn.Eps, momentum: bn.Momentum);
+        bn3 = GcSafeBatchNorm.For2d(planes * Expansion, eps: bn.Eps, momentum: bn.Momentum);
         _stride = stride;
         downsample = Downsample(inChannels, planes * Expansion, stride, bn);
         RegisterComponents();
@@ -44,6 +45,6 @@ internal sealed class Bottleneck : TsmBlock
         y = functional.relu(bn2.call(conv2.call(y)));
         y = bn3.call(conv3.call(y));
         var identity = Shortcut(downsample, x, _stride);
-        return functional.relu(y + identity);
+        return functional.relu(y.add(identity, HeldScalars.One));   // not y + identity: HeldScalars says why
     }
 }

@@ -25,7 +25,7 @@ internal abstract class TsmBlock : Module<Tensor, int, Tensor>
             ? null
             : Sequential(
                 Conv2d(inChannels, outChannels, 1, stride: 1, bias: false),
-                BatchNorm2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
+                GcSafeBatchNorm.For2d(outChannels, eps: bn.Eps, momentum: bn.Momentum));
 
     /// <summary>
     /// The shortcut branch: the input itself, or <paramref name="downsample"/> on the input subsampled by

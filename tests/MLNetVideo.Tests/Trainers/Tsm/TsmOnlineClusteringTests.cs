@@ -23,7 +23,7 @@ public sealed class TsmOnlineClusteringTests
     {
         network.train();
         foreach (var (_, module) in network.named_modules())
-            if (module is BatchNorm2d norm)
+            if (module is BatchNorm norm)
                 norm.eval();
     }
 
