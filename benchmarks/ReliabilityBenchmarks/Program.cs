@@ -336,7 +336,7 @@ int BatchNormStress(double seconds, int rounds)
 
 // The update TorchSharp's SGD makes for every parameter, param.add_(grad, alpha: −lr) with the alpha an implicit Scalar,
 // under the same forced collections: how often it throws, and whether a freed alpha ever gives a silently wrong update.
-// Not fixed in MLNetVideo (the optimizers' steps are TorchSharp's); reported so the risk has a number.
+// Then whole SGD steps, TorchSharp's against the training loop's own (MLNetVideo.Trainers.Common.SGD, Scalars held).
 int UpdateStress(double seconds)
 {
     using var parameter = torch.zeros([8]);
@@ -369,7 +369,33 @@ int UpdateStress(double seconds)
     }
     var outcome = FinalizerPressure.Run(Update, gradient, TimeSpan.FromSeconds(seconds));
     Console.WriteLine($"param.add_(grad, alpha: -0.125), float32: {outcome.Calls:N0} calls, {thrown} threw, {wrong} wrong updates{(first is null ? "" : $"; first: {first}")}");
-    return 0;
+
+    // Whole optimizer steps (momentum 0.9, weight decay 1e-3, 16 parameter tensors), TorchSharp's SGD against the
+    // training loop's held-Scalar SGD, in alternating slices of at most 10 s so both see the same load.
+    var parameters = Enumerable.Range(0, 16).Select(_ => new TorchSharp.Modules.Parameter(torch.zeros([8]))).ToList();
+    foreach (var p in parameters)
+        p.grad = torch.ones([8]);
+    var groups = () => new[] { new TorchSharp.Modules.SGD.ParamGroup(parameters, lr: 1e-9, momentum: 0.9, weight_decay: 1e-3) };
+    using var theirs = torch.optim.SGD(groups(), 1e-9, momentum: 0.9, weight_decay: 1e-3);
+    using var ours = new MLNetVideo.Trainers.Common.SGD(groups(), 1e-9, 0.9, 1e-3);
+    var steps = new long[2];
+    var stepFailures = new int[2];
+    var firstStepError = new string?[2];
+    double slice = Math.Min(10, seconds / 2);
+    for (double done = 0; done < seconds; done += 2 * slice)
+    {
+        for (int which = 0; which < 2; which++)
+        {
+            var optimizer = which == 0 ? (TorchSharp.Modules.OptimizerHelper)theirs : ours;
+            var run = FinalizerPressure.Run(x => { optimizer.step(); return x; }, gradient, TimeSpan.FromSeconds(slice));
+            steps[which] += run.Calls;
+            stepFailures[which] += run.Failures;
+            firstStepError[which] ??= run.FirstError;
+        }
+    }
+    Console.WriteLine($"SGD steps (16 tensors each) under forced collections: TorchSharp's {steps[0]:N0} steps, {stepFailures[0]} threw{(firstStepError[0] is null ? "" : $" (first: {firstStepError[0]})")}; " +
+        $"held-Scalar {steps[1]:N0} steps, {stepFailures[1]} threw{(firstStepError[1] is null ? "" : $" (first: {firstStepError[1]})")}");
+    return stepFailures[1] == 0 ? 0 : 1;
 }
 
 static (long Tensors, long Rss, long Heap) Measure()

@@ -232,10 +232,11 @@ internal static class TorchTrainingLoop
         string description = string.Join(", ", groups.Select(g => $"learning rate ×{g.Scale:G4} for {g.Parameters.Count} tensors"));
         OptimizerHelper optimizer = o.Optimizer switch
         {
-            VideoOptimizer.AdamW => optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: o.LearningRate * g.Scale, weight_decay: o.WeightDecay)),
-                o.LearningRate, weight_decay: o.WeightDecay),
-            _ => optim.SGD(groups.Select(g => new SGD.ParamGroup(g.Parameters, lr: o.LearningRate * g.Scale, momentum: o.Momentum, weight_decay: o.WeightDecay)),
-                o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
+            // TorchSharp's optimizers with their update's Scalars held (see Common/SGD.cs).
+            VideoOptimizer.AdamW => new AdamW(groups.Select(g => new TorchSharp.Modules.AdamW.ParamGroup(g.Parameters, lr: o.LearningRate * g.Scale, weight_decay: o.WeightDecay)),
+                o.LearningRate, o.WeightDecay),
+            _ => new SGD(groups.Select(g => new TorchSharp.Modules.SGD.ParamGroup(g.Parameters, lr: o.LearningRate * g.Scale, momentum: o.Momentum, weight_decay: o.WeightDecay)),
+                o.LearningRate, o.Momentum, o.WeightDecay),
         };
         return (optimizer, scales, description);
     }
