@@ -31,6 +31,7 @@ internal sealed class ScoringBatches : IDisposable
     private ValueGetter<DataViewRowId>? _id;
     private ValueGetter<VBuffer<float>>? _clip;
     private VBuffer<float> _buffer;
+    private readonly List<float[]> _spareRows = [];
     private bool _stopped;
 
     /// <param name="source">The data view the caller's cursor reads.</param>
@@ -112,7 +113,7 @@ internal sealed class ScoringBatches : IDisposable
                 _ready[seen] = new Result([], [], ExceptionDispatchInfo.Capture(e));
                 break;
             }
-            var values = new float[_buffer.Length];
+            var values = TakeRowArray(_buffer.Length);
             _buffer.CopyTo(values);
             ids.Add(seen);
             clips.Add(values);
@@ -120,7 +121,23 @@ internal sealed class ScoringBatches : IDisposable
         while (clips.Count < limit && _cursor.MoveNext());
         if (clips.Count > 0)
             Score(ids, clips);
+        _spareRows.AddRange(clips);   // the results are new arrays; the rows' arrays serve the next batch
         return true;
+    }
+
+    /// <summary>A row array of <paramref name="length"/> floats from the last batch, or a new one: a fresh multi-megabyte
+    /// array per row is paid for in page faults on its first write.</summary>
+    private float[] TakeRowArray(int length)
+    {
+        int last = _spareRows.Count - 1;
+        if (last >= 0 && _spareRows[last].Length == length)
+        {
+            var array = _spareRows[last];
+            _spareRows.RemoveAt(last);
+            return array;
+        }
+        _spareRows.Clear();   // another length: none of them fits
+        return new float[length];
     }
 
     private void Score(List<DataViewRowId> ids, List<float[]> clips)
