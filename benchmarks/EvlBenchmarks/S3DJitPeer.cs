@@ -100,33 +100,14 @@ internal static class S3DJitPeer
         double[] totals = new double[4];
         for (int i = 0; i < ourBlocks.Count; i++)
         {
-            var times = new List<double>[4];
-            for (int k = 0; k < 4; k++) times[k] = [];
-            for (int r = 0; r <= repeats; r++)
-            {
-                // Alternate which runs first, so that neither always finds the allocator as the other left it.
-                (double, double) of_ob, pf_pb;
-                if (r % 2 == 0)
-                {
-                    of_ob = FwdBwd(leaf => ourBlocks[i].call(leaf), x, i > 0);
-                    pf_pb = FwdBwd(leaf => (Tensor)peerBlocks[i].invoke("forward", leaf)!, x, i > 0);
-                }
-                else
-                {
-                    pf_pb = FwdBwd(leaf => (Tensor)peerBlocks[i].invoke("forward", leaf)!, x, i > 0);
-                    of_ob = FwdBwd(leaf => ourBlocks[i].call(leaf), x, i > 0);
-                }
-                var (of, ob) = of_ob;
-                var (pf, pb) = pf_pb;
-                if (r == 0) continue;
-                times[0].Add(of); times[1].Add(pf); times[2].Add(ob); times[3].Add(pb);
-            }
+            Func<Tensor, Tensor> ourBlock = leaf => ourBlocks[i].call(leaf), peerBlock = leaf => (Tensor)peerBlocks[i].invoke("forward", leaf)!;
+            var m = Interleaved(ourBlock, peerBlock, x, i > 0, repeats);
             // The same work: after one more forward and backward of each from zero gradients, the blocks' weight
             // gradients agree (same weights, same input, batch statistics).
             foreach (var p in ourBlocks[i].parameters()) p.grad?.zero_();
             foreach (var p in peerBlocks[i].parameters()) p.grad?.zero_();
-            FwdBwd(leaf => ourBlocks[i].call(leaf), x, i > 0);
-            FwdBwd(leaf => (Tensor)peerBlocks[i].invoke("forward", leaf)!, x, i > 0);
+            FwdBwd(ourBlock, x, i > 0);
+            FwdBwd(peerBlock, x, i > 0);
             double outputs;
             using (no_grad())
             using (var oursOut = ourBlocks[i].call(x))
@@ -139,15 +120,10 @@ internal static class S3DJitPeer
                 if (a.grad is null || b.grad is null) { missing++; continue; }
                 worst = Math.Max(worst, ((a.grad - b.grad).abs().max() / (a.grad.abs().max() + 1e-12)).item<float>());
             }
-            var m = times.Select(Median).ToArray();
             for (int k = 0; k < 4; k++) totals[k] += m[k];
             Console.WriteLine(FormattableString.Invariant($"GRADS {i}: outputs max relative |Δ| {outputs:E1}; weight gradients max relative |Δ| {worst:E1}, {missing} missing"));
             Console.WriteLine(FormattableString.Invariant($"BLOCK {i} fwd ours {m[0] * 1e3:F1} peer {m[1] * 1e3:F1} ms ({m[0] / m[1]:F2}x) bwd ours {m[2] * 1e3:F1} peer {m[3] * 1e3:F1} ms ({m[2] / m[3]:F2}x)"));
-            Tensor next;
-            using (no_grad())
-                next = ourBlocks[i].call(x);
-            x.Dispose();
-            x = next;
+            x = Advance(ourBlock, x);
         }
         x.Dispose();
         Console.WriteLine(FormattableString.Invariant($"BLOCKS fwd ours {totals[0] * 1e3:F0} peer {totals[1] * 1e3:F0} ms ({totals[0] / totals[1]:F2}x) bwd ours {totals[2] * 1e3:F0} peer {totals[3] * 1e3:F0} ms ({totals[2] / totals[3]:F2}x)"));
@@ -180,26 +156,41 @@ internal static class S3DJitPeer
         var x = input.alias();
         for (int i = 0; i < parts.Length; i++)
         {
-            var t = new List<double>[4];
-            for (int k = 0; k < 4; k++) t[k] = [];
-            for (int r = 0; r <= repeats; r++)
-            {
-                var first = r % 2 == 0;
-                var a = first ? FwdBwd(parts[i].Ours, x, i > 0) : default;
-                var b = FwdBwd(parts[i].Peer, x, i > 0);
-                if (!first) a = FwdBwd(parts[i].Ours, x, i > 0);
-                if (r == 0) continue;
-                t[0].Add(a.Forward); t[1].Add(b.Forward); t[2].Add(a.Backward); t[3].Add(b.Backward);
-            }
-            var m = t.Select(Median).ToArray();
+            var m = Interleaved(parts[i].Ours, parts[i].Peer, x, i > 0, repeats);
             Console.WriteLine(FormattableString.Invariant($"CONV1A {parts[i].Name} fwd ours {m[0] * 1e3:F1} peer {m[1] * 1e3:F1} ms bwd ours {m[2] * 1e3:F1} peer {m[3] * 1e3:F1} ms ({m[2] / m[3]:F2}x)"));
-            Tensor next;
-            using (no_grad())
-                next = parts[i].Ours(x);
-            x.Dispose();
-            x = next;
+            x = Advance(parts[i].Ours, x);
         }
         x.Dispose();
+    }
+
+    /// <summary>Forward and backward of <paramref name="ours"/> and <paramref name="peer"/> on <paramref name="x"/>,
+    /// <paramref name="repeats"/> times after one warm-up, alternating which runs first (so neither always finds the
+    /// allocator as the other left it); medians of [ours forward, peer forward, ours backward, peer backward].</summary>
+    private static double[] Interleaved(Func<Tensor, Tensor> ours, Func<Tensor, Tensor> peer, Tensor x, bool inputGrad, int repeats)
+    {
+        var times = new List<double>[4];
+        for (int k = 0; k < 4; k++) times[k] = [];
+        for (int r = 0; r <= repeats; r++)
+        {
+            bool oursFirst = r % 2 == 0;
+            var a = oursFirst ? FwdBwd(ours, x, inputGrad) : default;
+            var b = FwdBwd(peer, x, inputGrad);
+            if (!oursFirst) a = FwdBwd(ours, x, inputGrad);
+            if (r == 0) continue;
+            times[0].Add(a.Forward); times[1].Add(b.Forward); times[2].Add(a.Backward); times[3].Add(b.Backward);
+        }
+        return [.. times.Select(Median)];
+    }
+
+    /// <summary>The next stage's input: <paramref name="stage"/> on <paramref name="x"/> without autograd (disposes
+    /// <paramref name="x"/>).</summary>
+    private static Tensor Advance(Func<Tensor, Tensor> stage, Tensor x)
+    {
+        Tensor next;
+        using (no_grad())
+            next = stage(x);
+        x.Dispose();
+        return next;
     }
 
     private static (double Forward, double Backward) FwdBwd(Func<Tensor, Tensor> block, Tensor x, bool inputGrad)

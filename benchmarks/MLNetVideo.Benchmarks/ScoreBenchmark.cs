@@ -67,7 +67,7 @@ internal static class ScoreBenchmark
         mlContext.Model.Save(network, trainFrames.Schema, zip);
         // The network alone: the same rows' frames decoded once and held in memory, so a row's time is its forward.
         var inMemoryContext = new MLContext(seed: 1);
-        var inMemorySource = inMemoryContext.Data.LoadFromEnumerable(videos.Select(v => new Row { VideoPath = v, Label = "a" }));
+        var inMemorySource = Rows(inMemoryContext, videos);
         var inMemory = inMemoryContext.Data.Cache(inMemoryContext.Transforms.LoadVideoFrames(frameOptions).Fit(inMemorySource).Transform(inMemorySource));
         using (var warm = inMemory.GetRowCursor(inMemory.Schema)) while (warm.MoveNext()) { }
         void Add(string key, double value) { if (!results.TryGetValue(key, out var l)) results[key] = l = []; l.Add(value); }
@@ -86,7 +86,7 @@ internal static class ScoreBenchmark
             {
                 FfmpegDecoder.ReadMp4Headers = header;
                 var context = new MLContext(seed: 1);
-                var data = context.Data.LoadFromEnumerable(videos.Select(v => new Row { VideoPath = v, Label = "a" }));
+                var data = Rows(context, videos);
                 var options = frameOptions.Clone();
                 options.ReadAheadRows = readAhead;
                 var frameModel = context.Transforms.LoadVideoFrames(options).Fit(data);   // fresh: nothing probed yet
@@ -98,7 +98,7 @@ internal static class ScoreBenchmark
             }
             FfmpegDecoder.ReadMp4Headers = true;
             var freshContext = new MLContext(seed: 1);
-            var freshData = freshContext.Data.LoadFromEnumerable(videos.Select(v => new Row { VideoPath = v, Label = "a" }));
+            var freshData = Rows(freshContext, videos);
             var freshFrames = freshContext.Transforms.LoadVideoFrames(frameOptions).Fit(freshData);
             watch.Restart();
             var loaded = freshContext.Model.Load(zip, out _);
@@ -179,6 +179,10 @@ internal static class ScoreBenchmark
         }
         return (watch.Elapsed.TotalSeconds, first);
     }
+
+    /// <summary>The videos as rows to score (the label is not read).</summary>
+    private static IDataView Rows(MLContext mlContext, IEnumerable<string> videos)
+        => mlContext.Data.LoadFromEnumerable(videos.Select(v => new Row { VideoPath = v, Label = "a" }));
 
     private static void Ffmpeg(bool drain, params string[] arguments)
     {
