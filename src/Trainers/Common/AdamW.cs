@@ -1,3 +1,4 @@
+using MLNetVideo.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,7 +30,6 @@ internal sealed class AdamW(IEnumerable<TorchSharp.Modules.AdamW.ParamGroup> gro
             using var keep2 = beta2.ToScalar();
             using var fresh2 = (1 - beta2).ToScalar();
             using var epsilon = eps.ToScalar();
-            using var one = 1L.ToScalar();
             foreach (var param in group.Parameters)
             {
                 var grad = param.grad;
@@ -50,11 +50,11 @@ internal sealed class AdamW(IEnumerable<TorchSharp.Modules.AdamW.ParamGroup> gro
                     var previous = state.max_exp_avg_sq;
                     state.max_exp_avg_sq = maximum(previous, state.exp_avg_sq).DetachFromDisposeScope();
                     previous.Dispose();
-                    denominator = state.max_exp_avg_sq.sqrt().div(root).add_(epsilon, one);
+                    denominator = state.max_exp_avg_sq.sqrt().div(root).add_(epsilon, HeldScalars.One);
                 }
                 else
                 {
-                    denominator = state.exp_avg_sq.sqrt().div(root).add_(epsilon, one);
+                    denominator = state.exp_avg_sq.sqrt().div(root).add_(epsilon, HeldScalars.One);
                 }
                 using var stepSize = (-(lr / correction1)).ToScalar();
                 param.addcdiv_(state.exp_avg, denominator, stepSize);
